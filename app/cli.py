@@ -1,0 +1,79 @@
+"""`latent-studio`: the command-line entry point (also `python -m app`).
+
+With no sub-command it starts the GUI. Exit codes: 0 success, 1 the work ran but some item failed
+(e.g. a batch with bad files), 2 bad usage or an input/setup error the user must fix, 130 interrupted.
+Errors are printed as one line for the user (the full traceback only with --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from app import __version__
+from app.commands import COMMAND_MODULES
+from app.core.errors import LatentStudioError
+
+EXIT_OK = 0
+EXIT_ITEMS_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+log = logging.getLogger("latent_studio")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="latent-studio",
+        description="Latent Studio: colorize, sketch-to-image and latent editing with the project's own models.",
+        epilog="Run without a sub-command to open the editor window.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name == module_name:
+                continue  # a tool not built yet
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose, args.quiet)
+    if args.command is None:  # no sub-command: open the window
+        args.func, args.files, args.device = _gui_command(), [], None
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except LatentStudioError as error:
+        if args.debug:
+            raise
+        print(f"latent-studio: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("latent-studio: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _gui_command():
+    from app.commands.gui import run
+
+    return run
+
+
+if __name__ == "__main__":
+    sys.exit(main())

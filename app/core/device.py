@@ -1,0 +1,93 @@
+"""Where the models run: one frozen settings object that the GUI (via QSettings) and the CLI (via flags) fill.
+
+Order of precedence: an explicit choice ("cpu", "cuda", "cuda:1") from the user, else the
+LATENT_STUDIO_DEVICE environment variable, else "auto" (CUDA when available, then MPS, then CPU).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+
+import torch
+
+from app.core.errors import LatentStudioError
+
+DEVICE_ENV = "LATENT_STUDIO_DEVICE"
+CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass(frozen=True)
+class ComputeSettings:
+    """How to run models. `device` is "auto", "cpu", "cuda", "cuda:N" or "mps"."""
+
+    device: str = "auto"
+    half_precision: bool = True
+
+    @cached_property
+    def torch_device(self) -> torch.device:
+        return resolve_device(self.device)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """fp16 only on CUDA: on CPU it is slower and less precise."""
+        if self.half_precision and self.torch_device.type == "cuda":
+            return torch.float16
+        return torch.float32
+
+    def describe(self) -> str:
+        """Human-readable device name for the status bar and `latent-studio info`."""
+        device = self.torch_device
+        if device.type == "cuda":
+            return f"GPU: {torch.cuda.get_device_name(device)}"
+        if device.type == "mps":
+            return "GPU: Apple Metal"
+        return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def resolve_device(choice: str | None = "auto") -> torch.device:
+    """Turn a user choice into a torch.device, or raise a LatentStudioError explaining why it can't be used."""
+    choice = (choice or "auto").strip().lower()
+    if choice == "auto":
+        choice = os.environ.get(DEVICE_ENV, "auto").strip().lower() or "auto"
+    if choice == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(choice)
+    except RuntimeError:
+        raise LatentStudioError(f"Unknown device '{choice}': use one of {', '.join(CHOICES)} (or cuda:N).") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise LatentStudioError(f"Device '{choice}' was asked for, but no CUDA GPU is available here.")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise LatentStudioError(f"Device '{choice}' does not exist: this machine has {torch.cuda.device_count()} GPU(s).")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise LatentStudioError("Device 'mps' was asked for, but Apple Metal is not available here.")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise LatentStudioError(f"Unknown device '{choice}': use one of {', '.join(CHOICES)} (or cuda:N).")
+    return device
+
+
+_THREADS_CONFIGURED = False
+
+
+def configure_torch_threads() -> int:
+    """Use every core for intra-op work and one inter-op thread; call once, before the first model runs.
+
+    Inter-op parallelism only helps graphs with independent branches, which our nets do not have, and each
+    extra pool competes with the GUI thread for the same few cores.
+    """
+    global _THREADS_CONFIGURED
+    threads = int(os.environ.get("LATENT_STUDIO_THREADS", "0")) or (os.cpu_count() or 1)
+    if not _THREADS_CONFIGURED:
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:  # already set, or parallel work already ran
+            pass
+        _THREADS_CONFIGURED = True
+    return torch.get_num_threads()

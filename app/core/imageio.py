@@ -1,0 +1,289 @@
+"""Reading and writing images with Pillow, so that every tool sees the same clean pixels.
+
+Whatever the file holds (EXIF rotation, 1/8/16-bit, L, LA, P, RGB, RGBA, CMYK...), `load_image` returns a
+`Picture`: an upright HxWx3 (RGB) or HxWx4 (RGBA) array of uint8 or uint16, alpha kept, plus the metadata
+that saving should carry over (EXIF, ICC). Every failure is an `ImageReadError` / `ImageWriteError` whose
+message names the file and says what is wrong, so the GUI and the batch report can show it as it is.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import tempfile
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
+
+#: Default pixel limit: 200 megapixels (a 16-bit RGBA image of this size is 1.6 GB in memory).
+DEFAULT_MAX_PIXELS = 200_000_000
+
+#: Extensions we write, mapped to Pillow format names.
+WRITE_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
+
+# We do our own size check (with a readable message); Pillow's own guard stays as a second net.
+Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An upright image: `pixels` is HxWx3 or HxWx4, dtype uint8 or uint16."""
+
+    pixels: np.ndarray
+    is_gray: bool = False
+    source_mode: str = "RGB"
+    source_format: str | None = None
+    exif: bytes | None = field(default=None, repr=False)
+    icc_profile: bytes | None = field(default=None, repr=False)
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.pixels.shape[2] == 4
+
+    @property
+    def bit_depth(self) -> int:
+        return 16 if self.pixels.dtype == np.uint16 else 8
+
+    def with_pixels(self, pixels: np.ndarray, *, is_gray: bool | None = None) -> "Picture":
+        """A copy with new pixels and the same metadata (what an operation returns)."""
+        return replace(self, pixels=pixels, is_gray=self.is_gray if is_gray is None else is_gray)
+
+
+def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> Picture:
+    """Read `path` into an upright `Picture`, or raise `ImageReadError` saying why not."""
+    path = Path(path)
+    data = _read_bytes(path)
+    name = path.name
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            _check_size(name, image.size, max_pixels)
+            source_format = image.format
+            exif = image.info.get("exif")
+            icc = image.info.get("icc_profile")
+            if _is_16bit_colour(data, image):
+                pixels = _decode_16bit_colour(name, data)
+                source_mode = "RGB;16"
+            else:
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                source_mode = image.mode
+                pixels = _to_array(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLargeError(
+            f"{name} is too large to open safely (over {max_pixels / 1e6:.0f} megapixels)."
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageReadError(
+            f"{name} is not an image Latent Studio can read (supported: PNG, JPEG, WebP, TIFF, BMP, GIF)."
+        ) from None
+    except (OSError, SyntaxError, ValueError, struct.error) as error:
+        if "truncated" in str(error).lower():
+            raise ImageReadError(f"{name} is truncated: the file ends before the image does.") from None
+        raise ImageReadError(f"{name} is corrupt and cannot be decoded ({error}).") from None
+    exif = _strip_orientation(exif)
+    return Picture(
+        pixels=pixels,
+        is_gray=source_mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F") or _looks_gray(pixels),
+        source_mode=source_mode,
+        source_format=source_format,
+        exif=exif,
+        icc_profile=icc,
+    )
+
+
+def save_image(picture: Picture, path: str | os.PathLike, quality: int = 95) -> Path:
+    """Write `picture` to `path` atomically (temporary file, then rename); the extension picks the format.
+
+    JPEG has no alpha: transparent pixels are composited onto white. 16-bit pictures stay 16-bit in PNG and
+    TIFF and become 8-bit elsewhere. EXIF and ICC are kept where the format allows.
+    """
+    path = Path(path)
+    fmt = WRITE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageWriteError(
+            f"Cannot write {path.name}: unknown extension '{path.suffix}' (use .png, .jpg, .webp or .tif)."
+        )
+    if not path.parent.is_dir():
+        raise ImageWriteError(f"Cannot write {path}: the folder {path.parent} does not exist.")
+    payload = encode_image(picture, fmt, quality)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as error:
+        raise ImageWriteError(f"Cannot write {path}: {error.strerror or error}.") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except OSError as error:
+        _remove_quietly(tmp_name)
+        raise ImageWriteError(f"Cannot write {path}: {error.strerror or error}.") from None
+    return path
+
+
+def encode_image(picture: Picture, fmt: str, quality: int = 95) -> bytes:
+    """Encode to bytes in a Pillow format name ("PNG", "JPEG", "WEBP", "TIFF")."""
+    pixels = picture.pixels
+    if picture.bit_depth == 16 and fmt in ("PNG", "TIFF"):
+        return _encode_16bit(pixels, fmt)
+    pixels8 = to_uint8(pixels)
+    if fmt == "JPEG" and pixels8.shape[2] == 4:
+        pixels8 = composite_on_white(pixels8)
+    mode = "RGBA" if pixels8.shape[2] == 4 else "RGB"
+    image = Image.fromarray(pixels8, mode)
+    options: dict = {}
+    if picture.exif and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
+        options["exif"] = picture.exif
+    if picture.icc_profile:
+        options["icc_profile"] = picture.icc_profile
+    if fmt in ("JPEG", "WEBP"):
+        options["quality"] = quality
+    if fmt == "TIFF":
+        options["compression"] = "tiff_deflate"
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """8-bit copy of uint8/uint16 pixels (rounded, not truncated)."""
+    if pixels.dtype == np.uint8:
+        return pixels
+    return ((pixels.astype(np.float32) / 257.0) + 0.5).astype(np.uint8)
+
+
+def composite_on_white(rgba: np.ndarray) -> np.ndarray:
+    """RGB of an 8-bit RGBA array laid over a white background."""
+    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+    rgb = rgba[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+    return (rgb + 0.5).astype(np.uint8)
+
+
+# --- reading helpers -------------------------------------------------------------------------------
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise ImageReadError(f"{path} does not exist.")
+    if path.is_dir():
+        raise ImageReadError(f"{path} is a folder, not an image file.")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ImageReadError(f"{path.name} cannot be read: {error.strerror or error}.") from None
+    if not data:
+        raise ImageReadError(f"{path.name} is empty (0 bytes).")
+    return data
+
+
+def _check_size(name: str, size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"{name} is {width}x{height} ({width * height / 1e6:.0f} megapixels); "
+            f"the limit is {max_pixels / 1e6:.0f} megapixels."
+        )
+
+
+def _to_array(image: Image.Image) -> np.ndarray:
+    """Convert any Pillow mode to HxWx3/4 uint8 or uint16."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        gray = np.asarray(image, dtype=np.uint32 if mode == "I" else None)
+        gray = np.clip(gray, 0, 65535).astype(np.uint16)
+        return np.repeat(gray[..., None], 3, axis=2)
+    if mode == "F":
+        gray = np.asarray(image, dtype=np.float32)
+        gray = np.clip(gray * 65535.0 if gray.max() <= 1.0 else gray, 0.0, 65535.0)
+        return np.repeat((gray + 0.5).astype(np.uint16)[..., None], 3, axis=2)
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif mode in ("LA", "PA", "La", "RGBa"):
+        image = image.convert("RGBA")
+    elif mode != "RGBA" and mode != "RGB":
+        # 1, L, CMYK, YCbCr, LAB, HSV: Pillow's conversions to RGB.
+        image = image.convert("RGB")
+    return np.array(image, dtype=np.uint8)
+
+
+def _is_16bit_colour(data: bytes, image: Image.Image) -> bool:
+    """Pillow silently reduces 16-bit RGB(A) PNG/TIFF to 8 bits; spot them to decode at full depth."""
+    if image.format == "PNG" and len(data) > 25:
+        bit_depth, colour_type = data[24], data[25]
+        return bit_depth == 16 and colour_type in (2, 6)
+    if image.format == "TIFF":
+        bits = image.tag_v2.get(258) if hasattr(image, "tag_v2") else None
+        return isinstance(bits, tuple) and len(bits) >= 3 and bits[0] == 16
+    return False
+
+
+def _decode_16bit_colour(name: str, data: bytes) -> np.ndarray:
+    import cv2  # only for 16-bit colour, which Pillow cannot hold
+
+    array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if array is None or array.ndim != 3:
+        raise ImageReadError(f"{name} is a 16-bit colour image that cannot be decoded.")
+    order = cv2.COLOR_BGRA2RGBA if array.shape[2] == 4 else cv2.COLOR_BGR2RGB
+    return np.ascontiguousarray(cv2.cvtColor(array, order)).astype(np.uint16)
+
+
+def _encode_16bit(pixels: np.ndarray, fmt: str) -> bytes:
+    import cv2
+
+    order = cv2.COLOR_RGBA2BGRA if pixels.shape[2] == 4 else cv2.COLOR_RGB2BGR
+    ok, buffer = cv2.imencode(".png" if fmt == "PNG" else ".tiff", cv2.cvtColor(pixels, order))
+    if not ok:
+        raise ImageWriteError(f"Could not encode a 16-bit {fmt} image.")
+    return buffer.tobytes()
+
+
+def _looks_gray(pixels: np.ndarray) -> bool:
+    """True for RGB files whose three channels are identical (a grayscale photo saved as RGB)."""
+    step = max(1, int(np.sqrt(pixels.shape[0] * pixels.shape[1] / 65536)))
+    sample = pixels[::step, ::step, :3].astype(np.int32)
+    return bool(np.abs(sample[..., 0] - sample[..., 1]).max() <= 2 and np.abs(sample[..., 1] - sample[..., 2]).max() <= 2)
+
+
+def _strip_orientation(exif: bytes | None) -> bytes | None:
+    """After exif_transpose the pixels are upright: reset the orientation tag so viewers don't rotate twice."""
+    if not exif:
+        return exif
+    try:
+        parsed = Image.Exif()
+        parsed.load(exif)
+        if parsed.get(0x0112, 1) != 1:
+            parsed[0x0112] = 1
+        return parsed.tobytes()
+    except Exception:  # malformed EXIF must never stop a load; dropping it loses nothing visible
+        return None
+
+
+def _remove_quietly(name: str) -> None:
+    try:
+        os.unlink(name)
+    except OSError:
+        pass

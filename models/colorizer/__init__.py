@@ -1,0 +1,1 @@
+"""colorizer model package."""

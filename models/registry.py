@@ -1,0 +1,162 @@
+"""The one model registry: name -> architecture, weights file, sha256, input size, version.
+
+Models load lazily, once per (name, device, dtype), from safetensors (no pickle), strictly, in eval mode
+with gradients off, after the file's sha256 is checked against weights/manifest.json. Every failure is a
+`WeightsError` that names the file, never a traceback from inside torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+from torch import nn
+
+from app.core.errors import WeightsError
+from models.manifest import read_manifest, sha256_of, weights_dir
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the code knows about a model; checksums, config and metrics live in the manifest."""
+
+    name: str
+    architecture: str  # "package.module:ClassName"
+    weights_file: str
+    input_size: int
+    version: str
+    description: str
+    default_config: dict = field(default_factory=dict)
+    half_precision: bool = True  # safe to run in fp16 on CUDA
+
+    def build(self, config: dict | None = None) -> nn.Module:
+        module_name, class_name = self.architecture.split(":")
+        cls = getattr(importlib.import_module(module_name), class_name)
+        return cls(**(config if config is not None else self.default_config))
+
+
+#: Every shipped model and asset. Assets are tensor files (e.g. latent directions) with no architecture.
+SPECS: dict[str, ModelSpec] = {}
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    SPECS[spec.name] = spec
+    return spec
+
+
+class Registry:
+    """Loads and caches models from one weights folder (the shipped one, or a test's)."""
+
+    def __init__(self, folder: Path | None = None, specs: dict[str, ModelSpec] | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else weights_dir()
+        self.specs = specs if specs is not None else SPECS
+        self._cache: dict[tuple, nn.Module] = {}
+        self._tensor_cache: dict[str, dict[str, torch.Tensor]] = {}
+        self._lock = threading.Lock()
+
+    def spec(self, name: str) -> ModelSpec:
+        _ensure_builtin_specs()
+        try:
+            return self.specs[name]
+        except KeyError:
+            known = ", ".join(sorted(self.specs)) or "none"
+            raise WeightsError(f"There is no model called '{name}' (known models: {known}).") from None
+
+    def entry(self, file_name: str) -> dict:
+        """The manifest entry of a weights file (raises WeightsError if it is not listed)."""
+        entry = read_manifest(self.folder)["files"].get(file_name)
+        if entry is None:
+            raise WeightsError(f"Weights file {self.folder / file_name} is not listed in weights/manifest.json.")
+        return entry
+
+    def load_model(self, name: str, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> nn.Module:
+        """The model `name` on `device`, loaded once and cached."""
+        device = torch.device(device)
+        key = (name, str(device), dtype)
+        with self._lock:
+            model = self._cache.get(key)
+            if model is None:
+                spec = self.spec(name)
+                entry = self.entry(spec.weights_file)
+                state = self._read_verified(spec.weights_file, entry)
+                model = spec.build(entry.get("config", spec.default_config))
+                try:
+                    model.load_state_dict(state, strict=True)
+                except RuntimeError as error:
+                    first = str(error).splitlines()[0]
+                    raise WeightsError(
+                        f"Weights file {self.folder / spec.weights_file} does not fit the {name} architecture ({first})."
+                    ) from None
+                model = model.to(device=device, dtype=dtype).eval().requires_grad_(False)
+                self._cache[key] = model
+            return model
+
+    def load_tensors(self, file_name: str) -> dict[str, torch.Tensor]:
+        """A verified tensor asset (e.g. latent directions) listed in the manifest, on the CPU."""
+        with self._lock:
+            tensors = self._tensor_cache.get(file_name)
+            if tensors is None:
+                tensors = self._read_verified(file_name, self.entry(file_name))
+                self._tensor_cache[file_name] = tensors
+            return tensors
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+            self._tensor_cache.clear()
+
+    def _read_verified(self, file_name: str, entry: dict) -> dict[str, torch.Tensor]:
+        path = self.folder / file_name
+        if not path.is_file():
+            raise WeightsError(f"Weights file {path} is missing; reinstall Latent Studio or re-run its training recipe.")
+        actual = sha256_of(path)
+        if actual != entry.get("sha256"):
+            raise WeightsError(
+                f"Weights file {path} is corrupt: its sha256 is {actual[:12]}..., "
+                f"the manifest expects {str(entry.get('sha256'))[:12]}...."
+            )
+        try:
+            return load_file(str(path), device="cpu")
+        except (SafetensorError, OSError, ValueError) as error:
+            raise WeightsError(f"Weights file {path} cannot be read as safetensors ({error}).") from None
+
+
+_BUILTINS_LOADED = False
+
+
+def _ensure_builtin_specs() -> None:
+    """Import the model packages' spec modules (cheap: they do not import the networks)."""
+    global _BUILTINS_LOADED
+    if _BUILTINS_LOADED:
+        return
+    _BUILTINS_LOADED = True
+    for module in ("models.colorizer.spec", "models.sketch.spec", "models.vae.spec"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name != module:
+                raise
+
+
+_DEFAULT: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The process-wide registry over the shipped weights folder."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Registry()
+    return _DEFAULT
+
+
+def load_model(name: str, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> nn.Module:
+    return default_registry().load_model(name, device, dtype)
+
+
+def load_tensors(file_name: str) -> dict[str, torch.Tensor]:
+    return default_registry().load_tensors(file_name)

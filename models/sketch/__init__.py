@@ -1,0 +1,1 @@
+"""sketch model package."""
