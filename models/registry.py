@@ -105,6 +105,10 @@ class Registry:
                 self._tensor_cache[file_name] = tensors
             return tensors
 
+    def verify(self, file_name: str) -> None:
+        """Check one listed file's sha256 and format (raises WeightsError)."""
+        self._read_verified(file_name, self.entry(file_name))
+
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     for name, entry in sorted(files.items()):
         line = f"  {name}: {entry.get('parameters', 0) / 1e6:.2f} M parameters, {entry.get('bytes', 0) / 2**20:.1f} MiB"
         if args.verify:
-            default_registry()._read_verified(name, entry)
+            default_registry().verify(name)
             line += ", sha256 ok"
         print(line)
     return 0

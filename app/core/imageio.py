@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 import tempfile
 import warnings
@@ -91,10 +92,9 @@ def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
                 image = ImageOps.exif_transpose(image)
                 source_mode = image.mode
                 pixels = _to_array(image)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLargeError(
-            f"{name} is too large to open safely (over {max_pixels / 1e6:.0f} megapixels)."
-        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        found = re.search(r"\((\d+) pixels\)", str(error))
+        raise ImageTooLargeError(_too_large_message(name, int(found.group(1)) if found else 0, max_pixels)) from None
     except UnidentifiedImageError:
         raise ImageReadError(
             f"{name} is not an image Latent Studio can read (supported: PNG, JPEG, WebP, TIFF, BMP, GIF)."
@@ -203,10 +203,14 @@ def _read_bytes(path: Path) -> bytes:
 def _check_size(name: str, size: tuple[int, int], max_pixels: int) -> None:
     width, height = size
     if width * height > max_pixels:
-        raise ImageTooLargeError(
-            f"{name} is {width}x{height} ({width * height / 1e6:.0f} megapixels); "
-            f"the limit is {max_pixels / 1e6:.0f} megapixels."
-        )
+        raise ImageTooLargeError(_too_large_message(name, width * height, max_pixels))
+
+
+def _too_large_message(name: str, pixels: int, max_pixels: int) -> str:
+    return (
+        f"{name} is too large to open safely: {pixels / 1e6:.0f} megapixels, "
+        f"the limit is {max_pixels / 1e6:.0f} megapixels."
+    )
 
 
 def _to_array(image: Image.Image) -> np.ndarray:

@@ -1,0 +1,110 @@
+"""The model registry: checksums, strict loading, caching, clear errors; and every shipped file vs the manifest."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+from app.core.errors import WeightsError
+from models.manifest import read_manifest, sha256_of, weights_dir, write_manifest
+from models.registry import ModelSpec, Registry
+
+
+class TinyNet(nn.Module):
+    def __init__(self, channels: int = 4) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+
+SPEC = ModelSpec(
+    name="tiny",
+    architecture="tests.test_registry:TinyNet",
+    weights_file="tiny-v1.safetensors",
+    input_size=16,
+    version="1",
+    description="a test net",
+    default_config={"channels": 4},
+)
+
+
+@pytest.fixture()
+def folder(tmp_path):
+    torch.manual_seed(0)
+    save_file(TinyNet(4).state_dict(), tmp_path / SPEC.weights_file)
+    entry = {"sha256": sha256_of(tmp_path / SPEC.weights_file), "config": {"channels": 4}}
+    write_manifest({"format": 1, "files": {SPEC.weights_file: entry}}, tmp_path)
+    return tmp_path
+
+
+def test_loads_in_eval_mode_without_gradients_and_caches(folder):
+    registry = Registry(folder, {"tiny": SPEC})
+    model = registry.load_model("tiny")
+    assert not model.training
+    assert not any(p.requires_grad for p in model.parameters())
+    assert registry.load_model("tiny") is model
+    assert model(torch.rand(1, 3, 8, 8)).shape == (1, 4, 8, 8)
+
+
+def test_corrupt_file_is_refused_with_its_name(folder):
+    path = folder / SPEC.weights_file
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match=r"tiny-v1\.safetensors is corrupt: its sha256 is"):
+        Registry(folder, {"tiny": SPEC}).load_model("tiny")
+
+
+def test_missing_file(folder):
+    (folder / SPEC.weights_file).unlink()
+    with pytest.raises(WeightsError, match=r"tiny-v1\.safetensors is missing"):
+        Registry(folder, {"tiny": SPEC}).load_model("tiny")
+
+
+def test_unlisted_file(folder):
+    write_manifest({"format": 1, "files": {}}, folder)
+    with pytest.raises(WeightsError, match=r"is not listed in weights/manifest\.json"):
+        Registry(folder, {"tiny": SPEC}).load_model("tiny")
+
+
+def test_wrong_architecture_is_a_clear_error(folder):
+    manifest = read_manifest(folder)
+    manifest["files"][SPEC.weights_file]["config"] = {"channels": 8}
+    write_manifest(manifest, folder)
+    with pytest.raises(WeightsError, match=r"does not fit the tiny architecture"):
+        Registry(folder, {"tiny": SPEC}).load_model("tiny")
+
+
+def test_pickle_file_is_not_loaded(folder):
+    path = folder / SPEC.weights_file
+    torch.save(TinyNet(4).state_dict(), path)  # a pickle with the right name and checksum
+    manifest = read_manifest(folder)
+    manifest["files"][SPEC.weights_file]["sha256"] = sha256_of(path)
+    write_manifest(manifest, folder)
+    with pytest.raises(WeightsError, match=r"cannot be read as safetensors"):
+        Registry(folder, {"tiny": SPEC}).load_model("tiny")
+
+
+def test_unknown_model_name(folder):
+    with pytest.raises(WeightsError, match=r"There is no model called 'nope' \(known models: tiny\)\."):
+        Registry(folder, {"tiny": SPEC}).load_model("nope")
+
+
+def test_every_shipped_file_matches_its_manifest_entry():
+    """As torchvision's schema test: every file in weights/ is listed, and every entry is complete and true."""
+    folder = weights_dir()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    shipped = {p.name for p in folder.iterdir() if p.name != "manifest.json"}
+    assert shipped == set(manifest["files"]), "weights/ and weights/manifest.json disagree"
+    for name, entry in manifest["files"].items():
+        assert name.endswith(".safetensors")
+        assert entry["sha256"] == sha256_of(folder / name), name
+        assert entry["bytes"] == (folder / name).stat().st_size, name
+        for field in ("parameters", "training_data", "training_command", "metrics"):
+            assert entry.get(field), f"{name}: manifest field '{field}' is empty"
