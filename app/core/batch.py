@@ -1,0 +1,308 @@
+"""Batch processing of a folder: a generator of per-item results that one bad file never stops.
+
+Pipeline (each stage overlaps the others):
+1. plan: list the images under IN_DIR, mirror each onto OUT_DIR, skip outputs already done for an unchanged
+   source with the same settings (the done-log in OUT_DIR makes a re-run resume where a killed run stopped);
+2. decode in a thread pool, a bounded number of items ahead of the model;
+3. run the tool on chunks of up to `batch_size` pictures (tools batch same-size tensors on the device);
+4. encode + write in a thread pool, atomically (temporary file, then rename), then append to the done-log.
+A failure of one item (unreadable, too large, a tool error) becomes a "failed" result with its reason, and is
+written to the CSV report; the batch goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from app.core.errors import Cancelled, LatentStudioError
+from app.core.imageio import DEFAULT_MAX_PIXELS, WRITE_FORMATS, Picture, load_image, save_image
+from app.core.jobs import Progress
+
+READ_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
+DONE_LOG = ".latent-studio-done.jsonl"
+REPORT = "latent-studio-report.csv"
+FORMATS = ("same", "png", "jpg", "webp", "tif")
+
+
+class BatchTool(Protocol):
+    """What the engine needs from a tool (colorize, sketch, edit)."""
+
+    name: str
+
+    def settings_key(self) -> str:
+        """A string that changes whenever the output would change (resume redoes items whose key differs)."""
+
+    def process(self, pictures: list[Picture], progress: Progress) -> list[Picture]:
+        """Process a chunk; may raise, in which case the engine retries the items one by one."""
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    recursive: bool = False
+    output_format: str = "same"
+    overwrite: bool = False
+    allow_in_place: bool = False
+    workers: int = 2
+    batch_size: int = 8
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+
+@dataclass
+class ItemResult:
+    source: Path
+    output: Path
+    status: str  # "done", "skipped" or "failed"
+    error: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class BatchPlan:
+    items: list[tuple[Path, Path]] = field(default_factory=list)  # (source, output) to process
+    skipped: list[tuple[Path, Path]] = field(default_factory=list)  # already done
+
+
+def output_path(source: Path, in_dir: Path, out_dir: Path, output_format: str) -> Path:
+    """Mirror `source` from in_dir onto out_dir; with a format other than "same", change the extension."""
+    relative = source.relative_to(in_dir)
+    if output_format == "same":
+        suffix = source.suffix.lower()
+        if suffix not in WRITE_FORMATS:  # .bmp, .gif: written as PNG
+            suffix = ".png"
+    else:
+        suffix = "." + output_format
+    return out_dir / relative.with_suffix(suffix)
+
+
+def plan_batch(in_dir: Path, out_dir: Path, tool: BatchTool, options: BatchOptions) -> BatchPlan:
+    """Decide what to process; raise LatentStudioError for an unusable folder pair."""
+    in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
+    if not in_dir.is_dir():
+        raise LatentStudioError(f"The input folder {in_dir} does not exist.")
+    if options.output_format not in FORMATS:
+        raise LatentStudioError(f"Unknown output format '{options.output_format}': use one of {', '.join(FORMATS)}.")
+    inside = out_dir == in_dir or in_dir in out_dir.parents
+    if out_dir == in_dir and not options.allow_in_place:
+        raise LatentStudioError(
+            f"The output folder is the input folder ({in_dir}); choose another folder, or allow writing into the input folder explicitly."
+        )
+    pattern = "**/*" if options.recursive else "*"
+    sources = sorted(
+        p for p in in_dir.glob(pattern)
+        if p.is_file() and p.suffix.lower() in READ_SUFFIXES and not (inside and out_dir != in_dir and out_dir in p.parents)
+    )
+    done = read_done_log(out_dir)
+    key = tool.settings_key()
+    plan = BatchPlan()
+    for source in sources:
+        target = output_path(source, in_dir, out_dir, options.output_format)
+        if not options.overwrite and target.exists():
+            record = done.get(str(target.relative_to(out_dir)))
+            unchanged = record is not None and record == _source_record(source, key)
+            if unchanged or record is None:  # never clobber a file we did not write, unless --overwrite
+                plan.skipped.append((source, target))
+                continue
+        plan.items.append((source, target))
+    return plan
+
+
+def run_batch(
+    in_dir: Path,
+    out_dir: Path,
+    tool: BatchTool,
+    options: BatchOptions = BatchOptions(),
+    progress: Progress | None = None,
+    pause: threading.Event | None = None,
+) -> Iterator[ItemResult]:
+    """Process the folder, yielding one ItemResult per image (skipped ones first)."""
+    progress = progress or Progress()
+    in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
+    plan = plan_batch(in_dir, out_dir, tool, options)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for source, target in plan.skipped:
+        yield ItemResult(source, target, "skipped")
+    total = len(plan.items)
+    if total == 0:
+        return
+    key = tool.settings_key()
+    log = _DoneLog(out_dir)
+    report = _Report(out_dir / REPORT)
+    finished = 0
+    with ThreadPoolExecutor(options.workers, thread_name_prefix="batch-io") as pool:
+        loads: deque[tuple[Path, Path, Future, float]] = deque()
+        saves: deque[tuple[Path, Path, Future, float]] = deque()
+        pending = iter(plan.items)
+
+        def fill() -> None:
+            while len(loads) < 2 * options.batch_size:
+                item = next(pending, None)
+                if item is None:
+                    return
+                source, target = item
+                loads.append((source, target, pool.submit(load_image, source, options.max_pixels), time.perf_counter()))
+
+        def drain_saves(block: bool) -> Iterator[ItemResult]:
+            nonlocal finished
+            while saves and (block or saves[0][2].done()):
+                source, target, future, started = saves.popleft()
+                result = _settle(source, target, future, started)
+                if result.status == "done":
+                    log.append(target.relative_to(out_dir), _source_record(source, key))
+                report.write(result)
+                finished += 1
+                yield result
+
+        try:
+            fill()
+            while loads:
+                if pause is not None:
+                    while pause.is_set():
+                        progress.check()
+                        time.sleep(0.05)
+                progress.check()
+                chunk = []
+                while loads and len(chunk) < options.batch_size:
+                    source, target, future, started = loads.popleft()
+                    try:
+                        chunk.append((source, target, future.result(), started))
+                    except LatentStudioError as error:
+                        failed = ItemResult(source, target, "failed", str(error), time.perf_counter() - started)
+                        report.write(failed)
+                        finished += 1
+                        yield failed
+                fill()
+                for source, target, result, started in _process_chunk(tool, chunk, progress):
+                    if isinstance(result, Picture):
+                        _ensure_folder(target)
+                        saves.append((source, target, pool.submit(save_image, result, target), started))
+                    else:
+                        failed = ItemResult(source, target, "failed", result, time.perf_counter() - started)
+                        report.write(failed)
+                        finished += 1
+                        yield failed
+                yield from drain_saves(block=len(saves) > 2 * options.batch_size)
+                progress.report(finished / total, f"{finished}/{total}")
+            yield from drain_saves(block=True)
+        finally:
+            for _, _, future, _ in loads:
+                future.cancel()
+            for source, target, future, started in saves:  # let started writes finish: they are atomic
+                try:
+                    future.result()
+                    log.append(target.relative_to(out_dir), _source_record(source, key))
+                except LatentStudioError:
+                    pass
+            report.close()
+            log.close()
+
+
+def _process_chunk(tool: BatchTool, chunk: list, progress: Progress) -> list[tuple[Path, Path, object, float]]:
+    """Run the tool on a chunk; if the chunk fails, retry item by item so only the bad item fails."""
+    if not chunk:
+        return []
+    try:
+        outputs = tool.process([picture for _, _, picture, _ in chunk], Progress(None, progress.token))
+        return [(s, t, out, st) for (s, t, _, st), out in zip(chunk, outputs)]
+    except Cancelled:
+        raise
+    except Exception:
+        if len(chunk) == 1:
+            source, target, picture, started = chunk[0]
+            try:
+                return [(source, target, tool.process([picture], Progress(None, progress.token))[0], started)]
+            except Cancelled:
+                raise
+            except LatentStudioError as error:
+                return [(source, target, str(error), started)]
+            except Exception as error:  # a tool bug must not stop the batch: report it as this item's failure
+                return [(source, target, f"{tool.name} failed on {source.name}: {type(error).__name__}: {error}", started)]
+        results = []
+        for item in chunk:
+            results += _process_chunk(tool, [item], progress)
+        return results
+
+
+def _settle(source: Path, target: Path, future: Future, started: float) -> ItemResult:
+    try:
+        future.result()
+        return ItemResult(source, target, "done", "", time.perf_counter() - started)
+    except LatentStudioError as error:
+        return ItemResult(source, target, "failed", str(error), time.perf_counter() - started)
+
+
+def _ensure_folder(target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _source_record(source: Path, key: str) -> dict:
+    stat = source.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "settings": key}
+
+
+def read_done_log(out_dir: Path) -> dict[str, dict]:
+    """Output path (relative) -> source record, from the append-only done-log (a torn last line is ignored)."""
+    path = Path(out_dir) / DONE_LOG
+    done: dict[str, dict] = {}
+    if path.exists():
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+                done[entry["output"]] = entry["source"]
+            except (ValueError, KeyError, TypeError):
+                continue
+    return done
+
+
+class _DoneLog:
+    """Append-only, flushed per line: a kill loses at most the line being written."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self._handle = open(out_dir / DONE_LOG, "a", encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def append(self, output: Path, record: dict) -> None:
+        with self._lock:
+            self._handle.write(json.dumps({"output": str(output), "source": record}) + "\n")
+            self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class _Report:
+    """The CSV report of this run: one row per processed or failed item."""
+
+    def __init__(self, path: Path) -> None:
+        self._handle = open(path, "w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow(["source", "output", "status", "error", "seconds"])
+
+    def write(self, result: ItemResult) -> None:
+        self._writer.writerow([result.source, result.output, result.status, result.error, f"{result.seconds:.3f}"])
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def summarize(results: list[ItemResult], seconds: float) -> str:
+    """The final line the CLI prints and the GUI shows."""
+    counts = {status: sum(r.status == status for r in results) for status in ("done", "skipped", "failed")}
+    rate = counts["done"] / seconds if seconds > 0 else 0.0
+    return (
+        f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed "
+        f"in {seconds:.1f} s ({rate:.2f} images/s)"
+    )
+
+
+ToolFactory = Callable[..., BatchTool]

@@ -1,0 +1,143 @@
+"""The batch engine with a simple numpy tool: bad items are reported, outputs mirror the tree, re-runs resume."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch, summarize
+from app.core.errors import LatentStudioError
+from app.core.imageio import Picture, load_image
+
+
+class InvertTool:
+    """Inverts colours; fails on purpose for pictures 3 pixels wide (to test per-item failure isolation)."""
+
+    name = "invert"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def settings_key(self) -> str:
+        return "invert-v1"
+
+    def process(self, pictures, progress):
+        self.calls.append(len(pictures))
+        outputs = []
+        for picture in pictures:
+            if picture.width == 3:
+                raise LatentStudioError("This picture is 3 pixels wide, which the test tool refuses.")
+            rgb = 255 - picture.pixels[..., :3]
+            outputs.append(picture.with_pixels(np.concatenate([rgb, picture.pixels[..., 3:]], axis=2)))
+        return outputs
+
+
+def make_tree(root):
+    (root / "sub" / "deeper").mkdir(parents=True)
+    for i, folder in enumerate([root, root / "sub", root / "sub" / "deeper"]):
+        Image.new("RGB", (8, 6), (10 * i, 20, 30)).save(folder / f"good{i}.png")
+    Image.new("RGBA", (5, 5), (1, 2, 3, 128)).save(root / "alpha.png")
+    Image.new("RGB", (3, 3)).save(root / "narrow.png")  # the tool fails on it
+    (root / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (root / "empty.png").write_bytes(b"")
+    (root / "notes.txt").write_text("ignored: not an image suffix")
+
+
+def run(in_dir, out_dir, tool=None, **options):
+    tool = tool or InvertTool()
+    return list(run_batch(in_dir, out_dir, tool, BatchOptions(**options))), tool
+
+
+def test_good_items_done_bad_items_reported_and_tree_mirrored(tmp_path):
+    make_tree(tmp_path / "in")
+    results, tool = run(tmp_path / "in", tmp_path / "out", recursive=True, batch_size=4)
+    status = {r.source.name: r.status for r in results}
+    assert status == {
+        "good0.png": "done", "good1.png": "done", "good2.png": "done", "alpha.png": "done",
+        "narrow.png": "failed", "broken.jpg": "failed", "empty.png": "failed",
+    }
+    errors = {r.source.name: r.error for r in results if r.status == "failed"}
+    assert errors["empty.png"] == "empty.png is empty (0 bytes)."
+    assert errors["narrow.png"] == "This picture is 3 pixels wide, which the test tool refuses."
+    assert (tmp_path / "out" / "sub" / "deeper" / "good2.png").exists()
+    inverted = load_image(tmp_path / "out" / "sub" / "good1.png").pixels
+    assert tuple(inverted[0, 0]) == (245, 235, 225)
+    alpha = load_image(tmp_path / "out" / "alpha.png").pixels
+    assert alpha.shape[2] == 4 and alpha[0, 0, 3] == 128
+    assert not (tmp_path / "out" / "narrow.png").exists() and not (tmp_path / "out" / "broken.jpg").exists()
+    assert not list((tmp_path / "out").rglob("*.part"))
+    rows = list(csv.DictReader(open(tmp_path / "out" / REPORT)))
+    assert sorted(r["status"] for r in rows) == ["done"] * 4 + ["failed"] * 3
+    assert not (tmp_path / "in" / REPORT).exists() and not (tmp_path / "in" / DONE_LOG).exists()
+    assert summarize(results, 2.0).startswith("4 done, 0 skipped, 3 failed in 2.0 s")
+
+
+def test_rerun_resumes_without_redoing_finished_items(tmp_path):
+    make_tree(tmp_path / "in")
+    run(tmp_path / "in", tmp_path / "out", recursive=True)
+    results, tool = run(tmp_path / "in", tmp_path / "out", recursive=True)
+    assert {r.source.name for r in results if r.status == "skipped"} == {"good0.png", "good1.png", "good2.png", "alpha.png"}
+    assert all(r.status != "done" for r in results)  # only the bad ones are tried again
+
+
+def test_interrupted_run_is_completed_by_the_next_one(tmp_path):
+    in_dir = tmp_path / "in"
+    in_dir.mkdir()
+    for i in range(10):
+        Image.new("RGB", (4, 4), (i, i, i)).save(in_dir / f"{i:02d}.png")
+    batch = run_batch(in_dir, tmp_path / "out", InvertTool(), BatchOptions(batch_size=2))
+    first = [next(batch) for _ in range(3)]
+    batch.close()  # as if the process stopped here
+    assert all(r.status == "done" for r in first)
+    results, _ = run(in_dir, tmp_path / "out", batch_size=2)
+    skipped = [r for r in results if r.status == "skipped"]
+    done = [r for r in results if r.status == "done"]
+    assert len(skipped) >= 3 and len(skipped) + len(done) == 10
+    assert len(list((tmp_path / "out").glob("*.png"))) == 10
+
+
+def test_changed_source_is_redone(tmp_path):
+    in_dir = tmp_path / "in"
+    in_dir.mkdir()
+    Image.new("RGB", (4, 4), (0, 0, 0)).save(in_dir / "a.png")
+    run(in_dir, tmp_path / "out")
+    Image.new("RGB", (4, 4), (100, 0, 0)).save(in_dir / "a.png")
+    results, _ = run(in_dir, tmp_path / "out")
+    assert [r.status for r in results] == ["done"]
+    assert tuple(load_image(tmp_path / "out" / "a.png").pixels[0, 0]) == (155, 255, 255)
+
+
+def test_existing_file_we_did_not_write_is_never_clobbered(tmp_path):
+    in_dir, out_dir = tmp_path / "in", tmp_path / "out"
+    in_dir.mkdir(), out_dir.mkdir()
+    Image.new("RGB", (4, 4)).save(in_dir / "a.png")
+    (out_dir / "a.png").write_bytes(b"the user's own file")
+    results, _ = run(in_dir, out_dir)
+    assert [r.status for r in results] == ["skipped"]
+    assert (out_dir / "a.png").read_bytes() == b"the user's own file"
+    results, _ = run(in_dir, out_dir, overwrite=True)
+    assert [r.status for r in results] == ["done"]
+
+
+def test_output_format_and_in_place_guard(tmp_path):
+    in_dir = tmp_path / "in"
+    in_dir.mkdir()
+    Image.new("RGB", (4, 4)).save(in_dir / "a.png")
+    run(in_dir, tmp_path / "out", output_format="jpg")
+    assert (tmp_path / "out" / "a.jpg").exists()
+    with pytest.raises(LatentStudioError, match="The output folder is the input folder"):
+        plan_batch(in_dir, in_dir, InvertTool(), BatchOptions())
+    with pytest.raises(LatentStudioError, match="Unknown output format 'gif'"):
+        plan_batch(in_dir, tmp_path / "o", InvertTool(), BatchOptions(output_format="gif"))
+
+
+def test_output_folder_inside_input_is_not_reprocessed(tmp_path):
+    in_dir = tmp_path / "in"
+    in_dir.mkdir()
+    Image.new("RGB", (4, 4)).save(in_dir / "a.png")
+    run(in_dir, in_dir / "out", recursive=True)
+    results, _ = run(in_dir, in_dir / "out", recursive=True)
+    assert [r.source.name for r in results] == ["a.png"]
