@@ -53,7 +53,8 @@ def setup_logging(verbose: int, quiet: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_default_to_gui(parser, argv))
     setup_logging(args.verbose, args.quiet)
     if args.command is None:  # no sub-command: open the window
         args.func, args.files, args.device = _gui_command(), [], None
@@ -67,6 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("latent-studio: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _default_to_gui(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`latent-studio photo.jpg` means `latent-studio gui photo.jpg`: insert the command before the first file."""
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for index, arg in enumerate(argv):
+        if not arg.startswith("-"):
+            return argv if arg in commands else [*argv[:index], "gui", *argv[index:]]
+    return argv
 
 
 def _gui_command():

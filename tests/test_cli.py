@@ -44,3 +44,12 @@ def test_python_dash_m_app_and_no_qt_import():
     assert result.stdout.strip() == "False"
     result = subprocess.run([sys.executable, "-m", "app", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "latent-studio" in result.stdout
+
+
+def test_a_file_argument_alone_opens_the_gui():
+    from app.cli import _default_to_gui
+
+    parser = build_parser()
+    assert _default_to_gui(parser, ["-v", "photo.jpg"]) == ["-v", "gui", "photo.jpg"]
+    assert _default_to_gui(parser, ["info"]) == ["info"]
+    assert _default_to_gui(parser, []) == []

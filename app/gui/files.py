@@ -1,0 +1,195 @@
+"""Opening and saving: file dialogs, drag and drop, recent files, and "nothing lost" prompts.
+
+Reading and writing run as jobs on the runner (a large TIFF should not freeze the window); the one exception
+is the save offered by the unsaved-changes prompt, which must finish before the window closes or another
+file replaces the picture, so it writes in place. Every failure arrives as an `ImageReadError` /
+`ImageWriteError` message and is shown as it is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QObject
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+
+from app.core.errors import LatentStudioError
+from app.core.imageio import WRITE_FORMATS, Picture, load_image, save_image
+from app.core.jobs import Job
+from app.gui.document import Document
+from app.gui.preferences import Preferences
+from app.gui.worker import JobRunner
+
+READ_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
+OPEN_FILTER = "Images (" + " ".join(f"*{ext}" for ext in READ_EXTENSIONS) + ");;All files (*)"
+#: Jobs that go on when the picture is replaced (the others were computing for the old one).
+INDEPENDENT_KINDS = ("device", "save", "open")
+SAVE_FILTERS = {"PNG (*.png)": ".png", "JPEG (*.jpg *.jpeg)": ".jpg", "WebP (*.webp)": ".webp", "TIFF (*.tif *.tiff)": ".tif"}
+
+
+def dropped_image_paths(mime: QMimeData) -> list[str]:
+    """Local files in a drag whose extension looks like an image we can read."""
+    if not mime.hasUrls():
+        return []
+    paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+    return [path for path in paths if Path(path).suffix.lower() in READ_EXTENSIONS]
+
+
+class FileController(QObject):
+    """Open, save, save as, recent files, and the unsaved-changes prompt, for one window's document."""
+
+    def __init__(
+        self,
+        window: QWidget,
+        document: Document,
+        runner: JobRunner,
+        preferences: Preferences,
+        show_error: Callable[[str], None],
+        status: Callable[[str], None],
+    ) -> None:
+        super().__init__(window)
+        self._window = window
+        self._document = document
+        self._runner = runner
+        self._preferences = preferences
+        self._show_error = show_error
+        self._status = status
+
+    # --- opening ------------------------------------------------------------------------------------------
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self._window, "Open Image", self._preferences.last_directory, OPEN_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_mime(self, mime: QMimeData) -> bool:
+        """Open the first image in a drop; False when the drop holds none."""
+        paths = dropped_image_paths(mime)
+        if not paths:
+            return False
+        if len(paths) > 1:
+            self._status(f"Opening {Path(paths[0]).name}; Latent Studio edits one image at a time.")
+        self.open_path(paths[0])
+        return True
+
+    def open_path(self, path: str | os.PathLike) -> Job | None:
+        """Read `path` off the GUI thread and make it the document (after asking about unsaved changes)."""
+        if not self.confirm_discard():
+            return None
+        path = os.path.abspath(path)
+        self._runner.cancel_except(INDEPENDENT_KINDS)  # results for the old picture are of no use now
+        job = Job("open", lambda progress: load_image(path), f"Opening {Path(path).name}")
+        return self._runner.submit(
+            job,
+            on_result=lambda picture: self._on_opened(path, picture),
+            on_error=lambda message: self._on_open_failed(path, message),
+        )
+
+    def _on_opened(self, path: str, picture: Picture) -> None:
+        self._document.load(picture, path)
+        self._preferences.add_recent(path)
+        self._preferences.last_directory = str(Path(path).parent)
+        self._status(f"Opened {Path(path).name}")
+
+    def _on_open_failed(self, path: str, message: str) -> None:
+        if not Path(path).exists():
+            self._preferences.remove_recent(path)
+        self._show_error(message)
+
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        """Rebuild the Open Recent submenu (connected to its aboutToShow)."""
+        menu.clear()
+        files = self._preferences.recent_files
+        for index, path in enumerate(files):
+            label = f"&{index + 1}  {Path(path).name}" if index < 9 else Path(path).name
+            action = menu.addAction(label)
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda checked=False, path=path: self.open_path(path))
+        if files:
+            menu.addSeparator()
+            menu.addAction("Clear Recent Files", self._preferences.clear_recent)
+        else:
+            menu.addAction("No recent files").setEnabled(False)
+
+    # --- saving -------------------------------------------------------------------------------------------
+
+    def save(self) -> Job | None:
+        """Save to the document's file (or ask for a name when its format can't be written)."""
+        path = self._document.path
+        if path is None or path.suffix.lower() not in WRITE_FORMATS:
+            return self.save_as()
+        return self.save_to(path)
+
+    def save_as(self) -> Job | None:
+        path = self.ask_save_path()
+        return self.save_to(path) if path else None
+
+    def ask_save_path(self) -> str | None:
+        document = self._document
+        stem = document.path.stem if document.path else "untitled"
+        folder = str(document.path.parent) if document.path else self._preferences.last_directory
+        suffix = document.path.suffix.lower() if document.path else ".png"
+        suffix = suffix if suffix in WRITE_FORMATS else ".png"
+        chosen = next((name for name in SAVE_FILTERS if f"*{suffix}" in name), "")
+        path, selected = QFileDialog.getSaveFileName(
+            self._window, "Save Image As", os.path.join(folder, stem + suffix), ";;".join(SAVE_FILTERS), chosen
+        )
+        if not path:
+            return None
+        if Path(path).suffix.lower() not in WRITE_FORMATS:
+            path += SAVE_FILTERS.get(selected, ".png")
+        return path
+
+    def save_to(self, path: str | os.PathLike) -> Job | None:
+        """Write the current picture to `path` off the GUI thread; the document is clean once it is written."""
+        picture = self._document.picture
+        if picture is None:
+            return None
+        path = os.path.abspath(path)
+
+        def on_saved(_: object) -> None:
+            if self._document.picture is picture:  # not edited while it was being written
+                self._document.mark_saved(path)
+            self._preferences.add_recent(path)
+            self._status(f"Saved {path}")
+
+        job = Job("save", lambda progress: save_image(picture, path), f"Saving {Path(path).name}")
+        return self._runner.submit(job, on_result=on_saved, on_error=self._show_error)
+
+    def save_now(self) -> bool:
+        """Save in place, waiting for the write (used by the unsaved-changes prompt); True if saved."""
+        path = self._document.path
+        if path is None or path.suffix.lower() not in WRITE_FORMATS:
+            chosen = self.ask_save_path()
+            if not chosen:
+                return False
+            path = Path(chosen)
+        try:
+            save_image(self._document.picture, path)
+        except LatentStudioError as error:
+            self._show_error(str(error))
+            return False
+        self._document.mark_saved(path)
+        self._preferences.add_recent(str(path))
+        return True
+
+    # --- nothing lost -------------------------------------------------------------------------------------
+
+    def confirm_discard(self) -> bool:
+        """True when it is fine to replace or close the document (saved, discarded, or nothing to lose)."""
+        if not self._document.is_dirty:
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self._window,
+            "Unsaved changes",
+            f"{self._document.display_name} has unsaved changes. Save them first?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save,
+        )
+        if answer == buttons.Save:
+            return self.save_now()
+        return answer == buttons.Discard

@@ -1,0 +1,69 @@
+"""Shared test set-up: headless Qt, tiny image files, isolated settings, and no job left running.
+
+Kept generic and cheap: nothing here imports Qt or torch unless a test already has.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _tiny_pixels(width: int, height: int, channels: int, dtype: type, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    top = np.iinfo(dtype).max
+    pixels = rng.integers(0, top + 1, size=(height, width, channels), dtype=np.int64).astype(dtype)
+    if channels == 4:
+        pixels[..., 3] = np.linspace(0, top, width, dtype=np.float64).astype(dtype)[None, :]
+    return pixels
+
+
+def _factory(tmp_path: Path, channels: int) -> Callable[..., Path]:
+    def make(name: str | None = None, width: int = 8, height: int = 6, dtype: type = np.uint8, seed: int = 0) -> Path:
+        from app.core.imageio import Picture, save_image
+
+        path = tmp_path / (name or f"tiny_{'rgba' if channels == 4 else 'rgb'}_{seed}.png")
+        save_image(Picture(_tiny_pixels(width, height, channels, dtype, seed)), path)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def tiny_rgb(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: `tiny_rgb(name=None, width=8, height=6, dtype=np.uint8, seed=0)` writes a random RGB PNG."""
+    return _factory(tmp_path, 3)
+
+
+@pytest.fixture
+def tiny_rgba(tmp_path: Path) -> Callable[..., Path]:
+    """Factory like `tiny_rgb`, with an alpha ramp from transparent (left) to opaque (right)."""
+    return _factory(tmp_path, 4)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GUI preferences go to a file under tmp_path, never into the user's profile."""
+    monkeypatch.setenv("LATENT_STUDIO_SETTINGS", str(tmp_path / "settings.ini"))
+
+
+@pytest.fixture(autouse=True)
+def _no_job_left_running():
+    """Fail a test that leaves a GUI worker job queued or running (it would leak into the next test)."""
+    yield
+    worker = sys.modules.get("app.gui.worker")
+    if worker is None:
+        return
+    leftovers = [runner for runner in worker.live_runners() if runner.is_busy()]
+    for runner in leftovers:
+        runner.cancel()
+        runner.wait_for_done(5000)
+    if leftovers:
+        pytest.fail(f"{len(leftovers)} job runner(s) still had work when the test ended")
