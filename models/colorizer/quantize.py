@@ -28,7 +28,7 @@ ANNEAL_T = 0.38  # annealed-mean temperature
 def gamut_bins(step: float = GRID_STEP, limit: float = GRID_LIMIT) -> torch.Tensor:
     """(Q, 2) ab centres of the grid cells whose centre is displayable at some lightness.
 
-    A centre counts as displayable when Lab -> sRGB (clipped) -> Lab returns it within 2 units for some L
+    A centre counts as displayable when Lab -> sRGB (clipped) -> Lab returns it within half a cell for some L
     in [5, 95]; this is the same criterion for every run, so Q and the order of the bins never change.
     """
     axis = torch.arange(-limit, limit + 0.5 * step, step, dtype=torch.float64)
@@ -40,16 +40,14 @@ def gamut_bins(step: float = GRID_STEP, limit: float = GRID_LIMIT) -> torch.Tens
     lab = lab.unsqueeze(0)
     back = rgb_to_lab(lab_to_rgb(lab))
     error = (back[0, 1:] - lab[0, 1:]).abs().amax(dim=0)  # (L, G)
-    inside = (error < 2.0).any(dim=0)
+    inside = (error < 0.5 * step).any(dim=0)
     return ab[inside].float()
 
 
 def soft_encode(ab: torch.Tensor, bins: torch.Tensor, sigma: float = SOFT_SIGMA) -> torch.Tensor:
     """(N, 2, H, W) ab -> (N, Q, H, W) Gaussian-weighted bin memberships summing to 1 per pixel."""
     n, _, h, w = ab.shape
-    points = ab.float().permute(0, 2, 3, 1).reshape(-1, 2)
-    centres = bins.float()
-    d2 = (points.square().sum(1, keepdim=True) - 2 * points @ centres.T + centres.square().sum(1)).clamp_min(0)
+    d2 = _squared_distances(ab, bins)
     weights = torch.exp(-(d2 - d2.amin(dim=1, keepdim=True)) / (2 * sigma * sigma))
     weights = weights * (weights > 1e-3)  # only the few nearest bins matter
     weights = weights / weights.sum(dim=1, keepdim=True)
@@ -59,10 +57,14 @@ def soft_encode(ab: torch.Tensor, bins: torch.Tensor, sigma: float = SOFT_SIGMA)
 def nearest_bin(ab: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
     """(N, 2, H, W) ab -> (N, H, W) index of the nearest bin."""
     n, _, h, w = ab.shape
+    return _squared_distances(ab, bins).argmin(dim=1).view(n, h, w)
+
+
+def _squared_distances(ab: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
+    """(N*H*W, Q) squared ab distances, by explicit differences (a matmul form loses precision in TF32)."""
     points = ab.float().permute(0, 2, 3, 1).reshape(-1, 2)
     centres = bins.float()
-    d2 = points.square().sum(1, keepdim=True) - 2 * points @ centres.T + centres.square().sum(1)
-    return d2.argmin(dim=1).view(n, h, w)
+    return (points[:, :1] - centres[:, 0]).square_() + (points[:, 1:] - centres[:, 1]).square_()
 
 
 def empirical_prior(ab_batches: list[torch.Tensor], bins: torch.Tensor) -> torch.Tensor:

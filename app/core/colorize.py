@@ -1,0 +1,238 @@
+"""Colorize a picture, automatically or guided by colour hints: the headless operation behind GUI, CLI and batch.
+
+The network runs at a working size (256 or 512 on the short side); its chroma is upsampled and combined
+with the picture's own full-resolution lightness, so the result has the input's size and detail (a
+24-megapixel scan comes back at 24 megapixels). Colour inputs are reduced to their lightness first and the
+result says so. Alpha is kept, and 16-bit pictures come back 16-bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from app.core.color import lab_to_rgb, rgb_to_lab, srgb_to_linear
+from app.core.device import ComputeSettings
+from app.core.errors import LatentStudioError
+from app.core.imageio import Picture
+from app.core.jobs import Progress
+from app.core.tensors import merge_alpha, split_alpha, tensor_to_pixels
+
+MODEL_NAME = "colorizer"
+WORKING_SIZES = (256, 512)
+MIN_WORKING_SIZE, MAX_WORKING_SIZE = 64, 1024
+_STRIP_ROWS = 1024  # full-resolution work goes in strips of rows, so huge scans need little memory
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A user's colour hint: pixel (x, y) of the full-resolution picture and an sRGB colour (0-255)."""
+
+    x: float
+    y: float
+    rgb: tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class ColorizeResult:
+    picture: Picture
+    converted_from_colour: bool  # the input had colour; it was reduced to its lightness first
+
+    @property
+    def note(self) -> str:
+        if self.converted_from_colour:
+            return "The input was a colour picture: its colours were discarded and it was colorized from its lightness."
+        return ""
+
+
+def colorize(
+    picture: Picture,
+    hints: Sequence[Hint] = (),
+    working_size: int = 256,
+    settings: ComputeSettings = ComputeSettings(),
+    progress: Progress | None = None,
+    model_name: str = MODEL_NAME,
+    registry=None,
+) -> ColorizeResult:
+    """Colorize `picture` (gray, or colour reduced to gray) at full resolution."""
+    progress = progress or Progress()
+    _check_request(picture, hints, working_size)
+    # 1. model and full-resolution lightness
+    model = _load(model_name, settings, registry)
+    rgb_pixels, alpha = split_alpha(picture.pixels)
+    progress.report(0.05, "Reading lightness")
+    lightness = lightness_of(rgb_pixels, settings.torch_device, progress.sub(0.05, 0.3))
+    # 2. chroma from the network at the working size, upsampled to full resolution
+    progress.report(0.3, "Colorizing")
+    ab = _predict_ab(model, lightness, hints, working_size)
+    # 3. full-resolution L + ab -> RGB, in strips
+    progress.report(0.6, "Applying colour")
+    return _finish(picture, lightness, ab, alpha, progress.sub(0.6, 1.0))
+
+
+def colorize_pictures(
+    pictures: Sequence[Picture],
+    working_size: int = 256,
+    settings: ComputeSettings = ComputeSettings(),
+    progress: Progress | None = None,
+    registry=None,
+) -> list[ColorizeResult]:
+    """Automatic colorization of many pictures (the batch engine's tool): same-size ones share a forward pass."""
+    progress = progress or Progress()
+    for picture in pictures:
+        _check_request(picture, (), working_size)
+    model = _load(MODEL_NAME, settings, registry)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for index, picture in enumerate(pictures):
+        groups.setdefault((picture.height, picture.width), []).append(index)
+    results: list[ColorizeResult | None] = [None] * len(pictures)
+    for done, indices in enumerate(groups.values()):
+        step = progress.sub(done / len(groups), (done + 1) / len(groups))
+        split = [split_alpha(pictures[i].pixels) for i in indices]
+        lightness = torch.cat([lightness_of(rgb, settings.torch_device) for rgb, _ in split])
+        step.report(0.3)
+        ab = _predict_ab(model, lightness, (), working_size)
+        for row, (index, (_, alpha)) in enumerate(zip(indices, split)):
+            results[index] = _finish(pictures[index], lightness[row : row + 1], ab[row : row + 1], alpha, Progress())
+        step.report(1.0)
+    return results  # type: ignore[return-value]
+
+
+def colorize_picture(picture: Picture, progress: Progress, hints: Sequence[Hint] = (), working_size: int = 256,
+                     settings: ComputeSettings = ComputeSettings()) -> Picture:
+    """`operation(picture, progress) -> Picture`, the form GUI operations take (use functools.partial)."""
+    return colorize(picture, hints, working_size, settings, progress).picture
+
+
+def colorize_job(picture: Picture, hints: Sequence[Hint] = (), working_size: int = 256,
+                 settings: ComputeSettings = ComputeSettings()) -> Callable[[Progress], ColorizeResult]:
+    """The job function for a runner (GUI worker, CLI, batch): `run(progress) -> ColorizeResult`."""
+    hints = tuple(hints)
+    return lambda progress: colorize(picture, hints, working_size, settings, progress)
+
+
+def colorize_lightness(
+    lightness: torch.Tensor,
+    working_size: int = 256,
+    settings: ComputeSettings = ComputeSettings(),
+    model_name: str = MODEL_NAME,
+    registry=None,
+) -> torch.Tensor:
+    """Batch entry point: (N,1,H,W) Lab lightness in [0, 100] -> (N,3,H,W) sRGB in [0, 1], on the device."""
+    from models.colorizer.inference import colorize_lightness as run
+
+    if lightness.dim() != 4 or lightness.shape[1] != 1:
+        raise LatentStudioError(f"Colorization needs a batch of lightness maps (N,1,H,W), not {tuple(lightness.shape)}.")
+    model = _load(model_name, settings, registry)
+    return run(model, lightness.to(settings.torch_device), (), working_size)
+
+
+def suggest_colors(
+    picture: Picture,
+    x: float,
+    y: float,
+    hints: Sequence[Hint] = (),
+    count: int = 8,
+    working_size: int = 256,
+    settings: ComputeSettings = ComputeSettings(),
+    registry=None,
+) -> list[tuple[int, int, int]]:
+    """The model's most likely colours at pixel (x, y), best first, at that pixel's lightness (for a palette)."""
+    from models.colorizer.inference import network_output, top_bins_at
+
+    _check_request(picture, hints, working_size)
+    _check_point(picture, x, y, "The point to suggest colours for")
+    model = _load(MODEL_NAME, settings, registry)
+    rgb_pixels, _ = split_alpha(picture.pixels)
+    lightness = lightness_of(rgb_pixels, settings.torch_device)
+    output, _ = network_output(model, lightness, _hints_ab(hints, lightness.device), working_size)
+    level = float(lightness[0, 0, int(y), int(x)])
+    colours: list[tuple[int, int, int]] = []
+    for a, b, _ in top_bins_at(model, output, (x + 0.5) / picture.width, (y + 0.5) / picture.height, count * 2):
+        lab = torch.tensor([level, a, b], dtype=torch.float32).view(1, 3, 1, 1)
+        colour = tuple(int(v) for v in (lab_to_rgb(lab).view(3) * 255 + 0.5).to(torch.int32).tolist())
+        if colour not in colours:
+            colours.append(colour)
+    return colours[:count]
+
+
+def lightness_of(rgb_pixels: np.ndarray, device: torch.device | str = "cpu", progress: Progress | None = None) -> torch.Tensor:
+    """HxWx3 uint8/uint16 pixels -> (1,1,H,W) Lab lightness in [0, 100] (only L is computed, strip by strip)."""
+    scale = 65535.0 if rgb_pixels.dtype == np.uint16 else 255.0
+    weights = torch.tensor([0.212671, 0.715160, 0.072169], device=device).view(1, 3, 1, 1)  # Y row of sRGB->XYZ
+    height = rgb_pixels.shape[0]
+    out = torch.empty(1, 1, height, rgb_pixels.shape[1], device=device)
+    for start in range(0, height, _STRIP_ROWS):
+        stop = min(start + _STRIP_ROWS, height)
+        strip = np.ascontiguousarray(rgb_pixels[start:stop])
+        if strip.dtype == np.uint16:
+            strip = strip.astype(np.int32)
+        rgb = torch.from_numpy(strip).to(device).permute(2, 0, 1)[None].float().div_(scale)
+        luminance = (srgb_to_linear(rgb) * weights).sum(dim=1, keepdim=True)
+        f = torch.where(luminance > 0.008856, luminance.clamp_min(1e-12) ** (1 / 3), 7.787 * luminance + 16 / 116)
+        out[:, :, start:stop] = 116 * f - 16
+        if progress is not None:
+            progress.report(stop / height)
+    return out
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _finish(picture: Picture, lightness: torch.Tensor, ab: torch.Tensor, alpha: np.ndarray | None,
+            progress: Progress) -> ColorizeResult:
+    """Full-resolution L + ab -> the result picture (in strips of rows), alpha and bit depth kept."""
+    dtype = picture.pixels.dtype
+    out = np.empty((picture.height, picture.width, 3), dtype=dtype)
+    rows = picture.height
+    for start in range(0, rows, _STRIP_ROWS):
+        stop = min(start + _STRIP_ROWS, rows)
+        lab = torch.cat([lightness[:, :, start:stop], ab[:, :, start:stop]], dim=1)
+        out[start:stop] = tensor_to_pixels(lab_to_rgb(lab), dtype.type)
+        progress.report(stop / rows)
+    result = picture.with_pixels(merge_alpha(out, alpha), is_gray=False)
+    return ColorizeResult(result, converted_from_colour=not picture.is_gray)
+
+
+def _load(model_name: str, settings: ComputeSettings, registry) -> torch.nn.Module:
+    from models.registry import default_registry
+
+    return (registry or default_registry()).load_model(model_name, settings.torch_device, settings.dtype)
+
+
+def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_size: int) -> torch.Tensor:
+    from models.colorizer.inference import predict_ab
+
+    return predict_ab(model, lightness, _hints_ab(hints, lightness.device), working_size)
+
+
+def _hints_ab(hints: Sequence[Hint], device: torch.device) -> list[tuple[float, float, float, float]]:
+    """Hints as (x, y, a, b), x and y at pixel centres of the full-resolution picture."""
+    if not hints:
+        return []
+    rgb = torch.tensor([h.rgb for h in hints], dtype=torch.float32).T.reshape(1, 3, len(hints), 1) / 255.0
+    lab = rgb_to_lab(rgb)[0, :, :, 0]  # (3, K)
+    return [(h.x + 0.5, h.y + 0.5, float(lab[1, i]), float(lab[2, i])) for i, h in enumerate(hints)]
+
+
+def _check_request(picture: Picture, hints: Sequence[Hint], working_size: int) -> None:
+    if not MIN_WORKING_SIZE <= working_size <= MAX_WORKING_SIZE:
+        raise LatentStudioError(
+            f"The working size must be between {MIN_WORKING_SIZE} and {MAX_WORKING_SIZE} pixels, not {working_size}."
+        )
+    if picture.pixels.ndim != 3 or picture.pixels.shape[2] not in (3, 4):
+        raise LatentStudioError("Colorization needs an RGB or RGBA picture.")
+    for hint in hints:
+        _check_point(picture, hint.x, hint.y, "A colour hint")
+        if len(hint.rgb) != 3 or any(not 0 <= int(v) <= 255 for v in hint.rgb):
+            raise LatentStudioError(f"A colour hint's colour must be three values from 0 to 255, not {hint.rgb}.")
+
+
+def _check_point(picture: Picture, x: float, y: float, what: str) -> None:
+    if not (0 <= x < picture.width and 0 <= y < picture.height):
+        raise LatentStudioError(
+            f"{what} at ({x:g}, {y:g}) lies outside the {picture.width} x {picture.height} picture."
+        )

@@ -1,0 +1,34 @@
+"""Registry entries of the colorizer and its plain-L2 baseline (no torch import here: specs only)."""
+
+from __future__ import annotations
+
+from models.registry import ModelSpec, register
+
+COLORIZER = register(
+    ModelSpec(
+        name="colorizer",
+        architecture="models.colorizer.network:Colorizer",
+        weights_file="colorizer-v1.safetensors",
+        input_size=256,
+        version="1",
+        description=(
+            "Hint-guided colorization (L + ab hints + mask -> ab), trained from scratch with rebalanced "
+            "classification over quantized ab bins, decoded with the annealed mean."
+        ),
+        default_config={"width": 32, "head": "classify", "num_bins": 259, "deep": 192, "temperature": 0.38},
+        half_precision=True,
+    )
+)
+
+COLORIZER_L2 = register(
+    ModelSpec(
+        name="colorizer-l2",
+        architecture="models.colorizer.network:Colorizer",
+        weights_file="colorizer-l2-v1.safetensors",
+        input_size=256,
+        version="1",
+        description="Baseline for the evaluation: the colorizer's backbone with a plain-L2 ab regression head.",
+        default_config={"width": 32, "head": "regress", "num_bins": None, "deep": 192, "temperature": 0.38},
+        half_precision=True,
+    )
+)

@@ -1,0 +1,244 @@
+"""`python -m models.train colorizer [--loss l2] --data PACK_OR_DIR --val-data PACK --out DIR --minutes 7`.
+
+Trains the hint-guided colorizer from scratch within a wall-clock budget. All photos live on the device;
+each step draws random crops/scales/flips, converts them to Lab, simulates user hints (often none, so one
+model does automatic and guided colorization) and trains either the rebalanced classification over ab bins
+(default) or the plain-L2 baseline (`--loss l2`, same backbone). The bin prior is measured on the training
+data here and stored in the model file. Resumable from <out>/checkpoint.safetensors; SIGTERM writes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from app.core.color import rgb_to_lab
+from models.colorizer.data import PhotoBank, read_photos
+from models.colorizer.hints import simulate_hints
+from models.colorizer.losses import hint_emphasis, l2_regression, rebalanced_cross_entropy, target_ab
+from models.colorizer.network import Colorizer, make_input
+from models.colorizer.quantize import empirical_prior, gamut_bins, rebalance_weights
+from models.colorizer.validate import save_grid, validate
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m models.train colorizer", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", required=True, help="folders of photos and/or .npz packs")
+    parser.add_argument("--val-data", nargs="*", default=[], help="held-out photos (folders/packs)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--loss", choices=["classify", "l2"], default="classify")
+    parser.add_argument("--minutes", type=float, default=7.0, help="wall-clock budget, everything included")
+    parser.add_argument("--max-steps", type=int, default=0, help="stop after N steps (smoke tests)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--batch-size", type=int, default=0, help="default 128 on CUDA, 4 on CPU")
+    parser.add_argument("--crop", type=int, default=128, help="training crop size (multiple of 16)")
+    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--deep", type=int, default=192)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--short-side", type=int, default=144, help="shrink photos read from folders to this")
+    parser.add_argument("--checkpoint-minutes", type=float, default=2.0)
+    parser.add_argument("--val-limit", type=int, default=100, help="at most this many validation photos")
+    parser.add_argument("--working-size", type=int, default=256, help="validation working size")
+    return parser.parse_args(argv)
+
+
+def learning_rate(base: float, step: int, progress: float, warmup: int = 150) -> float:
+    """Linear warm-up, then cosine decay to 3% over the budget (progress in [0, 1])."""
+    warm = min(1.0, (step + 1) / warmup)
+    return base * warm * (0.03 + 0.97 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+def save_checkpoint(model: Colorizer, path: Path, facts: dict) -> None:
+    tmp = path.with_suffix(".part")
+    state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
+    save_file(state, str(tmp), metadata={k: str(v) for k, v in facts.items()})
+    os.replace(tmp, path)
+
+
+def load_checkpoint(model: Colorizer, path: Path) -> dict:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata() or {}
+    model.load_state_dict(load_file(str(path)), strict=True)
+    return {"step": int(metadata.get("step", 0)), "images": int(metadata.get("images", 0)),
+            "progress": float(metadata.get("progress", 0.0)), "seconds": float(metadata.get("seconds", 0.0)),
+            "smoke": metadata.get("smoke", "0") == "1"}
+
+
+def measure_prior(bank: PhotoBank) -> torch.Tensor:
+    """The training data's ab-bin prior, from a fixed set of crops (same data -> same prior)."""
+    generator = torch.Generator(device=bank.device).manual_seed(1234)
+    crops = [rgb_to_lab(bank.sample(64, 32, generator))[:, 1:] for _ in range(4)]
+    return empirical_prior(crops, gamut_bins().to(bank.device))
+
+
+def build_model(args: argparse.Namespace, head: str, prior: torch.Tensor | None, device: torch.device) -> Colorizer:
+    torch.manual_seed(args.seed)  # the same initial weights however often a model is built
+    model = Colorizer(width=args.width, head=head, deep=args.deep).to(device)
+    if prior is not None:
+        model.prior.copy_(prior)
+    return model
+
+
+def train_step(model, optimizer, bank, generator, args, batch, weights, autocast) -> torch.Tensor:
+    """One optimisation step on fresh augmented crops with simulated hints; returns the detached loss."""
+    with torch.no_grad():
+        lab = rgb_to_lab(bank.sample(batch, args.crop, generator))
+        hint_ab, mask = simulate_hints(lab[:, 1:], generator)
+        x = make_input(lab[:, :1], hint_ab, mask).contiguous(memory_format=torch.channels_last)
+    with autocast:
+        output = model(x)
+    size = tuple(output.shape[-2:])
+    target, emphasis = target_ab(lab[:, 1:], size), hint_emphasis(mask, size)
+    if weights is not None:
+        loss = rebalanced_cross_entropy(output, target, model.ab_bins, weights, emphasis)
+    else:
+        loss = l2_regression(output, target, emphasis)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+class Logger:
+    """Every ~15 s: one JSON line in <out>/log.jsonl and a short line on stdout (mean loss of the window)."""
+
+    def __init__(self, path: Path, start: float) -> None:
+        self.file = open(path, "a")
+        self.start, self.window_start = start, time.monotonic()
+        self.images, self.steps, self.loss_sum, self.last_loss = 0, 0, None, float("nan")
+
+    def add(self, loss: torch.Tensor, images: int) -> None:
+        self.loss_sum = loss if self.loss_sum is None else self.loss_sum + loss  # stays on the device
+        self.steps += 1
+        self.images += images
+
+    def due(self) -> bool:
+        return time.monotonic() - self.window_start > 15
+
+    def write(self, step: int, lr: float) -> None:
+        if not self.steps:
+            return
+        now = time.monotonic()
+        self.last_loss = float(self.loss_sum) / self.steps
+        record = {"step": step, "seconds": round(now - self.start, 1),
+                  "images_per_s": round(self.images / max(now - self.window_start, 1e-6), 1),
+                  "loss": round(self.last_loss, 5), "lr": round(lr, 7)}
+        self.file.write(json.dumps(record) + "\n")
+        self.file.flush()
+        print(" ".join(f"{k}={v}" for k, v in record.items()), flush=True)
+        self.window_start, self.images, self.steps, self.loss_sum = now, 0, 0, None
+
+
+def main(argv: list[str] | None = None) -> int:
+    start = time.monotonic()
+    args = parse_args(argv)
+    device = torch.device(args.device)
+    budget = args.minutes * 60.0
+    reserve = 20.0 + 0.06 * budget  # validation, samples, files, exit
+    torch.manual_seed(args.seed)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    batch = args.batch_size or (128 if device.type == "cuda" else 4)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stop = {"signal": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(signal=True))
+
+    # 1. data on the device
+    bank = PhotoBank(read_photos(args.data, args.short_side), device)
+    val_photos = read_photos(args.val_data, args.short_side)[: args.val_limit] if args.val_data else []
+    generator = torch.Generator(device=device).manual_seed(args.seed)
+    print(f"colorizer[{args.loss}]: {len(bank)} training photos, {len(val_photos)} validation, batch {batch}, "
+          f"data ready after {time.monotonic() - start:.1f} s", flush=True)
+
+    # 2. model (+ the bin prior of the training data, measured on a fixed set of crops), resumed if possible
+    head = "classify" if args.loss == "classify" else "regress"
+    prior = measure_prior(bank) if head == "classify" else None
+    weights = rebalance_weights(prior) if prior is not None else None
+    model = build_model(args, head, prior, device)
+    checkpoint = args.out / "checkpoint.safetensors"
+    smoke = int(args.max_steps > 0)
+    facts = {"step": 0, "images": 0, "progress": 0.0, "seconds": 0.0}
+    if checkpoint.exists():
+        resumed = load_checkpoint(model, checkpoint)
+        if resumed["smoke"] and not args.max_steps:  # a smoke test's few steps are not a start worth keeping
+            model = build_model(args, head, prior, device)
+            print(f"ignoring {checkpoint}: it was written by a --max-steps smoke run", flush=True)
+        else:
+            facts = {k: v for k, v in resumed.items() if k != "smoke"}
+            print(f"resumed from {checkpoint} at step {facts['step']}", flush=True)
+    model = model.to(memory_format=torch.channels_last).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+    # 3. train until the budget (minus the reserve) or max-steps is reached
+    logger = Logger(args.out / "log.jsonl", start)
+    train_seconds = max(1.0, budget - reserve - (time.monotonic() - start))
+    loop_start = last_checkpoint = time.monotonic()
+    first_progress, step0 = facts["progress"], facts["step"]
+    while not stop["signal"]:
+        if args.max_steps:
+            progress = (facts["step"] - step0) / args.max_steps
+        else:
+            progress = first_progress + (1 - first_progress) * (time.monotonic() - loop_start) / train_seconds
+        if progress >= 1.0:
+            break
+        lr = learning_rate(args.lr, facts["step"], progress)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        logger.add(train_step(model, optimizer, bank, generator, args, batch, weights, autocast), batch)
+        facts.update(step=facts["step"] + 1, images=facts["images"] + batch, progress=progress)
+        if logger.due() or facts["step"] == step0 + 1:
+            logger.write(facts["step"], lr)
+        if time.monotonic() - last_checkpoint > args.checkpoint_minutes * 60:
+            seconds = facts["seconds"] + time.monotonic() - loop_start
+            save_checkpoint(model, checkpoint, {**facts, "seconds": seconds, "smoke": smoke})
+            last_checkpoint = time.monotonic()
+    logger.write(facts["step"], optimizer.param_groups[0]["lr"])
+    facts["seconds"] += time.monotonic() - loop_start
+    save_checkpoint(model, checkpoint, {**facts, "smoke": smoke})
+    if stop["signal"]:
+        print(f"stopped by SIGTERM at step {facts['step']}; checkpoint written", flush=True)
+        return 143
+
+    # 4. validation, samples, inference weights
+    finish(model, args, val_photos, device, {
+        "loss": args.loss, "steps": facts["step"], "images_seen": facts["images"],
+        "train_minutes": round(facts["seconds"] / 60, 2), "final_loss": logger.last_loss, "batch_size": batch,
+        "crop": args.crop, "training_photos": len(bank),
+    }, start, deadline=start + budget - 8.0)
+    return 0
+
+
+def finish(model: Colorizer, args: argparse.Namespace, val_photos: list, device: torch.device, facts: dict,
+           start: float, deadline: float) -> None:
+    """Validate (until `deadline`), draw samples, write model.safetensors (fp32, inference keys), config, metrics."""
+    model.eval()
+    metrics: dict = {}
+    if val_photos:
+        metrics, rows = validate(model, val_photos, device, args.working_size, deadline=deadline)
+        save_grid(rows, args.out / "samples.png")
+    metrics.update(facts, total_minutes=round((time.monotonic() - start) / 60, 2))
+    model = model.to(memory_format=torch.contiguous_format)
+    state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
+    save_file(state, str(args.out / "model.safetensors"))
+    (args.out / "config.json").write_text(json.dumps(model.config(), indent=2) + "\n")
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    rounded = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
+    print("metrics: " + json.dumps(rounded), flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
