@@ -54,19 +54,26 @@ def _set(args: list[str], flag: str, value: str) -> list[str]:
     return args
 
 
-def snapshot(runs: Path, out: Path, include_checkpoints: bool = True) -> int:
-    """Pack `runs` into split tar parts under `out`; leaves checkpoints out if everything would not fit."""
+def snapshot(runs: Path, out: Path) -> int:
+    """Pack `runs` into split tar parts under `out`, as much as can come back.
+
+    Everything but checkpoints always goes in; then the checkpoints of unfinished recipes (their only state),
+    then those of finished ones, while the total stays under MAX_PARTS parts.
+    """
+    files = sorted(p for p in runs.rglob("*") if p.is_file())
+    checkpoints = [p for p in files if p.name == "checkpoint.safetensors"]
+    checkpoints.sort(key=lambda p: (p.parent / "model.safetensors").exists())
+    chosen = [p for p in files if p.name != "checkpoint.safetensors"]
+    budget = PART_BYTES * MAX_PARTS - sum(p.stat().st_size + 1024 for p in chosen) - 2**20
+    for checkpoint in checkpoints:
+        if checkpoint.stat().st_size + 1024 < budget:
+            chosen.append(checkpoint)
+            budget -= checkpoint.stat().st_size + 1024
     tmp = out / ".snapshot.tar"
     with tarfile.open(tmp, "w") as tar:
-        for path in sorted(runs.rglob("*")):
-            if path.is_file() and (include_checkpoints or path.name != "checkpoint.safetensors"):
-                tar.add(path, arcname=str(path.relative_to(runs)))
+        for path in chosen:
+            tar.add(path, arcname=str(path.relative_to(runs)))
     size = tmp.stat().st_size
-    if size > PART_BYTES * MAX_PARTS:
-        tmp.unlink()
-        if include_checkpoints:
-            return snapshot(runs, out, include_checkpoints=False)
-        raise RuntimeError(f"outputs are {size / 2**20:.0f} MiB, over the {MAX_PARTS * 15} MiB that can come back")
     for old in out.glob("runs.tar.part*"):
         old.unlink()
     with open(tmp, "rb") as handle:
@@ -119,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         stdout = open(args.runs / name / "stdout.log", "w")
         print(f"start {name}: {' '.join(full[1:])}", flush=True)
         processes[name] = subprocess.Popen(full, stdout=stdout, stderr=subprocess.STDOUT, env=env)
+    print(f"gpu at start: {gpu_line()}", flush=True)
     start = time.monotonic()
     last_snapshot = start
     while any(p.poll() is None for p in processes.values()):
