@@ -76,13 +76,16 @@ _THREADS_CONFIGURED = False
 
 
 def configure_torch_threads() -> int:
-    """Use every core for intra-op work and one inter-op thread; call once, before the first model runs.
+    """Use every core for intra-op work and one inter-op thread; call on each thread that runs models.
 
     Inter-op parallelism only helps graphs with independent branches, which our nets do not have, and each
     extra pool competes with the GUI thread for the same few cores.
     """
     global _THREADS_CONFIGURED
     threads = int(os.environ.get("LATENT_STUDIO_THREADS", "0")) or (os.cpu_count() or 1)
+    # Trained nets produce denormal floats that make x86 CPUs up to 40x slower (a VAE decode: 360 ms instead
+    # of 9 ms); flushing them to zero costs no visible precision. It is per thread, so set it on every call.
+    torch.set_flush_denormal(True)
     if not _THREADS_CONFIGURED:
         torch.set_num_threads(threads)
         try:

@@ -34,7 +34,7 @@ class FaceVAE(nn.Module):
     """Convolutional VAE: (N,3,S,S) in [0,1] <-> (N, latent_dim) codes, S = 4 * 2**len(widths)."""
 
     def __init__(self, latent_dim: int = 128, widths: tuple[int, ...] = (32, 64, 128, 128), image_size: int = 64,
-                 code_channels: int = 64) -> None:
+                 code_channels: int = 32) -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.image_size = image_size
@@ -53,7 +53,7 @@ class FaceVAE(nn.Module):
         rev = list(reversed(widths))
         for cin, cout in zip(rev, rev[1:] + [widths[0] // 2 or 1]):
             dec.append(_up(cin, cout))
-        dec += [nn.Conv2d(rev[-1] if False else (widths[0] // 2 or 1), 3, 3, 1, 1), nn.Tanh()]
+        dec += [nn.Conv2d(widths[0] // 2 or 1, 3, 3, 1, 1), nn.Tanh()]
         self.decoder = nn.Sequential(*dec)
         self.top = widths[-1]
 

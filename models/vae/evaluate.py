@@ -1,0 +1,195 @@
+"""`python -m models.evaluate vae --data .gpu/faces.npz [--out report.json]`: the face VAE on held-out faces.
+
+1. Reconstruction: PSNR, SSIM and sharpness (luma gradient and high-frequency energy, as ratios to the
+   originals) of the posterior-mean reconstruction, for our VAE and, with --baseline, the pixel-loss one.
+2. Attribute directions, judged by the separately trained face-attributes classifier: every face is moved
+   by 2 sigma along the direction *towards the opposite of what the classifier sees in its reconstruction*
+   (old faces towards young, young towards old). We count how often the judged attribute flips, how often
+   the other attribute stays, and how far the image moves (mean absolute change of the decode), and do the
+   same with a random direction of the same length, in the same run, as the baseline.
+3. PCA directions: how the judged attributes shift at +2 sigma (what each component seems to mean).
+Prints markdown tables and writes the JSON report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from models.vae.directions import DirectionSet
+from models.vae.trainkit import load_faces
+from models.vae.validate import validate_vae
+
+JUDGED = {"young": ("young", "female"), "female": ("female", "young")}  # direction: (judged output, other output)
+
+
+def _from_run(folder: Path, cls):
+    """A network from a training run folder (model.safetensors + config.json), to evaluate before shipping."""
+    net = cls(**json.loads((folder / "config.json").read_text()))
+    net.load_state_dict(load_file(str(folder / "model.safetensors")), strict=True)
+    return net.eval().requires_grad_(False)
+
+
+def load_networks(args: argparse.Namespace, device: torch.device):
+    from models.registry import default_registry
+    from models.vae.classifier import FaceAttributeNet
+    from models.vae.network import FaceVAE
+
+    registry = default_registry()
+    vae = _from_run(args.vae_run, FaceVAE).to(device) if args.vae_run else registry.load_model("vae", device)
+    judge = (_from_run(args.classifier_run, FaceAttributeNet).to(device) if args.classifier_run
+             else registry.load_model("face-attributes", device))
+    if args.directions:
+        directions = DirectionSet.load(args.directions)
+    else:
+        directions = DirectionSet.from_tensors(registry.load_tensors("vae-directions-v1.safetensors"))
+    baseline = _from_run(args.baseline, FaceVAE).to(device) if args.baseline else None
+    return vae, judge, directions, baseline
+
+
+@torch.no_grad()
+def judge_outputs(judge, images: torch.Tensor) -> dict[str, torch.Tensor]:
+    outs = [judge.attributes(images[i : i + 512]) for i in range(0, len(images), 512)]
+    return {k: torch.cat([o[k] for o in outs]) for k in outs[0]}
+
+
+@torch.no_grad()
+def decode_all(vae, codes: torch.Tensor) -> torch.Tensor:
+    return torch.cat([vae.decode(codes[i : i + 512]).float().clamp(0, 1) for i in range(0, len(codes), 512)])
+
+
+@torch.no_grad()
+def direction_effect(vae, judge, codes: torch.Tensor, base: torch.Tensor, base_judged: dict, vector: torch.Tensor,
+                     sigma: float, judged: str, other: str, amount: float = 2.0) -> dict:
+    """Move each code by `amount` sigma towards the opposite of its judged label; measure flips and change."""
+    is_on = base_judged[judged] > 0.5
+    sign = torch.where(is_on, -1.0, 1.0)[:, None]
+    moved = decode_all(vae, codes + sign * amount * sigma * vector[None])
+    after = judge_outputs(judge, moved)
+    return {
+        "flip_rate": round(((after[judged] > 0.5) != is_on).float().mean().item(), 4),
+        "other_kept": round(((after[other] > 0.5) == (base_judged[other] > 0.5)).float().mean().item(), 4),
+        "image_change_l1": round((moved - base).abs().mean().item(), 4),
+    }
+
+
+def evaluate(vae, judge, directions: DirectionSet, images: torch.Tensor, seed: int = 0, pca_faces: int = 256) -> dict:
+    """The full report (see the module docstring) for faces (N,3,S,S) uint8 on the nets' device.
+
+    PCA directions are described on the first `pca_faces` faces only (8 more passes over all faces would
+    triple the CPU time for a descriptive number)."""
+    report: dict = {"faces": int(images.shape[0]), "reconstruction": {"ours": validate_vae(vae, images)}}
+    with torch.no_grad():
+        codes = torch.cat([vae.encode(images[i : i + 512].float() / 255).float() for i in range(0, len(images), 512)])
+    base = decode_all(vae, codes)
+    base_judged = judge_outputs(judge, base)
+    generator = torch.Generator().manual_seed(seed)
+    report["attributes"] = {}
+    for name, (judged, other) in JUDGED.items():
+        if name not in directions.names:
+            continue
+        i = directions.index(name)
+        vector, sigma = directions.vectors[i].float().to(codes.device), float(directions.sigmas[i])
+        random = torch.randn(vector.shape, generator=generator).to(codes.device)
+        random = random / random.norm()
+        report["attributes"][name] = {
+            "sigma": round(sigma, 4),
+            "direction": direction_effect(vae, judge, codes, base, base_judged, vector, sigma, judged, other),
+            "random": direction_effect(vae, judge, codes, base, base_judged, random, sigma, judged, other),
+        }
+    report["pca"] = {}
+    few = slice(0, pca_faces)
+    for i, (name, kind) in enumerate(zip(directions.names, directions.kinds)):
+        if kind != "pca":
+            continue
+        moved = codes[few] + 2 * float(directions.sigmas[i]) * directions.vectors[i][None].to(codes.device)
+        after = judge_outputs(judge, decode_all(vae, moved))
+        report["pca"][name] = {k: round((after[k] - base_judged[k][few]).mean().item(), 4) for k in ("female", "young", "age")}
+    return report
+
+
+@torch.no_grad()
+def decode_latency_ms(vae, repeats: int = 50, threads: int = 1) -> dict:
+    """CPU time of one slider update: decode one code + conversion to HxWx3 uint8 (the GUI's display input),
+    with the settings LatentEditor uses (one intra-op thread, denormals flushed on this thread)."""
+    import copy
+    import time
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)  # as LatentEditor does: denormal activations cost ~40x on x86 CPUs
+    cpu = copy.deepcopy(vae).to("cpu").float()
+    code = torch.randn(1, cpu.latent_dim)
+    times = []
+    for i in range(repeats + 5):
+        start = time.perf_counter()
+        image = cpu.decode(code + 0.01 * i)
+        image.clamp(0, 1).mul(255).add(0.5).to(torch.uint8)[0].permute(1, 2, 0).contiguous().numpy()
+        if i >= 5:
+            times.append((time.perf_counter() - start) * 1000)
+    torch.set_num_threads(previous)
+    times.sort()
+    return {"threads": threads, "median_ms": round(times[len(times) // 2], 2), "p90_ms": round(times[int(len(times) * 0.9)], 2)}
+
+
+def markdown(report: dict) -> str:
+    lines = ["| model | PSNR dB | SSIM | gradient ratio | HF energy ratio | KL nats |", "|---|---|---|---|---|---|"]
+    for model, r in report["reconstruction"].items():
+        lines.append(f"| {model} | {r['val_psnr']:.2f} | {r['val_ssim']:.4f} | {r['sharpness_grad_ratio']:.3f} | "
+                     f"{r['sharpness_hf_ratio']:.3f} | {r['val_kl_nats']:.1f} |")
+    lines += ["", "| direction (2 sigma) | flip rate | random: flip | other attribute kept | random: kept | image change L1 | random: change |",
+              "|---|---|---|---|---|---|---|"]
+    for name, r in report["attributes"].items():
+        d, b = r["direction"], r["random"]
+        lines.append(f"| {name} | {d['flip_rate']:.3f} | {b['flip_rate']:.3f} | {d['other_kept']:.3f} | {b['other_kept']:.3f} | "
+                     f"{d['image_change_l1']:.4f} | {b['image_change_l1']:.4f} |")
+    if report["pca"]:
+        lines += ["", "| PCA direction (+2 sigma) | d P(female) | d P(young) | d age (years) |", "|---|---|---|---|"]
+        for name, r in report["pca"].items():
+            lines.append(f"| {name} | {r['female']:+.3f} | {r['young']:+.3f} | {r['age']:+.1f} |")
+    for key in ("cpu_decode",):
+        if key in report:
+            t = report[key]
+            lines += ["", f"CPU decode + uint8 conversion ({t['threads']} threads): median {t['median_ms']} ms, p90 {t['p90_ms']} ms"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models.evaluate vae", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", required=True, help="faces pack(s) or UTKFace folder(s)")
+    parser.add_argument("--split", choices=["val", "all"], default="val", help="val: the held-out split only (default)")
+    parser.add_argument("--out", type=Path, help="JSON report")
+    parser.add_argument("--vae-run", type=Path, help="a training run folder instead of the shipped VAE")
+    parser.add_argument("--classifier-run", type=Path, help="a face-attributes run folder instead of the shipped one")
+    parser.add_argument("--directions", type=Path, help="a directions file instead of the shipped asset")
+    parser.add_argument("--baseline", type=Path, help="run folder of the pixel-loss VAE to compare in the same run")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N faces (smoke tests)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args(argv)
+    torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+    vae, judge, directions, baseline = load_networks(args, device)
+    size = int(vae.image_size)
+    faces = load_faces(args.data, size, device, want_val=True, limit=args.limit)
+    if args.split == "all":
+        train = load_faces(args.data, size, device, want_val=False, limit=args.limit)
+        faces.images = torch.cat([faces.images, train.images])
+    report = evaluate(vae, judge, directions, faces.images, args.seed)
+    if baseline is not None:
+        report["reconstruction"]["pixel-loss baseline"] = validate_vae(baseline, faces.images)
+    report["cpu_decode"] = decode_latency_ms(vae)
+    report["data"] = {"sources": [str(d) for d in args.data], "split": args.split}
+    print(markdown(report))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

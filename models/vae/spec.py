@@ -1,0 +1,36 @@
+"""Registry entries of the latent-editing VAE, its attribute judge and its directions asset (no torch import).
+
+Both networks and the directions are trained on UTKFace, which is licensed for non-commercial research
+only; the manifest entries must carry that note (`python -m models.ship ... --license-note`).
+"""
+
+from models.registry import ModelSpec, register
+
+LICENSE_NOTE = "Trained on UTKFace (Zhang, Song, Qi, CVPR 2017): non-commercial research use only."
+DIRECTIONS_FILE = "vae-directions-v1.safetensors"
+
+VAE = register(
+    ModelSpec(
+        name="vae",
+        architecture="models.vae.network:FaceVAE",
+        weights_file="vae-v1.safetensors",
+        input_size=64,
+        version="1",
+        description="Face VAE-GAN (64x64, 128-d code) for latent editing: encode/decode, attribute and PCA directions.",
+        default_config={"latent_dim": 128, "widths": [32, 64, 128, 128], "image_size": 64, "code_channels": 32},
+        half_precision=False,  # tiny: fp32 costs nothing and keeps codes exact for sliders
+    )
+)
+
+FACE_ATTRIBUTES = register(
+    ModelSpec(
+        name="face-attributes",
+        architecture="models.vae.classifier:FaceAttributeNet",
+        weights_file="face-attributes-v1.safetensors",
+        input_size=64,
+        version="1",
+        description="Small CNN judging gender and young/old of 64x64 faces; measures the VAE's attribute directions.",
+        default_config={"widths": [32, 64, 96, 128], "image_size": 64},
+        half_precision=False,
+    )
+)
