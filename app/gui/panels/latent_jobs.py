@@ -1,0 +1,210 @@
+"""The Latent panel's work as job functions for the worker: load, detect, encode, preview, paste, sample, morph.
+
+The face VAE lives in a `LatentModel` that only jobs touch, so it is used from the runner's one worker thread
+and never from the GUI. `app.core.latent` (and with it torch) is imported inside the jobs: the editor starts
+without loading torch, and the GUI package never imports it (an import-linter contract). Codes travel back
+to the panel as opaque objects that it only hands to later jobs; what it shows are uint8 arrays it converts
+to QImages itself, on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from app.core.imageio import Picture
+from app.core.jobs import Progress
+from app.gui.panels.latent_state import BoxTuple
+
+if TYPE_CHECKING:  # typing only: keeps torch off the GUI's import path
+    from app.core.device import ComputeSettings
+    from app.core.latent import LatentEditor
+
+Code = Any  # a (D,) torch tensor the panel holds without looking inside
+
+
+@dataclass(frozen=True)
+class DirectionInfo:
+    name: str
+    kind: str  # "attribute", "pca" or "user"
+    description: str
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A picture's face: its code, the crop it came from, and both faces at the model's size."""
+
+    code: Code
+    box: BoxTuple
+    note: str
+    face: np.ndarray  # the crop fed to the model (S, S, 3) uint8
+    decoded: np.ndarray  # the unedited decode: the paste-back's reference
+    directions: tuple[DirectionInfo, ...]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Which face to show: `base` blended towards `other` by `t`, then moved by the sliders (sigma units)."""
+
+    base: Code
+    other: Code | None = None
+    t: float = 0.0
+    sliders: tuple[tuple[str, float], ...] = ()
+
+
+class LatentModel:
+    """The loaded LatentEditor, kept between jobs; only job functions (the worker thread) call `editor`."""
+
+    def __init__(self) -> None:
+        self._editor: LatentEditor | None = None
+        self._device: str | None = None
+
+    def editor(self, settings: "ComputeSettings") -> "LatentEditor":
+        from app.core.latent import LatentEditor
+
+        if self._editor is None or self._device != settings.device:
+            self._editor = LatentEditor.load(settings)
+            self._device = settings.device
+        return self._editor
+
+    def directions(self) -> tuple[DirectionInfo, ...]:
+        directions = self._editor.directions if self._editor is not None else None
+        if directions is None:
+            return ()
+        return tuple(DirectionInfo(*entry) for entry in zip(directions.names, directions.kinds, directions.descriptions))
+
+
+def _box(box: BoxTuple | None):
+    from app.core.faces import Box
+
+    return Box(*box) if box is not None else None
+
+
+def code_of(editor: "LatentEditor", recipe: Recipe):
+    """The recipe's code: a straight blend (codes are posterior means of a Gaussian prior), then the sliders."""
+    code = recipe.base.float()
+    if recipe.other is not None and recipe.t:
+        code = code * (1 - recipe.t) + recipe.other.float() * recipe.t
+    return editor.edit(code, dict(recipe.sliders))
+
+
+def load_job(model: LatentModel, settings: "ComputeSettings") -> Callable[[Progress], tuple[DirectionInfo, ...]]:
+    """`run(progress) -> directions`: load the VAE (verified, cached) so the sliders can be built."""
+
+    def run(progress: Progress) -> tuple[DirectionInfo, ...]:
+        model.editor(settings)
+        return model.directions()
+
+    return run
+
+
+def detect_job(picture: Picture) -> Callable[[Progress], tuple[BoxTuple, str]]:
+    """`run(progress) -> (box, note)`: the face crop box the core would choose (no model needed)."""
+
+    def run(progress: Progress) -> tuple[BoxTuple, str]:
+        from app.core.faces import find_face_box
+        from app.core.latent import rgb8
+
+        box, _, note = find_face_box(rgb8(picture.pixels))
+        return (box.x, box.y, box.size), note
+
+    return run
+
+
+def encode_job(model: LatentModel, settings: "ComputeSettings", picture: Picture,
+               box: BoxTuple | None) -> Callable[[Progress], Encoded]:
+    """`run(progress) -> Encoded`: the face in `box` (detected when None) as a code."""
+
+    def run(progress: Progress) -> Encoded:
+        editor = model.editor(settings)
+        progress.check()
+        encoded = editor.encode(picture.pixels, _box(box))
+        crop = encoded.crop
+        return Encoded(encoded.code, (crop.box.x, crop.box.y, crop.box.size), crop.note, crop.pixels,
+                       editor.decode(encoded.code), model.directions())
+
+    return run
+
+
+def load_face_job(model: LatentModel, settings: "ComputeSettings", path: str) -> Callable[[Progress], Encoded]:
+    """`run(progress) -> Encoded`: a second photo's face (detected), the far end of the interpolation."""
+
+    def run(progress: Progress) -> Encoded:
+        from app.core.imageio import load_image
+
+        return encode_job(model, settings, load_image(Path(path)), None)(progress)
+
+    return run
+
+
+def preview_job(model: LatentModel, settings: "ComputeSettings", recipe: Recipe) -> Callable[[Progress], np.ndarray]:
+    """`run(progress) -> (S, S, 3) uint8`: the recipe's face (one decode, ~9 ms on a CPU)."""
+
+    def run(progress: Progress) -> np.ndarray:
+        editor = model.editor(settings)
+        return editor.decode(code_of(editor, recipe))
+
+    return run
+
+
+def paste_job(model: LatentModel, settings: "ComputeSettings", recipe: Recipe, photo: Picture, box: BoxTuple,
+              reference: np.ndarray | None) -> Callable[[Progress], Picture]:
+    """`run(progress) -> Picture`: the photo with the recipe's face pasted into `box`.
+
+    With a `reference` (the photo's own unedited decode) only the change is added, keeping the photo's
+    detail; without, the decoded face itself is blended in. Pixels outside the box never change. A gray
+    photo stays gray: the model always decodes colour faces, so their lightness is pasted.
+    """
+
+    def run(progress: Progress) -> Picture:
+        editor = model.editor(settings)
+        face = editor.decode(code_of(editor, recipe))
+        progress.check()
+        if photo.is_gray:
+            face, ref = gray(face), (gray(reference) if reference is not None else None)
+            return photo.with_pixels(editor.paste_back(photo.pixels, face, _box(box), ref))
+        return photo.with_pixels(editor.paste_back(photo.pixels, face, _box(box), reference))
+
+    return run
+
+
+def gray(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 RGB -> the same shape, each channel the Rec. 709 luma."""
+    luma = rgb.astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    return np.repeat((luma + 0.5).astype(np.uint8)[..., None], 3, axis=-1)
+
+
+def strip_job(model: LatentModel, settings: "ComputeSettings", a: Code, b: Code, count: int) -> Callable[[Progress], np.ndarray]:
+    """`run(progress) -> (count, S, S, 3) uint8`: faces evenly spaced from a to b, both ends included."""
+
+    def run(progress: Progress) -> np.ndarray:
+        editor = model.editor(settings)
+        return editor.decode(editor.interpolate(a, b, count))
+
+    return run
+
+
+def sample_job(model: LatentModel, settings: "ComputeSettings", seed: int) -> Callable[[Progress], tuple[Code, tuple]]:
+    """`run(progress) -> (code, directions)`: a random face's code, the same for the same seed."""
+
+    def run(progress: Progress) -> tuple[Code, tuple[DirectionInfo, ...]]:
+        editor = model.editor(settings)
+        return editor.sample(seed), model.directions()
+
+    return run
+
+
+def define_job(model: LatentModel, settings: "ComputeSettings", name: str, folder_with: str,
+               folder_without: str) -> Callable[[Progress], tuple[DirectionInfo, ...]]:
+    """`run(progress) -> directions`: a new user direction from two folders, saved with the user's directions."""
+
+    def run(progress: Progress) -> tuple[DirectionInfo, ...]:
+        editor = model.editor(settings)
+        editor.define_direction(name, folder_with, folder_without, progress)
+        return model.directions()
+
+    return run

@@ -1,0 +1,377 @@
+"""Latent: edit the face in a photo by moving its face-VAE code along named directions.
+
+A session starts from the document's picture (the *source*). The face box the core would choose is drawn on
+the canvas; the user drags it (inside: move, a corner: resize, elsewhere: draw a new one) or sets its size,
+then presses "Encode". Each slider (attribute, user and PCA directions, in sigma units) re-runs one decode
+as a "latent-preview" job (the newest request wins, throttled by superqt), shown crisp in the panel; a
+moment after the last change the pasted-back photo follows on the canvas ("latent-paste", debounced).
+"Apply" records that photo as one undoable step; the box is the only part of the photo that changes.
+A random face (a seed) or a blend towards a second photo's face (B, t) can stand in for the photo's face.
+
+No torch here: the work is `app.core.latent` run by the worker through `latent_jobs`, and codes are opaque
+objects handed from one job to the next.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QWidget
+from superqt.utils import qdebounced, qthrottled
+
+from app.core.imageio import Picture
+from app.core.jobs import Job
+from app.gui.context import EditorContext
+from app.gui.files import OPEN_FILTER
+from app.gui.panels.base_panel import ToolPanel
+from app.gui.panels.latent_jobs import (
+    DirectionInfo, Encoded, LatentModel, define_job, detect_job, encode_job, gray, load_face_job, load_job,
+    paste_job, preview_job, sample_job, strip_job,
+)
+from app.gui.panels.latent_crop import CropTool
+from app.gui.panels.latent_layout import LatentControls
+from app.gui.panels.latent_session import LatentSession
+from app.gui.panels.latent_widgets import NewDirectionDialog
+
+LOAD, DETECT, ENCODE, LOAD_B = "latent-load", "latent-detect", "latent-encode", "latent-load-b"
+PREVIEW, PASTE, APPLY, STRIP, SAMPLE, DEFINE = (
+    "latent-preview", "latent-paste", "latent-apply", "latent-strip", "latent-sample", "latent-define")
+KINDS = (LOAD, DETECT, ENCODE, LOAD_B, PREVIEW, PASTE, APPLY, STRIP, SAMPLE, DEFINE)
+
+
+class LatentPanel(ToolPanel):
+    title = "Latent"
+    shortcut = "Ctrl+Alt+L"
+    wants_canvas_clicks = True
+
+    def __init__(self, context: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.model = LatentModel()
+        self.session = LatentSession()
+        self.directions: tuple[DirectionInfo, ...] = ()
+        self.source: Picture | None = None  # the picture this session edits
+        self.pasted: tuple[tuple, Picture] | None = None  # (paste key, photo) of the newest paste
+        self._applied: Picture | None = None
+        self._loading = False
+        # Whether our tab is the raised one: a tabbed dock's hidden panel still says isVisible() (Qt 6), so
+        # panel_shown/panel_hidden (the dock's visibilityChanged) are the truth.
+        self.shown = False
+        self._closing = False
+        self.ui = LatentControls(self)
+        self.cropper = CropTool(context.canvas, self.ui, self._takes_clicks, self._encoded_box, self)
+        self._throttled_preview = qthrottled(self.request_preview, timeout=30, leading=True, parent=self)
+        self._debounced_paste = qdebounced(self.request_paste, timeout=180, parent=self)
+        self._debounced_encode = qdebounced(self.encode, timeout=250, parent=self)
+        self._connect()
+        self._recipe_changed()
+
+    def _connect(self) -> None:
+        ui = self.ui
+        ui.encode_button.clicked.connect(self.encode)
+        ui.detect_button.clicked.connect(self.detect)
+        self.cropper.edited.connect(self._box_edited)
+        ui.apply_button.clicked.connect(self.apply)
+        ui.reset_button.clicked.connect(self.reset_sliders)
+        ui.show_on_photo.toggled.connect(self._on_show_on_photo)
+        ui.keep_detail.toggled.connect(lambda _on: self._recipe_changed())
+        ui.directions.moved.connect(self._on_slider_moved)
+        ui.new_direction_button.clicked.connect(self._on_new_direction)
+        ui.sample_button.clicked.connect(lambda: self.sample_face(ui.seed_box.value()))
+        ui.load_b_button.clicked.connect(self._on_load_b)
+        ui.clear_b_button.clicked.connect(self.clear_b)
+        ui.t_slider.valueChanged.connect(self._on_t_changed)
+        ui.strip.picked.connect(lambda t: ui.t_slider.setValue(round(t * 100)))
+        self.context.document.changed.connect(self._on_document_changed)
+        self.context.runner.cancelled.connect(self._on_cancelled)
+
+    # --- jobs ----------------------------------------------------------------------------------------------
+
+    def _submit(self, kind: str, run, description: str, on_result, on_error=None) -> Job:
+        job = Job(kind, run, description)
+        return self.context.runner.submit(job, on_result=on_result, on_error=on_error or self._on_error)
+
+    def load_model(self) -> None:
+        """Load the VAE in the background so the sliders appear (errors go to the panel, not a dialog)."""
+        if self.directions or self._loading:
+            return
+        self._loading = True
+        self.ui.state_label.setText("Loading the face model…")
+        self._submit(LOAD, load_job(self.model, self.context.settings), "Loading the face model",
+                     self._set_directions, self._on_load_failed)
+
+    def detect(self) -> None:
+        if self._ensure_source() is not None:
+            self._submit(DETECT, detect_job(self.source), "Finding the face", self._on_detected)
+
+    def encode(self) -> None:
+        """Encode the face in the box (detected first if there is no box yet)."""
+        if self._ensure_source() is None:
+            self.context.status("Open an image first.")
+            return
+        self.ui.state_label.setText("Encoding the face…")
+        self._submit(ENCODE, encode_job(self.model, self.context.settings, self.source, self.cropper.box),
+                     "Encoding the face", partial(self._on_encoded, self.source))
+
+    def sample_face(self, seed: int) -> None:
+        self._submit(SAMPLE, sample_job(self.model, self.context.settings, int(seed)), "Sampling a face",
+                     partial(self._on_sampled, int(seed)))
+
+    def load_b(self, path: str) -> None:
+        self._submit(LOAD_B, load_face_job(self.model, self.context.settings, path), "Encoding face B",
+                     partial(self._on_b_loaded, path))
+
+    def define_direction(self, name: str, folder_with: str, folder_without: str) -> None:
+        self.ui.state_label.setText(f"Computing the direction '{name}'…")
+        self._submit(DEFINE, define_job(self.model, self.context.settings, name, folder_with, folder_without),
+                     f"New direction '{name}'", partial(self._on_defined, name))
+
+    def paste_key(self) -> tuple | None:
+        return self.session.paste_key(self.ui.keep_detail.isChecked())
+
+    def request_preview(self) -> None:
+        """Decode the current recipe for the panel's face view (newest request wins)."""
+        recipe = self.session.recipe()
+        if recipe is not None:
+            self._submit(PREVIEW, preview_job(self.model, self.context.settings, recipe), "Latent preview",
+                         partial(self._on_preview, self.session.recipe_key()))
+
+    def request_paste(self) -> None:
+        """Paste the current recipe into the photo, for the canvas preview."""
+        key = self.paste_key()
+        if key is None or not self._editing_source() or not self.ui.show_on_photo.isChecked():
+            return
+        if self.pasted is not None and self.pasted[0] == key:
+            self._show_pasted()
+            return
+        self._submit(PASTE, self._paste_run(), "Latent paste preview", partial(self._on_pasted, key))
+
+    def _paste_run(self):
+        encoded = self.session.encoded
+        reference = encoded.decoded if self.ui.keep_detail.isChecked() else None
+        return paste_job(self.model, self.context.settings, self.session.recipe(), self.source, encoded.box, reference)
+
+    def apply(self) -> None:
+        """Record the pasted face as an undoable step (computed now if the newest paste is not current)."""
+        key = self.paste_key()
+        if key is None:
+            self.context.status("Encode the face first.")
+            return
+        label = self.session.step_label()
+        if self.pasted is not None and self.pasted[0] == key:
+            self._apply(self.pasted[1], label)
+            return
+        self._submit(APPLY, self._paste_run(), label, lambda picture: self._apply(picture, label))
+
+    def reset_sliders(self) -> None:
+        if self.session.sliders.reset():
+            self.ui.directions.set_values(self.session.sliders.values)
+            self._recipe_changed()
+
+    def clear_b(self) -> None:
+        self.context.runner.cancel(LOAD_B)
+        self.session.other = None
+        self.ui.show_b(None, "")
+        self._recipe_changed()
+
+    # --- results ---------------------------------------------------------------------------------------------
+
+    def _set_directions(self, directions: tuple[DirectionInfo, ...]) -> None:
+        """Every model job's result carries the directions: the model is loaded, and the panel idle again."""
+        self._loading = False
+        self.ui.state_label.clear()
+        if directions != self.directions:
+            self.directions = directions
+            self.session.sliders.set_names(d.name for d in directions)
+            self.ui.directions.set_directions(directions, self.session.sliders.values)
+        self._update_controls()
+
+    def _on_load_failed(self, message: str) -> None:
+        self._loading = False
+        self.ui.state_label.setText(message)
+
+    def _on_detected(self, result) -> None:
+        box, note = result
+        self._set_box(box)
+        self.ui.note_label.setText(note)
+
+    def _on_encoded(self, source: Picture, encoded: Encoded) -> None:
+        if source is not self.source:
+            self.ui.state_label.clear()
+            return
+        self.session.use_photo(encoded)
+        self.pasted = None
+        self._set_directions(encoded.directions)
+        self._set_box(encoded.box)
+        if not self.ui.note_label.text():  # encoded without a box first: the detector's note
+            self.ui.note_label.setText(encoded.note)
+        self.ui.crop_view.show_face(encoded.face)
+        self._recipe_changed()
+
+    def _on_sampled(self, seed: int, result) -> None:
+        code, directions = result
+        self.session.use_sample(seed, code)
+        self._set_directions(directions)
+        self._recipe_changed()
+
+    def _on_b_loaded(self, path: str, encoded: Encoded) -> None:
+        self.session.other = encoded
+        self.ui.show_b(encoded.face, f"{Path(path).name}: {encoded.note}")
+        self._recipe_changed()
+
+    def _on_defined(self, name: str, directions: tuple[DirectionInfo, ...]) -> None:
+        self._set_directions(directions)
+        self.context.status(f"New direction '{name}' added; it is saved with your directions.")
+        self._recipe_changed()
+
+    def _on_preview(self, key: tuple, face) -> None:
+        if key == self.session.recipe_key():
+            gray_photo = self.source is not None and self.source.is_gray
+            self.ui.face_view.show_face(gray(face) if gray_photo else face)  # as it will be pasted
+
+    def _on_pasted(self, key: tuple, picture: Picture) -> None:
+        if key == self.paste_key():
+            self.pasted = (key, picture)
+            self._show_pasted()
+
+    def _show_pasted(self) -> None:
+        if self.shown and self.pasted is not None and self._editing_source() and self.ui.show_on_photo.isChecked():
+            self.context.show_preview(self.pasted[1])
+
+    def _apply(self, picture: Picture, label: str) -> None:
+        if not self._editing_source():
+            self.context.status(f"{label}: result discarded because the picture changed meanwhile.")
+            return
+        self._applied = picture
+        self.context.apply_result(picture, label)
+
+    def _on_error(self, message: str) -> None:
+        self.ui.state_label.setText("")
+        self.context.show_error(message)
+
+    def _on_cancelled(self, kind: str) -> None:
+        if kind in (LOAD, ENCODE, DEFINE):
+            self.ui.state_label.clear()
+        if kind == LOAD:  # e.g. opening a file cancels every picture job: the model does not depend on it
+            self._loading = False
+            if self.shown and not self._closing:
+                self.load_model()
+
+    # --- slots -------------------------------------------------------------------------------------------------
+
+    def _on_slider_moved(self, name: str, value: float) -> None:
+        if self.session.sliders.set(name, value):
+            self._recipe_changed(throttled=True)
+
+    def _on_t_changed(self, ticks: int) -> None:
+        self.session.t = ticks / 100
+        self.ui.t_value.setText(f"{self.session.t:.2f}")
+        if self.session.other is not None:
+            self._recipe_changed(throttled=True, strip=False)
+
+    def _on_show_on_photo(self, on: bool) -> None:
+        if on:
+            self.request_paste()
+        else:
+            self.context.show_preview(None)
+
+    def _on_new_direction(self) -> None:
+        dialog = NewDirectionDialog(self)
+        if dialog.exec():
+            self.define_direction(*dialog.values())
+
+    def _on_load_b(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Face B", "", OPEN_FILTER)
+        if path:
+            self.load_b(path)
+
+    def _on_document_changed(self) -> None:
+        """Our own Apply (or an undo back to the source) keeps the session; any other picture starts a new one."""
+        picture = self.context.document.picture
+        if picture is not None and (picture is self.source or picture is self._applied):
+            return
+        for kind in (DETECT, ENCODE, PASTE, APPLY):
+            self.context.runner.cancel(kind)
+        self.source, self.pasted, self._applied = None, None, None
+        self.session.forget_photo()
+        self.cropper.start(0, 0)
+        self.ui.crop_view.show_face(None, "")
+        self.ui.note_label.clear()
+        if picture is not None and self.shown:
+            self._ensure_source()
+            self.detect()
+        self._recipe_changed()
+
+    # --- helpers -------------------------------------------------------------------------------------------------
+
+    def _ensure_source(self) -> Picture | None:
+        if self.source is None and self.context.document.picture is not None:
+            self.source = self.context.document.picture
+            self.cropper.start(self.source.width, self.source.height)
+        return self.source
+
+    def _editing_source(self) -> bool:
+        picture = self.context.document.picture
+        return self.source is not None and (picture is self.source or picture is self._applied)
+
+    def _set_box(self, box) -> None:
+        self.cropper.set_box(box)
+        self._update_controls()
+
+    def _takes_clicks(self) -> bool:
+        return self.shown and self._editing_source()
+
+    def _encoded_box(self):
+        return self.session.encoded.box if self.session.encoded is not None else None
+
+    def _box_edited(self, debounce: bool = False) -> None:
+        """A new box: once a face was encoded, encode the new crop too (the sliders then move that face)."""
+        self._update_controls()
+        self.ui.note_label.setText("Using your box." + ("" if self.session.encoded is not None else " Press Encode when it frames the face."))
+        if self.session.encoded is not None:
+            self._debounced_encode() if debounce else self.encode()
+
+    def _recipe_changed(self, throttled: bool = False, strip: bool = True) -> None:
+        self.pasted = None if self.pasted is not None and self.pasted[0] != self.paste_key() else self.pasted
+        recipe = self.session.recipe()
+        if recipe is None:
+            self.ui.face_view.show_face(None, "Encode the photo's face,\nor sample a random one.")
+        elif throttled:
+            self._throttled_preview()
+        else:
+            self.request_preview()
+        if self.paste_key() is not None:
+            self._debounced_paste()
+        if strip and self.session.other is not None and recipe is not None:
+            self._submit(STRIP, strip_job(self.model, self.context.settings, recipe.base, self.session.other.code,
+                                          self.ui.strip.count), "Interpolation strip", self.ui.strip.show_faces)
+        self._update_controls()
+
+    def _update_controls(self) -> None:
+        self.ui.update_enabled(
+            has_picture=self.context.document.picture is not None, has_box=self.cropper.box is not None,
+            can_apply=self.paste_key() is not None, has_model=bool(self.directions),
+            has_b=self.session.other is not None, describe=self.session.describe())
+
+    # --- panel life ----------------------------------------------------------------------------------------------
+
+    def panel_shown(self) -> None:
+        self.shown = True
+        self.load_model()
+        if self._ensure_source() is not None and self.cropper.box is None:
+            self.detect()
+        self._show_pasted()
+        self.context.canvas.update_overlays()
+
+    def panel_hidden(self) -> None:
+        self.shown = False
+        if self.pasted is not None:
+            self.context.show_preview(None)  # other tools work on the document's picture, not our preview
+        self.context.canvas.update_overlays()
+
+    def shutdown(self) -> None:
+        self._closing = True
+        for throttle in (self._throttled_preview, self._debounced_paste, self._debounced_encode):
+            throttle.cancel()
+        for kind in KINDS:
+            self.context.runner.cancel(kind)
