@@ -1,8 +1,8 @@
 """The colorizer: network contract, full-resolution pipeline, hints, CLI, errors.
 
 Logic tests use a tiny random-init model written to a temporary weights folder and loaded through the
-registry (checksummed, strict), so they run in about a second. Behaviour tests that need a trained model
-use the shipped weights and are skipped until they exist.
+registry (checksummed, strict), so they run in about a second. Behaviour tests use the shipped weights
+(weights/colorizer-v1.safetensors) at small sizes.
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ from app.core.errors import LatentStudioError
 from app.core.imageio import Picture, load_image, save_image
 from models.colorizer.hints import rasterize_hints, simulate_hints
 from models.colorizer.network import Colorizer, make_input
-from models.colorizer.quantize import annealed_mean, gamut_bins, soft_encode
-from models.manifest import read_manifest, sha256_of, weights_dir, write_manifest
-from models.registry import Registry
+from models.colorizer.quantize import annealed_mean, gamut_bins, prior_correction, rebalance_weights, soft_encode
+from models.manifest import sha256_of, write_manifest
+from models.registry import Registry, default_registry
 
 CPU = ComputeSettings(device="cpu")
 TINY = {"width": 8, "head": "classify", "num_bins": None, "deep": 16, "temperature": 0.38}
-SHIPPED = "colorizer-v1.safetensors" in read_manifest(weights_dir())["files"]
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +85,28 @@ def test_gamut_bins_are_deterministic_and_soft_encoding_decodes_back():
     assert (decoded - ab).abs().max() < 3.0
 
 
+def test_prior_correction_takes_the_rebalancing_tilt_back_out():
+    bins = gamut_bins()
+    prior = torch.softmax(torch.randn(bins.shape[0], generator=torch.Generator().manual_seed(0)), dim=0)
+    assert prior_correction(prior, 0.0) is None
+    tilted = torch.log(rebalance_weights(prior)).view(1, -1, 1, 1)  # a model that learnt only the loss weights
+    decoded = annealed_mean(tilted, bins, temperature=1.0, log_bias=prior_correction(prior, 1.0))
+    assert torch.allclose(decoded[0, :, 0, 0], bins.mean(dim=0), atol=1e-3)  # uniform again: the mean bin
+
+
+def test_shipped_colorizers_load_and_colour_a_small_gray_picture():
+    registry = default_registry()
+    model, baseline = registry.load_model("colorizer"), registry.load_model("colorizer-l2")
+    assert model.head_kind == "classify" and baseline.head_kind == "regress"
+    assert model.temperature == pytest.approx(0.7)  # the decode setting chosen by models.colorizer.tune
+    y, x = torch.meshgrid(torch.linspace(20, 90, 48), torch.linspace(0, 1, 64), indexing="ij")
+    lightness = (y + 5 * torch.sin(x * 20)).view(1, 1, 48, 64)
+    for name in ("colorizer", "colorizer-l2"):
+        rgb = colorize_lightness(lightness, working_size=64, settings=CPU, model_name=name)
+        assert rgb.shape == (1, 3, 48, 64) and torch.isfinite(rgb).all()
+        assert rgb_to_lab(rgb)[0, 1:].norm(dim=0).mean() > 2.0, f"{name} left a gray picture gray"
+
+
 def test_simulated_hints_hold_the_true_colour_and_are_sometimes_absent():
     generator = torch.Generator().manual_seed(0)
     ab = torch.randn(16, 2, 24, 24) * 5 + torch.tensor([30.0, -20.0]).view(1, 2, 1, 1)
@@ -105,9 +126,11 @@ def test_rasterized_hint_is_a_small_patch_at_its_place():
 # --- the headless operation ---------------------------------------------------------------------------
 
 
-def test_full_resolution_result_keeps_size_and_lightness(registry):
+@pytest.mark.parametrize("weights", ["tiny", "shipped"])
+def test_full_resolution_result_keeps_size_and_lightness(registry, weights):
     picture = gray_picture()
-    result = colorize(picture, working_size=64, settings=CPU, registry=registry)
+    chosen = registry if weights == "tiny" else default_registry()
+    result = colorize(picture, working_size=64, settings=CPU, registry=chosen)
     assert isinstance(result, ColorizeResult) and not result.converted_from_colour
     assert result.picture.pixels.shape == picture.pixels.shape
     assert not result.picture.is_gray
@@ -143,7 +166,6 @@ def test_bad_requests_say_what_is_wrong(registry):
         colorize(picture, [Hint(1, 1, (300, 0, 0))], settings=CPU, registry=registry)
 
 
-@pytest.mark.skipif(not SHIPPED, reason="needs the trained colorizer weights (not shipped yet)")
 def test_hint_pulls_the_colour_at_its_place_towards_the_hint():
     rgb = np.zeros((96, 128, 3), dtype=np.uint8)
     rgb[:, :64] = 90
@@ -257,3 +279,23 @@ def test_many_pictures_of_mixed_sizes_match_one_by_one(registry):
     assert [r.picture.pixels.shape for r in many] == [p.pixels.shape for p in pictures]
     single = colorize(pictures[2], working_size=64, settings=CPU, registry=registry)
     assert np.abs(many[2].picture.pixels.astype(int) - single.picture.pixels.astype(int)).max() <= 1
+
+
+def test_decode_tuning_rule_and_command(registry, photo_folder, tmp_path):
+    import json
+
+    from models.colorizer.tune import choose, main
+
+    table = {"T=0.5 correction=0": {"psnr": 20.0, "delta_colourfulness": 3.0},
+             "T=0.7 correction=0": {"psnr": 21.0, "delta_colourfulness": 0.1},
+             "T=1 correction=0": {"psnr": 22.0, "delta_colourfulness": -2.0},
+             "plain L2": {"psnr": 24.0, "delta_colourfulness": -20.0}}
+    assert choose(table) == "T=0.7 correction=0"  # best PSNR among those at least as colourful as the originals
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "config.json").write_text(json.dumps(TINY))
+    (tmp_path / "w" / "model.safetensors").write_bytes((registry.folder / "colorizer-v1.safetensors").read_bytes())
+    out = tmp_path / "tuning.json"
+    assert main(["--data", str(photo_folder), "--per-source", "2", "--weights", str(tmp_path / "w" / "model.safetensors"),
+                 "--temperatures", "0.5", "1", "--corrections", "0", "1", "--size", "64", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["images"] == 2 and len(report["table"]) >= 4 and report["chosen"] in report["table"]

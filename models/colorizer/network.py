@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.colorizer.quantize import ANNEAL_T, annealed_mean, gamut_bins
+from models.colorizer.quantize import ANNEAL_T, annealed_mean, gamut_bins, prior_correction
 
 AB_SCALE = 110.0
 
@@ -53,13 +53,14 @@ class Colorizer(nn.Module):
 
     def __init__(
         self, width: int = 32, head: str = "classify", num_bins: int | None = None, deep: int = 192,
-        temperature: float = ANNEAL_T,
+        temperature: float = ANNEAL_T, prior_correction: float = 0.0,
     ) -> None:
         super().__init__()
         if head not in ("classify", "regress"):
             raise ValueError(f"head must be 'classify' or 'regress', not {head!r}")
         self.head_kind, self.width, self.deep = head, width, deep
         self.temperature = temperature  # annealed-mean decoding: lower is more vivid, higher is safer
+        self.prior_correction = prior_correction  # share of the class rebalancing undone at decode (0-1)
         w = width
         self.stem = conv_bn(4, w // 2)
         self.enc1 = nn.Sequential(conv_bn(w // 2, w, stride=2), conv_bn(w, w))
@@ -92,6 +93,7 @@ class Colorizer(nn.Module):
             "num_bins": self.num_bins or None,
             "deep": self.deep,
             "temperature": self.temperature,
+            "prior_correction": self.prior_correction,
         }
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -106,10 +108,14 @@ class Colorizer(nn.Module):
         y = self.up1(y, s1)
         return self.head(y)
 
-    def decode(self, output: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
-        """Network output -> (N, 2, h, w) ab in Lab units (float32)."""
+    def decode(
+        self, output: torch.Tensor, temperature: float | None = None, correction: float | None = None,
+    ) -> torch.Tensor:
+        """Network output -> (N, 2, h, w) ab in Lab units (float32); both decode settings overridable."""
         if self.head_kind == "classify":
-            return annealed_mean(output, self.ab_bins, self.temperature if temperature is None else temperature)
+            temperature = self.temperature if temperature is None else temperature
+            bias = prior_correction(self.prior, self.prior_correction if correction is None else correction)
+            return annealed_mean(output, self.ab_bins, temperature, bias)
         return output.float() * AB_SCALE
 
 

@@ -13,9 +13,12 @@ COLORIZER = register(
         version="1",
         description=(
             "Hint-guided colorization (L + ab hints + mask -> ab), trained from scratch with rebalanced "
-            "classification over quantized ab bins, decoded with the annealed mean."
+            "classification over quantized ab bins, decoded with the annealed mean (T = 0.7, chosen on training "
+            "photos by models.colorizer.tune)."
         ),
-        default_config={"width": 32, "head": "classify", "num_bins": 259, "deep": 192, "temperature": 0.38},
+        default_config={
+            "width": 32, "head": "classify", "num_bins": 259, "deep": 192, "temperature": 0.7, "prior_correction": 0.0,
+        },
         half_precision=True,
     )
 )
@@ -28,7 +31,9 @@ COLORIZER_L2 = register(
         input_size=256,
         version="1",
         description="Baseline for the evaluation: the colorizer's backbone with a plain-L2 ab regression head.",
-        default_config={"width": 32, "head": "regress", "num_bins": None, "deep": 192, "temperature": 0.38},
+        default_config={
+            "width": 32, "head": "regress", "num_bins": None, "deep": 192, "temperature": 0.7, "prior_correction": 0.0,
+        },
         half_precision=True,
     )
 )

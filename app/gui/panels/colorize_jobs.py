@@ -1,0 +1,61 @@
+"""The Colorize panel's work as job functions for the worker: colorize with hints, suggest colours at a point.
+
+`app.core.colorize` (and with it torch) is imported inside the jobs, on the worker thread, so the editor
+starts without loading torch and the GUI package never imports it (an import-linter contract).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from app.core.imageio import Picture
+from app.core.jobs import Progress
+from app.gui.panels.colorize_hints import RGB, HintPoint
+
+if TYPE_CHECKING:  # typing only: keeps torch off the GUI's import path
+    from app.core.colorize import ColorizeResult
+    from app.core.device import ComputeSettings
+
+
+def _core_hints(points: Sequence[HintPoint]) -> list:
+    from app.core.colorize import Hint
+
+    return [Hint(point.x, point.y, point.rgb) for point in points]
+
+
+def preview_job(source: Picture, points: Sequence[HintPoint], working_size: int,
+                settings: "ComputeSettings") -> Callable[[Progress], "ColorizeResult"]:
+    """`run(progress) -> ColorizeResult`: the full-resolution colorization of `source` with these hints."""
+    points = tuple(points)
+
+    def run(progress: Progress) -> "ColorizeResult":
+        from app.core.colorize import colorize
+
+        return colorize(source, _core_hints(points), working_size, settings, progress)
+
+    return run
+
+
+def suggest_job(source: Picture, x: float, y: float, others: Sequence[HintPoint], count: int, working_size: int,
+                settings: "ComputeSettings") -> Callable[[Progress], list[RGB]]:
+    """`run(progress) -> [rgb, ...]`: the model's likeliest colours at (x, y), given the other hints."""
+    others = tuple(others)
+
+    def run(progress: Progress) -> list[RGB]:
+        from app.core.colorize import suggest_colors
+
+        progress.check()
+        return suggest_colors(source, x, y, _core_hints(others), count, working_size, settings)
+
+    return run
+
+
+def colour_at(picture: Picture, x: float, y: float) -> RGB:
+    """The 8-bit sRGB colour of `picture` at pixel (x, y) (16-bit pictures scaled down)."""
+    pixel = picture.pixels[int(y), int(x), :3]
+    if pixel.dtype == np.uint16:
+        pixel = (pixel.astype(np.uint32) + 128) // 257
+    return tuple(int(v) for v in pixel)

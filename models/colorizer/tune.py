@@ -1,0 +1,128 @@
+"""`python -m models.colorizer.tune --data DIR [DIR ...] --out tuning.json`: choose the decode settings.
+
+The classification colorizer turns its per-pixel colour distribution into one colour at decode time, with
+two settings that need no retraining: the annealed-mean temperature T (low: vivid modes, high: the safe
+mean) and the prior correction (the share of the training's class rebalancing taken back out). Both trade
+colourfulness against accuracy, so they are chosen on TRAINING photos (never on the validation split the
+evaluation reports), by a stated rule: among the settings whose results are at least as colourful as the
+originals (ΔCF >= 0), the one with the best PSNR. The network runs once per photo; every setting only
+re-decodes its output, so a grid costs little more than one pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from app.core.color import lab_to_rgb, rgb_to_lab
+from models.colorizer.evaluate import load
+from models.colorizer.inference import colorize_lightness, network_output, resize
+from models.colorizer.metrics import image_scores, summarize
+from models.colorizer.validate import photo_tensor
+from models.datapack import is_grayscale, list_images
+
+TEMPERATURES = (0.38, 0.5, 0.6, 0.7, 0.8, 1.0)
+CORRECTIONS = (0.0, 0.5, 1.0)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m models.colorizer.tune", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", required=True, help="training photo folders (never validation ones)")
+    parser.add_argument("--per-source", type=int, default=100, help="photos per folder, evenly spaced in name order")
+    parser.add_argument("--weights", type=Path, help="colorizer .safetensors (default: the shipped one)")
+    parser.add_argument("--baseline-weights", type=Path, help="plain-L2 .safetensors (default: the shipped one)")
+    parser.add_argument("--temperatures", type=float, nargs="+", default=list(TEMPERATURES))
+    parser.add_argument("--corrections", type=float, nargs="+", default=list(CORRECTIONS))
+    parser.add_argument("--size", type=int, default=256, help="working size (short side)")
+    parser.add_argument("--out", type=Path, help="write the JSON table here")
+    return parser.parse_args(argv)
+
+
+def pick_photos(folders: list[str], per_source: int) -> list[np.ndarray]:
+    """`per_source` colour photos from each folder, evenly spaced in name order (a fixed, documented rule)."""
+    photos = []
+    for folder in folders:
+        files = list_images(folder)
+        chosen = files[:: max(1, len(files) // per_source)][:per_source]
+        for file in chosen:
+            array = _read(file)
+            if not is_grayscale(array):
+                photos.append(array)
+    return photos
+
+
+def _read(file: Path) -> np.ndarray:
+    return np.asarray(ImageOps.exif_transpose(Image.open(file)).convert("RGB"))
+
+
+def tune(photos: list[np.ndarray], model, baseline, temperatures, corrections, size: int) -> dict[str, dict]:
+    """Mean scores of every (T, correction) setting, plus the plain-L2 baseline, over `photos`."""
+    settings = [(t, c) for c in corrections for t in temperatures]
+    rows: dict[str, list] = {key(t, c): [] for t, c in settings}
+    rows["plain L2"] = []
+    for index, photo in enumerate(photos):
+        rgb = photo_tensor(photo, torch.device("cpu"))
+        lightness = rgb_to_lab(rgb)[:, :1]
+        output, _ = network_output(model, lightness, (), size)
+        for t, c in settings:
+            ab = resize(model.decode(output, t, c), tuple(lightness.shape[-2:]))
+            rows[key(t, c)].append(image_scores(lab_to_rgb(torch.cat([lightness, ab], dim=1)), rgb))
+        if baseline is not None:
+            rows["plain L2"].append(image_scores(colorize_lightness(baseline, lightness, (), size), rgb))
+        if (index + 1) % 20 == 0:
+            print(f"  {index + 1}/{len(photos)} photos", file=sys.stderr, flush=True)
+    return {name: summarize(values) for name, values in rows.items() if values}
+
+
+def key(temperature: float, correction: float) -> str:
+    return f"T={temperature:g} correction={correction:g}"
+
+
+def choose(table: dict[str, dict]) -> str:
+    """The rule: best PSNR among the settings at least as colourful as the originals (else the most colourful)."""
+    candidates = {k: v for k, v in table.items() if k != "plain L2" and v["delta_colourfulness"] >= 0}
+    if not candidates:
+        candidates = {k: v for k, v in table.items() if k != "plain L2"}
+        return max(candidates, key=lambda k: candidates[k]["colourfulness"])
+    return max(candidates, key=lambda k: candidates[k]["psnr"])
+
+
+def markdown(table: dict[str, dict], chosen: str) -> str:
+    lines = ["| decode | PSNR (dB) | SSIM | CF | ΔCF |", "|---|---|---|---|---|"]
+    for name, v in table.items():
+        mark = " **(chosen)**" if name == chosen else ""
+        lines.append(f"| {name}{mark} | {v['psnr']:.2f} | {v['ssim']:.4f} | {v['colourfulness']:.2f} | "
+                     f"{v['delta_colourfulness']:+.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.set_grad_enabled(False)
+    photos = pick_photos(args.data, args.per_source)
+    model = load("colorizer", args.weights, torch.device("cpu"))
+    baseline = load("colorizer-l2", args.baseline_weights, torch.device("cpu"))
+    if model is None or model.head_kind != "classify":
+        print("error: the tuning needs the classification colorizer's weights (--weights)")
+        return 2
+    table = tune(photos, model, baseline, args.temperatures, args.corrections, args.size)
+    chosen = choose(table)
+    original = next(iter(table.values()))["colourfulness_original"]
+    print(f"{len(photos)} training photos, working size {args.size}; originals' mean CF {original:.2f}\n")
+    print(markdown(table, chosen))
+    if args.out:
+        payload = {"data": args.data, "images": len(photos), "working_size": args.size,
+                   "rule": "best PSNR among the settings with ΔCF >= 0 on training photos", "chosen": chosen,
+                   "table": table}
+        args.out.write_text(json.dumps(payload, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
