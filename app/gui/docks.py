@@ -75,6 +75,7 @@ class PanelDocks(QObject):
             window.resizeDocks(built_in[:2], [270, 430], Qt.Orientation.Vertical)
 
     def _on_visibility_changed(self, panel: ToolPanel, visible: bool) -> None:
+        panel.is_shown = visible
         try:
             panel.panel_shown() if visible else panel.panel_hidden()
         except Exception as error:  # noqa: BLE001
@@ -85,7 +86,7 @@ class PanelDocks(QObject):
 
     def _sync_hand_tool(self) -> None:
         """Left clicks go to a visible panel that wants them; otherwise the left button pans."""
-        wants_clicks = any(panel.wants_canvas_clicks and panel.isVisible() for panel in self.panels)
+        wants_clicks = any(panel.wants_canvas_clicks and panel.is_shown for panel in self.panels)
         self._context.canvas.set_hand_tool(not wants_clicks)
 
     def shutdown(self) -> None:

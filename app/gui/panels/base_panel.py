@@ -53,6 +53,9 @@ class ToolPanel(QWidget):
         super().__init__(parent)
         self.context = context
         self.setObjectName(f"panel-{type(self).__name__}")
+        #: Whether the panel's tab is the raised one. Kept by the dock area from the dock's visibilityChanged:
+        #: in Qt 6 a tabbed dock's hidden panel still says isVisible(), so never use that to decide.
+        self.is_shown = False
 
     def panel_shown(self) -> None:
         """Called when the panel's dock becomes visible (or its tab is raised); override as needed.

@@ -168,7 +168,7 @@ class ColorizePanel(ToolPanel):
         self.state_label.setText(f"Preview with {count} hint{'s' * (count != 1)}." if count else "Automatic preview.")
         self.note_label.setText(result.note)
         self.note_label.setVisible(bool(result.note))
-        if self.isVisible():
+        if self.is_shown:
             self.context.show_preview(result.picture)
         self._update_controls()
 
@@ -328,7 +328,7 @@ class ColorizePanel(ToolPanel):
     # --- helpers -------------------------------------------------------------------------------------------
 
     def _takes_clicks(self) -> bool:
-        return self.isVisible() and self.hint_mode.isChecked() and self.context.document.picture is not None
+        return self.is_shown and self.hint_mode.isChecked() and self.context.document.picture is not None
 
     def _shown_colour(self, x: float, y: float) -> RGB:
         """The colour the canvas shows there: a new hint keeps it until the user picks another."""
@@ -343,5 +343,5 @@ class ColorizePanel(ToolPanel):
         self.clear_button.setEnabled(len(self.hints) > 0)
 
     def _paint_overlay(self, painter: QPainter, zoom: float) -> None:
-        if self.isVisible() and self.hints.points:
+        if self.is_shown and self.hints.points:
             paint_hints(painter, zoom, self.hints)

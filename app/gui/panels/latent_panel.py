@@ -54,9 +54,6 @@ class LatentPanel(ToolPanel):
         self.pasted: tuple[tuple, Picture] | None = None  # (paste key, photo) of the newest paste
         self._applied: Picture | None = None
         self._loading = False
-        # Whether our tab is the raised one: a tabbed dock's hidden panel still says isVisible() (Qt 6), so
-        # panel_shown/panel_hidden (the dock's visibilityChanged) are the truth.
-        self.shown = False
         self._closing = False
         self.ui = LatentControls(self)
         self.cropper = CropTool(context.canvas, self.ui, self._takes_clicks, self._encoded_box, self)
@@ -235,7 +232,7 @@ class LatentPanel(ToolPanel):
             self._show_pasted()
 
     def _show_pasted(self) -> None:
-        if self.shown and self.pasted is not None and self._editing_source() and self.ui.show_on_photo.isChecked():
+        if self.is_shown and self.pasted is not None and self._editing_source() and self.ui.show_on_photo.isChecked():
             self.context.show_preview(self.pasted[1])
 
     def _apply(self, picture: Picture, label: str) -> None:
@@ -254,7 +251,7 @@ class LatentPanel(ToolPanel):
             self.ui.state_label.clear()
         if kind == LOAD:  # e.g. opening a file cancels every picture job: the model does not depend on it
             self._loading = False
-            if self.shown and not self._closing:
+            if self.is_shown and not self._closing:
                 self.load_model()
 
     # --- slots -------------------------------------------------------------------------------------------------
@@ -297,7 +294,7 @@ class LatentPanel(ToolPanel):
         self.cropper.start(0, 0)
         self.ui.crop_view.show_face(None, "")
         self.ui.note_label.clear()
-        if picture is not None and self.shown:
+        if picture is not None and self.is_shown:
             self._ensure_source()
             self.detect()
         self._recipe_changed()
@@ -319,7 +316,7 @@ class LatentPanel(ToolPanel):
         self._update_controls()
 
     def _takes_clicks(self) -> bool:
-        return self.shown and self._editing_source()
+        return self.is_shown and self._editing_source()
 
     def _encoded_box(self):
         return self.session.encoded.box if self.session.encoded is not None else None
@@ -356,7 +353,6 @@ class LatentPanel(ToolPanel):
     # --- panel life ----------------------------------------------------------------------------------------------
 
     def panel_shown(self) -> None:
-        self.shown = True
         self.load_model()
         if self._ensure_source() is not None and self.cropper.box is None:
             self.detect()
@@ -364,7 +360,6 @@ class LatentPanel(ToolPanel):
         self.context.canvas.update_overlays()
 
     def panel_hidden(self) -> None:
-        self.shown = False
         if self.pasted is not None:
             self.context.show_preview(None)  # other tools work on the document's picture, not our preview
         self.context.canvas.update_overlays()
