@@ -1,0 +1,89 @@
+"""`python -m benchmarks [--quick] [--device cpu|cuda] [--only SECTION ...] [--out FILE] [--count N]`.
+
+Sections: floor + models (parameters, GFLOPs, latency, ratio to the FLOP floor), actions (end-to-end user
+actions, each in a subprocess), gui (app start, event-loop stall), batch (naive loop vs batch engine),
+settings (the torch CPU settings study). Prints a table and writes the results as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SECTIONS = ("models", "actions", "gui", "batch", "settings")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and 1-2 repeats: a smoke test of every field")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (the settings study is CPU-only)")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), metavar="SECTION",
+                        help=f"run only these sections ({', '.join(SECTIONS)})")
+    parser.add_argument("--count", type=int, default=None, help="photos in the batch benchmark's folder")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads for every section (sets LATENT_STUDIO_THREADS; default: the app's choice)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results.json")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.threads:
+        os.environ["LATENT_STUDIO_THREADS"] = str(args.threads)  # read by configure_torch_threads, here and in subprocesses
+    import torch
+
+    from app.core.device import configure_torch_threads, resolve_device
+    from benchmarks.weights import prepare_weights
+
+    device = resolve_device(args.device)
+    threads = configure_torch_threads()
+    with tempfile.TemporaryDirectory(prefix="latent-bench-weights-") as folder:
+        sources = prepare_weights(Path(folder))  # also points LATENT_STUDIO_WEIGHTS (and subprocesses) at it
+        results: dict = {"meta": {
+            "quick": args.quick, "device": str(device), "threads": threads, "cpu_count": os.cpu_count(),
+            "torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(),
+            "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else "",
+            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "sections": args.only, "weights": sources,
+        }}
+        started = time.perf_counter()
+        if "models" in args.only:
+            from benchmarks.floor import floor_rates
+            from benchmarks.models import run_models
+
+            results["floor"] = floor_rates(device, args.quick)
+            results["models"] = run_models(device, results["floor"], sources, args.quick)
+        if "actions" in args.only:
+            from benchmarks.actions import run_actions
+
+            results["actions"] = run_actions(args.device, args.quick)
+        if "gui" in args.only:
+            from benchmarks.gui import run_gui_benchmarks
+
+            results["gui"] = run_gui_benchmarks(args.device, args.quick)
+        if "batch" in args.only:
+            from benchmarks.batch import run_batch_benchmark
+
+            results["batch"] = run_batch_benchmark(args.device, args.count, args.quick)
+        if "settings" in args.only:
+            from benchmarks.settings import run_settings_study
+
+            results["settings"] = run_settings_study(args.quick)
+        from benchmarks.report import check_targets, format_report
+
+        results["targets"] = check_targets(results)
+        results["meta"]["seconds"] = time.perf_counter() - started
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print(format_report(results))
+    print(f"\nwritten: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

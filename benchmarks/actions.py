@@ -1,0 +1,106 @@
+"""End-to-end times of a user's actions, each in its own subprocess so its peak memory is its own.
+
+`python -m benchmarks.actions NAME [--quick] [--device D]` runs one action and prints one JSON line;
+`run_actions` runs them all. Times are medians of warm repeats (the model already loaded, as in a session);
+`first_ms` is the first call, model loading included. Peak memory is the subprocess's ru_maxrss
+(interpreter + torch + model + the action's buffers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+#: name -> (what, full size, quick size, target seconds on CPU)
+ACTIONS = {
+    "colorize_1024": ("colorize a 1024x1024 photo (full-resolution output)", (1024, 1024), (256, 256), 0.5),
+    "colorize_4000x3000": ("colorize a 4000x3000 photo (full-resolution output)", (3000, 4000), (480, 640), 2.0),
+    "sketch_256": ("one live sketch update (256x256, colour strokes)", (256, 256), (64, 64), 0.1),
+    "slider": ("one slider update (edit + decode + QImage)", (64, 64), (64, 64), 0.03),
+}
+
+
+def run_actions(device: str, quick: bool = False) -> list[dict]:
+    """Every action, each in a fresh interpreter (inherits LATENT_STUDIO_WEIGHTS from prepare_weights)."""
+    rows = []
+    for name, (what, full, small, target) in ACTIONS.items():
+        command = [sys.executable, "-m", "benchmarks.actions", name, "--device", device] + (["--quick"] if quick else [])
+        done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            raise RuntimeError(f"benchmark action {name} failed:\n{done.stderr[-3000:]}")
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        h, w = small if quick else full
+        rows.append({"action": name, "what": what, "size": f"{w}x{h}", "device": device,
+                     "target_ms": target * 1e3, **row})
+    return rows
+
+
+# --- inside the subprocess ---------------------------------------------------------------------------
+
+
+def _measure(fn, device, repeats: int) -> dict:
+    from benchmarks.timing import median_seconds, sync
+
+    start = time.perf_counter()
+    fn()
+    sync(device)
+    first = time.perf_counter() - start
+    return {"first_ms": first * 1e3, "median_ms": median_seconds(fn, device, repeats=repeats, warmup=0) * 1e3}
+
+
+def _colorize(size, settings, repeats):
+    from app.core.colorize import colorize
+    from app.core.imageio import Picture
+    from benchmarks.images import synthetic_photo
+
+    picture = Picture(synthetic_photo(*size), is_gray=True)
+    return _measure(lambda: colorize(picture, (), 256, settings), settings.torch_device, repeats)
+
+
+def _sketch(size, settings, repeats):
+    from app.core.sketch import SketchSettings, sketch_to_image
+    from benchmarks.images import colour_strokes, sketch_lines
+
+    lines, strokes = sketch_lines(size[0]), colour_strokes(size[0])
+    sketch_settings = SketchSettings(compute=settings)
+    return _measure(lambda: sketch_to_image(lines, strokes, sketch_settings), settings.torch_device, repeats)
+
+
+def _slider(size, settings, repeats):
+    from app.core.latent import LatentEditor
+    from app.gui.image_convert import to_qimage
+
+    editor = LatentEditor.load(settings)
+    code = editor.sample(0)
+    name = editor.direction_names()[0]
+    values = iter(range(10**6))
+    return _measure(lambda: to_qimage(editor.decode(editor.edit(code, {name: next(values) % 7 / 3 - 1}))),
+                    settings.torch_device, repeats)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.actions")
+    parser.add_argument("name", choices=sorted(ACTIONS))
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    from app.core.device import ComputeSettings, configure_torch_threads
+    from benchmarks.timing import peak_rss_mib
+
+    configure_torch_threads()
+    settings = ComputeSettings(device=args.device)
+    _, full, small, _ = ACTIONS[args.name]
+    size = small if args.quick else full
+    run = {"colorize_1024": _colorize, "colorize_4000x3000": _colorize, "sketch_256": _sketch, "slider": _slider}[args.name]
+    repeats = 2 if args.quick else {"colorize_4000x3000": 5}.get(args.name, 9 if args.name.startswith("col") else 21)
+    row = run(size, settings, repeats)
+    row["peak_rss_mib"] = peak_rss_mib()
+    print(json.dumps(row))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The batch issue's benchmark: images/s of a naive loop (load, colorize, save, one by one) against the batch
+engine (`run_batch` with `make_tool("colorize", ...)`: pipelined decode/encode threads, same-size pictures
+sharing a forward pass), on the same folder in the same run, plus the per-image cost of colorizing a batch of
+512x512 pictures in memory (the GPU target: under 10 ms per image).
+
+The folder holds synthetic gray photos of mixed sizes (JPEG), written to a temporary folder, never the repo.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from app.core.batch import BatchOptions, run_batch
+from app.core.colorize import colorize, colorize_pictures
+from app.core.device import ComputeSettings
+from app.core.imageio import Picture, load_image, save_image
+from benchmarks.images import synthetic_photo
+from benchmarks.timing import median_seconds, sync
+
+#: (height, width) of the folder's photos, used in turn: phone, camera and scan-like sizes, some repeated so
+#: the engine can group them.
+SIZES = ((480, 640), (640, 480), (768, 1024), (600, 800), (1200, 1600), (512, 512))
+QUICK_SIZES = ((96, 128), (128, 96), (64, 64))
+
+
+def make_folder(folder: Path, count: int, sizes=SIZES) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        h, w = sizes[i % len(sizes)]
+        save_image(Picture(synthetic_photo(h, w, seed=i), is_gray=True), folder / f"photo_{i:04d}.jpg")
+    return folder
+
+
+def run_batch_benchmark(device: str, count: int | None = None, quick: bool = False) -> dict:
+    settings = ComputeSettings(device=device)
+    cuda = settings.torch_device.type == "cuda"
+    count = count or (6 if quick else 200 if cuda else 24)
+    with tempfile.TemporaryDirectory(prefix="latent-bench-batch-") as tmp:
+        source = make_folder(Path(tmp) / "in", count, QUICK_SIZES if quick else SIZES)
+        warm = load_image(next(source.iterdir()))
+        colorize(warm, (), 256, settings)  # model loaded and warmed for both contenders
+        # 1. the naive loop
+        (Path(tmp) / "naive").mkdir()
+        start = time.perf_counter()
+        for path in sorted(source.iterdir()):
+            picture = load_image(path)
+            save_image(colorize(picture, (), 256, settings).picture, Path(tmp) / "naive" / path.name)
+        sync(settings.torch_device)
+        naive = time.perf_counter() - start
+        # 2. the batch engine
+        from app.core.batch_tools import make_tool
+
+        start = time.perf_counter()
+        results = list(run_batch(source, Path(tmp) / "engine", make_tool("colorize", settings, 256), BatchOptions()))
+        sync(settings.torch_device)
+        engine = time.perf_counter() - start
+        failed = [r for r in results if r.status != "done"]
+        if failed:
+            raise RuntimeError(f"the batch engine failed on {len(failed)} items, e.g. {failed[0].error}")
+    # 3. in-memory batches of 512x512 pictures (no disk): cost per image
+    side, per = (128, 4) if quick else (512, 16 if cuda else 4)
+    pictures = [Picture(synthetic_photo(side, side, seed=i), is_gray=True) for i in range(per)]
+    seconds = median_seconds(lambda: colorize_pictures(pictures, 256, settings), settings.torch_device,
+                             repeats=2 if quick else 5, warmup=1)
+    return {
+        "device": device, "images": count, "sizes": sorted({f"{w}x{h}" for h, w in (QUICK_SIZES if quick else SIZES)}),
+        "naive_images_per_s": count / naive, "engine_images_per_s": count / engine, "speedup": naive / engine,
+        "batch_side": side, "batch_per_call": per, "batch_ms_per_image": seconds / per * 1e3,
+        "dtype": str(settings.dtype).removeprefix("torch."), "threads": torch.get_num_threads(),
+    }
