@@ -22,7 +22,7 @@ from app.gui.compare import CompareMode
 from app.gui.context import EditorContext
 from app.gui.document import Document
 from app.gui.files import INDEPENDENT_KINDS, FileController, dropped_image_paths
-from app.gui.image_convert import to_qimage
+from app.gui.image_convert import to_display_image
 from app.gui.docks import PanelDocks
 from app.gui.panels import PANEL_CLASSES, PANEL_ERRORS, ToolPanel
 from app.gui.preferences import Preferences, PreferencesDialog
@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
     def show_preview(self, picture: Picture | None) -> None:
         """Show `picture` without recording it (a live preview); None shows the document's picture again."""
         shown = picture if picture is not None else self.document.picture
-        self.canvas.set_image(to_qimage(shown.pixels) if shown is not None else None)
+        self.canvas.set_image(to_display_image(shown.pixels) if shown is not None else None)
 
     def show_error(self, message: str) -> None:
         self.show_status(message)
@@ -160,9 +160,9 @@ class MainWindow(QMainWindow):
 
     def _on_picture_changed(self) -> None:
         picture, original = self.document.picture, self.document.original
-        self.canvas.set_image(to_qimage(picture.pixels) if picture is not None else None)
+        self.canvas.set_image(to_display_image(picture.pixels) if picture is not None else None)
         if original is not self._shown_original:
-            self.canvas.set_before(to_qimage(original.pixels) if original is not None else None)
+            self.canvas.set_before(to_display_image(original.pixels) if original is not None else None)
             self._shown_original = original
         self.status.set_picture(picture)
         self.status.set_zoom(self.canvas.zoom if picture is not None else None)
