@@ -1,1 +1,2 @@
-"""sketch model package."""
+"""Sketch -> image: a pix2pix U-Net with colour hints (network, spec), its line extractor (lines), training
+(pack, data, hints, discriminator, train, trainio) and held-out evaluation (scoring, evaluate)."""

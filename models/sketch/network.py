@@ -60,8 +60,8 @@ class SketchUNet(nn.Module):
 
     def __init__(
         self,
-        channels: tuple[int, ...] | list[int] = (24, 48, 96, 192, 256),
-        blocks: tuple[int, ...] | list[int] = (0, 1, 1, 2, 2),
+        channels: tuple[int, ...] | list[int] = (16, 32, 80, 144, 160),
+        blocks: tuple[int, ...] | list[int] = (0, 1, 2, 2, 2),
         in_channels: int = IN_CHANNELS,
         dropout: float = 0.0,
     ) -> None:

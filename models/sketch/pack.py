@@ -13,12 +13,14 @@ Layout (see `models.datapack.save_blobs`): blobs in photo order, each photo foll
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
+from app.core.errors import LatentStudioError
 from models.datapack import encode, save_blobs
 
 KIND_PHOTO = 0
@@ -45,34 +47,40 @@ def read_boundaries(mat_path: Path) -> list[np.ndarray]:
     return [np.asarray(truth[0, k]["Boundaries"][0, 0], dtype=np.uint8) for k in range(truth.shape[1])]
 
 
+def iter_split(root: Path, split: str, short_side: int) -> Iterator[tuple[str, np.ndarray, list[np.ndarray]]]:
+    """(name, HxWx3 photo, [hxw ink maps]) for every photo of a BSDS500 split, shrunk to `short_side`."""
+    photos = sorted((root / "images" / split).glob("*.jpg"))
+    if not photos:
+        raise LatentStudioError(f"There are no BSDS500 photos under {root / 'images' / split}.")
+    for photo_path in photos:
+        image = Image.open(photo_path).convert("RGB")
+        width, height = image.size
+        scale = min(1.0, short_side / min(width, height))
+        size = (round(width * scale), round(height * scale))
+        boundaries = read_boundaries(root / "groundTruth" / split / f"{photo_path.stem}.mat")
+        # A map that does not fit its photo is skipped, not stretched.
+        lines = [shrink_lines(b, size) for b in boundaries if b.shape == (height, width)]
+        yield f"{split}/{photo_path.name}", np.asarray(image.resize(size, Image.Resampling.LANCZOS)), lines
+
+
 def pack_split(root: Path, split: str, out: Path, short_side: int, quality: int = 90) -> tuple[int, int]:
     """Pack one BSDS500 split; returns (photos, boundary maps)."""
     names: list[str] = []
     blobs: list[bytes] = []
     kinds: list[int] = []
     owners: list[int] = []
-    photos = sorted((root / "images" / split).glob("*.jpg"))
-    if not photos:
-        raise SystemExit(f"no BSDS500 photos under {root / 'images' / split}")
-    for index, photo_path in enumerate(photos):
-        image = Image.open(photo_path).convert("RGB")
-        width, height = image.size
-        scale = short_side / min(width, height)
-        size = (round(width * scale), round(height * scale))
-        names.append(f"{split}/{photo_path.name}")
-        blobs.append(encode(image.resize(size, Image.Resampling.LANCZOS), "JPEG", quality))
+    for index, (name, photo, lines) in enumerate(iter_split(root, split, short_side)):
+        names.append(name)
+        blobs.append(encode(Image.fromarray(photo), "JPEG", quality))
         kinds.append(KIND_PHOTO)
         owners.append(index)
-        mat_path = root / "groundTruth" / split / f"{photo_path.stem}.mat"
-        for k, boundary in enumerate(read_boundaries(mat_path)):
-            if boundary.shape != (height, width):
-                continue  # a map that does not fit its photo is skipped, not stretched
-            names.append(f"{split}/{photo_path.stem}/lines{k}.png")
-            blobs.append(encode(Image.fromarray(shrink_lines(boundary, size), "L"), "PNG"))
+        for k, ink in enumerate(lines):
+            names.append(f"{name[:-4]}/lines{k}.png")
+            blobs.append(encode(Image.fromarray(ink, "L"), "PNG"))
             kinds.append(KIND_LINES)
             owners.append(index)
     save_blobs(out, names, blobs, kind=np.array(kinds, np.uint8), photo_index=np.array(owners, np.int32))
-    return len(photos), kinds.count(KIND_LINES)
+    return kinds.count(KIND_PHOTO), kinds.count(KIND_LINES)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,79 @@
+"""`latent-studio sketch`: turn a line drawing into a picture, or a photo into a line drawing.
+
+    latent-studio sketch drawing.png out.png                       (black lines on white -> picture)
+    latent-studio sketch drawing.png out.png --colors strokes.png  (plus coarse colour strokes to follow)
+    latent-studio sketch --extract photo.jpg drawing.png           (photo -> black lines on white)
+
+The colour strokes file is the sketch's size; painted where it is opaque (an RGBA PNG), or, for a file
+without alpha, wherever it is not white.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sketch",
+        help="sketch -> image (or photo -> sketch with --extract)",
+        description="Turn black lines on white into a picture with the project's pix2pix model, optionally "
+        "following coarse colour strokes; with --extract, draw a photo's lines instead.",
+    )
+    parser.add_argument("input", type=Path, help="the sketch (or, with --extract, the photo)")
+    parser.add_argument("output", type=Path, help="where to write the result (.png, .jpg, .webp, .tif)")
+    parser.add_argument("--colors", type=Path, help="colour strokes: an RGBA image of the sketch's size")
+    parser.add_argument("--extract", action="store_true", help="photo -> sketch instead of sketch -> image")
+    parser.add_argument(
+        "--resolution", type=int, default=256,
+        help="short side in pixels the model runs at (default 256; 0 = the sketch's own size)",
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
+    parser.set_defaults(func=run)
+
+
+def strokes_layer(pixels: np.ndarray) -> np.ndarray:
+    """A colour-strokes image as RGBA: kept as is with alpha; without alpha, white (>= 250) is unpainted."""
+    from app.core.imageio import to_uint8
+
+    pixels = to_uint8(pixels)
+    if pixels.shape[2] == 4:
+        return pixels
+    painted = (pixels.min(axis=2) < 250).astype(np.uint8) * 255
+    return np.concatenate([pixels, painted[..., None]], axis=2)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from app.core.device import ComputeSettings
+    from app.core.errors import LatentStudioError
+    from app.core.imageio import load_image, save_image
+    from app.core.jobs import run_sync
+    from app.core.sketch import SketchSettings, photo_to_sketch, sketch_to_image
+
+    if args.resolution < 0:
+        raise LatentStudioError("--resolution must be 0 (the sketch's own size) or a positive number of pixels.")
+    if args.extract and args.colors:
+        raise LatentStudioError("--colors only applies to sketch -> image, not to --extract.")
+    compute = ComputeSettings(device=args.device)
+    picture = load_image(args.input)
+    with tqdm(total=100, desc=args.input.name, unit="%", disable=not sys.stderr.isatty(), leave=False) as bar:
+        def report(fraction: float, _message: str) -> None:
+            bar.n = int(fraction * 100)
+            bar.refresh()
+
+        if args.extract:
+            lines = run_sync(lambda progress: photo_to_sketch(picture, compute, progress), report)
+            result = picture.with_pixels(np.repeat(lines[..., None], 3, axis=2), is_gray=True)
+        else:
+            colours = strokes_layer(load_image(args.colors).pixels) if args.colors else None
+            settings = SketchSettings(compute=compute, resolution=args.resolution or None)
+            pixels = run_sync(lambda progress: sketch_to_image(picture.pixels, colours, settings, progress), report)
+            result = picture.with_pixels(pixels, is_gray=False)
+    save_image(result, args.output)
+    return 0

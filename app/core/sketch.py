@@ -1,0 +1,153 @@
+"""Sketch -> image and photo -> sketch as headless job functions (no Qt), shared by the GUI, the CLI and tests.
+
+`sketch_to_image` runs the pix2pix generator on black lines on white paper, optionally with the user's
+coarse colour strokes (an RGBA layer: painted where opaque). The network runs with the short side at
+`SketchSettings.resolution` (256 by default: the size it is fast and was trained near) or at the canvas
+size, aspect kept, zero-padded (= blank paper, no hints) to a multiple of its stride, and the result is
+resized back to the canvas. `photo_to_sketch` draws a photo's contours with the project's own extractor,
+the same one the model was trained with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from app.core.device import ComputeSettings, configure_torch_threads
+from app.core.errors import LatentStudioError
+from app.core.imageio import Picture, composite_on_white, to_uint8
+from app.core.jobs import Progress
+
+MODEL_NAME = "sketch"
+
+
+@dataclass(frozen=True)
+class SketchSettings:
+    """How to run the sketch model. `resolution`: the network's short side in pixels, or None for the canvas size."""
+
+    compute: ComputeSettings = field(default_factory=ComputeSettings)
+    resolution: int | None = 256
+    max_side: int = 2048  # the network never runs on a longer side than this
+
+
+def _gray_paper(lines: np.ndarray) -> np.ndarray:
+    """Accept HxW gray, or HxWx3/4 colour (alpha over white); return HxW uint8 (0 = ink, 255 = paper)."""
+    if lines.ndim == 3 and lines.shape[2] in (3, 4):
+        rgb = to_uint8(lines)
+        if rgb.shape[2] == 4:
+            rgb = composite_on_white(rgb)
+        return (rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) + 0.5).astype(np.uint8)
+    if lines.ndim == 2:
+        return to_uint8(lines[..., None])[..., 0] if lines.dtype != np.uint8 else lines
+    raise LatentStudioError(f"A sketch must be an HxW gray or HxWx3/4 colour image, not an array of shape {lines.shape}.")
+
+
+def _network_size(height: int, width: int, settings: SketchSettings) -> tuple[int, int]:
+    """(h, w) the network runs at: short side = resolution (or the canvas, capped), aspect kept."""
+    scale = settings.resolution / min(height, width) if settings.resolution else 1.0
+    scale = min(scale, settings.max_side / max(height, width))  # a very long, thin canvas stays affordable
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def _resize_ink(ink: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Resize ink keeping thin lines visible: when shrinking, area coverage is scaled up so a line stays a line."""
+    factor = ink.shape[-2] / size[0]
+    if factor > 1:
+        return (F.interpolate(ink, size=size, mode="area") * factor).clamp(0, 1)
+    return F.interpolate(ink, size=size, mode="bilinear", align_corners=False)
+
+
+def _hints(colour_strokes: np.ndarray, size: tuple[int, int], canvas: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """RGBA colour layer -> (hint_rgb, mask) at `size`; each hint pixel is the average painted colour there."""
+    if colour_strokes.ndim != 3 or colour_strokes.shape[2] != 4:
+        raise LatentStudioError(f"Colour strokes must be an HxWx4 RGBA layer, not an array of shape {colour_strokes.shape}.")
+    if colour_strokes.shape[:2] != canvas:
+        raise LatentStudioError(
+            f"The colour strokes are {colour_strokes.shape[1]}x{colour_strokes.shape[0]} but the sketch is "
+            f"{canvas[1]}x{canvas[0]}: they must be the same size."
+        )
+    rgba = torch.from_numpy(np.array(to_uint8(colour_strokes), copy=True)).permute(2, 0, 1)[None].float() / 255.0
+    mask = (rgba[:, 3:4] > 0.5).float()
+    rgb = rgba[:, :3] * mask
+    if size != canvas:
+        mode = dict(mode="area") if size[0] < canvas[0] else dict(mode="bilinear", align_corners=False)
+        weight = F.interpolate(mask, size=size, **mode)
+        rgb = F.interpolate(rgb, size=size, **mode) / weight.clamp_min(1e-6)
+        mask = (weight > 0.3).float()
+        rgb = rgb.clamp(0, 1) * mask
+    return rgb, mask
+
+
+def sketch_to_image(
+    lines: np.ndarray,
+    colour_strokes: np.ndarray | None = None,
+    settings: SketchSettings | None = None,
+    progress: Progress | None = None,
+    *,
+    registry=None,
+) -> np.ndarray:
+    """Black lines on white (HxW uint8, 0 = ink, 255 = paper) [+ RGBA colour strokes] -> HxWx3 uint8 picture."""
+    settings = settings or SketchSettings()
+    progress = progress or Progress()
+    paper = _gray_paper(np.asarray(lines))
+    canvas = paper.shape[:2]
+    if min(canvas) < 1:
+        raise LatentStudioError("The sketch is empty (zero pixels).")
+    # 1. Model (loaded once and cached by the registry).
+    progress.report(0.0, "Loading the sketch model")
+    configure_torch_threads()
+    device, dtype = settings.compute.torch_device, settings.compute.dtype
+    if registry is None:
+        from models.registry import default_registry
+
+        registry = default_registry()
+    model = registry.load_model(MODEL_NAME, device, dtype if registry.spec(MODEL_NAME).half_precision else torch.float32)
+    progress.report(0.2, "Drawing")
+    # 2. Inputs at the network's size, padded to its stride with blank paper.
+    size = _network_size(*canvas, settings)
+    ink = 1.0 - torch.from_numpy(np.array(paper, copy=True))[None, None].float() / 255.0
+    ink = _resize_ink(ink, size)
+    if colour_strokes is not None:
+        rgb, mask = _hints(np.asarray(colour_strokes), size, canvas)
+    else:
+        rgb, mask = torch.zeros(1, 3, *size), torch.zeros(1, 1, *size)
+    inputs = torch.cat([ink, rgb * mask, mask], dim=1)
+    stride = model.stride
+    inputs = F.pad(inputs, (0, (-size[1]) % stride, 0, (-size[0]) % stride))
+    # 3. One forward pass, cropped and resized back to the canvas.
+    progress.check()
+    with torch.inference_mode():
+        out = model(inputs.to(device=device, dtype=next(model.parameters()).dtype))
+    out = out[..., : size[0], : size[1]].float().cpu()
+    if size != canvas:
+        out = F.interpolate(out, size=canvas, mode="bilinear", align_corners=False)
+    progress.report(1.0)
+    result = out[0].clamp(0, 1).mul(255).add(0.5).to(torch.uint8).permute(1, 2, 0).numpy()
+    return np.ascontiguousarray(result)
+
+
+def photo_to_sketch(
+    image: Picture | np.ndarray, settings: ComputeSettings | None = None, progress: Progress | None = None
+) -> np.ndarray:
+    """A photo (Picture or HxWx3/4 pixels) -> its line drawing, HxW uint8 (0 = ink, 255 = paper)."""
+    from models.sketch.lines import sketch_like
+
+    progress = progress or Progress()
+    pixels = image.pixels if isinstance(image, Picture) else np.asarray(image)
+    if pixels.ndim == 2:
+        pixels = pixels[..., None].repeat(3, axis=2)
+    if pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
+        raise LatentStudioError(f"A photo must be an HxWx3/4 image, not an array of shape {pixels.shape}.")
+    rgb = to_uint8(pixels)
+    if rgb.shape[2] == 4:
+        rgb = composite_on_white(rgb)
+    progress.report(0.1, "Finding lines")
+    device = (settings or ComputeSettings(device="cpu")).torch_device
+    tensor = torch.from_numpy(np.array(rgb, copy=True)).to(device).permute(2, 0, 1)[None].float() / 255.0
+    with torch.inference_mode():
+        ink = sketch_like(tensor)
+    progress.report(1.0)
+    return (255.0 - ink[0, 0].cpu() * 255.0).add(0.5).clamp(0, 255).to(torch.uint8).numpy()

@@ -1,0 +1,226 @@
+"""`python -m models.train sketch --data ... --val-data ... --out DIR --minutes M`: train the sketch -> image model.
+
+pix2pix (Isola et al. 2017): the U-Net generator learns L1 to the photo plus a PatchGAN adversarial term
+(hinge loss, spectrally normalised discriminator). Each batch mixes two kinds of pairs, built on the device:
+1. a person's BSDS500 boundary map and its photo (`--human-fraction` of the batch), lightly augmented;
+2. lines extracted from any photo with the project's own Canny extractor (models.sketch.lines), then made to
+   look hand-drawn (stroke width, dropped strokes, wobble, pressure), so the model reads real drawings and
+   not only extracted edges.
+Coarse colour strokes taken from the target (often none) teach it to follow the user's colour hints.
+Inference weights are an exponential moving average of the generator (smoother, better on held-out data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from models.sketch.data import Bank, SketchSet, load_sources, random_crops
+from models.sketch.discriminator import PatchDiscriminator
+from models.sketch.hints import simulate_strokes
+from models.sketch.lines import augment_ink, canny_lines
+from models.sketch.network import SketchUNet, make_input
+from models.sketch.scoring import mean_image, save_grid, score
+from models.sketch.spec import DEFAULT_CONFIG
+from models.sketch.trainio import Budget, Log, Terminate, load_state, save_state, save_weights
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m models.train sketch", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", required=True, help="sketch packs, photo packs, BSDS500 root or photo folders")
+    parser.add_argument("--val-data", nargs="+", default=[], help="held-out sketch pack(s) with human line maps")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--minutes", type=float, default=7.0, help="wall-clock budget, outputs included")
+    parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--crop", type=int, default=160, help="training crop side (a multiple of 32)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--l1-weight", type=float, default=100.0)
+    parser.add_argument("--adv-weight", type=float, default=1.0)
+    parser.add_argument("--human-fraction", type=float, default=0.5, help="share of each batch from human drawings")
+    parser.add_argument("--disc-width", type=int, default=48)
+    parser.add_argument("--ema", type=float, default=0.999)
+    parser.add_argument("--checkpoint-minutes", type=float, default=2.0)
+    parser.add_argument("--val-limit", type=int, default=0, help="score at most this many held-out pairs (0 = all)")
+    parser.add_argument("--config", type=json.loads, default=None, help="generator kwargs as JSON (default: the spec's)")
+    return parser.parse_args(argv)
+
+
+def pick_device(choice: str) -> torch.device:
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(choice)
+
+
+class Batches:
+    """Random (input, target) batches built entirely on the device from uint8 banks."""
+
+    def __init__(self, data: SketchSet, device: torch.device, crop: int, human_fraction: float) -> None:
+        side = Bank.side_for(data.photos, data.lines) if data.lines else None
+        self.photos = Bank.build(data.photos, device, side)
+        self.lines = Bank.build(data.lines, device, side) if data.lines else None
+        self.owner = torch.tensor(data.line_owner, dtype=torch.long, device=device)
+        self.crop = crop
+        self.human_fraction = human_fraction if self.lines is not None else 0.0
+        self.device = device
+
+    def next(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        n_human = round(batch * self.human_fraction)
+        reals, inks = [], []
+        if n_human:
+            # 1. Human pairs: photo and line map cropped with the same transform.
+            li = torch.randint(0, self.lines.images.shape[0], (n_human,), device=self.device)
+            owner = self.owner[li]
+            stacked = torch.cat([self.photos.images[owner], self.lines.images[li]], dim=1)
+            crops = random_crops(stacked, self.photos.sizes[owner], self.crop)
+            reals.append(crops[:, :3])
+            inks.append(augment_ink(crops[:, 3:], thicken=0.25, drop=0.3, jitter=0.8, fade=0.75))
+        if batch - n_human:
+            # 2. Extracted pairs: lines from the project's extractor, made to look drawn.
+            pi = torch.randint(0, self.photos.images.shape[0], (batch - n_human,), device=self.device)
+            real = random_crops(self.photos.images[pi], self.photos.sizes[pi], self.crop)
+            sigma = 1.0 + 0.8 * float(torch.rand(()))
+            density = 0.04 + 0.08 * torch.rand(real.shape[0], device=self.device)
+            reals.append(real)
+            inks.append(augment_ink(canny_lines(real, sigma=sigma, density=density)))
+        real, ink = torch.cat(reals), torch.cat(inks)
+        # 3. Colour hints from the target, none for 40% of samples.
+        hint, mask = simulate_strokes(real, p_none=0.4)
+        return make_input(ink, hint, mask), real
+
+
+def hinge_d(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    budget = Budget(args.minutes, reserve=min(75.0, max(20.0, 0.15 * args.minutes * 60)))
+    terminate = Terminate()
+    try:
+        return _train(args, budget, terminate)
+    finally:
+        terminate.restore()
+
+
+def _train(args: argparse.Namespace, budget: Budget, terminate: Terminate) -> int:
+    device = pick_device(args.device)
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    args.out.mkdir(parents=True, exist_ok=True)
+    config = args.config or dict(DEFAULT_CONFIG)
+    torch.manual_seed(args.seed)
+
+    # 1. Data, in device memory.
+    train = load_sources(args.data, bsds_split="train")
+    val = load_sources(args.val_data, bsds_split="val") if args.val_data else None
+    batches = Batches(train, device, args.crop, args.human_fraction)
+    mean = mean_image(train.photos) if val is not None else None  # the held-out baseline, computed up front
+    print(f"sketch: {len(train.photos)} photos, {len(train.lines)} human drawings, device {device}", flush=True)
+
+    # 2. Models, optimizers, resume.
+    generator = SketchUNet(**config).to(device)
+    discriminator = PatchDiscriminator(width=args.disc_width).to(device)
+    ema = copy.deepcopy(generator).requires_grad_(False)
+    memory = torch.channels_last
+    for module in (generator, discriminator, ema):
+        module.to(memory_format=memory)
+    modules = {"generator": generator, "discriminator": discriminator, "ema": ema}
+    checkpoint = args.out / "checkpoint.safetensors"
+    meta = load_state(checkpoint, modules)
+    step, seen = int(meta.get("step", 0)), int(meta.get("images_seen", 0))
+    trained_seconds = float(meta.get("train_seconds", 0.0))
+    if meta:
+        print(f"sketch: resuming from step {step}", flush=True)
+        torch.manual_seed(args.seed + step)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda)  # noqa: E731
+
+    # 3. Train until the budget, the step limit or SIGTERM.
+    log = Log(args.out)
+    last_checkpoint = time.monotonic()
+    losses: dict[str, float] = {}
+    window_start, window_images = time.monotonic(), 0
+    start_step = step
+    while not budget.training_over() and not terminate.requested and not (args.max_steps and step - start_step >= args.max_steps):
+        inputs, real = batches.next(args.batch_size)
+        inputs = inputs.contiguous(memory_format=memory)
+        real = real.contiguous(memory_format=memory)
+        with autocast():
+            fake = generator(inputs)
+            d_loss = hinge_d(discriminator(inputs, real), discriminator(inputs, fake.detach()))
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        discriminator.requires_grad_(False)  # the generator's step needs no discriminator weight gradients
+        with autocast():
+            adv = -discriminator(inputs, fake).mean()
+            l1 = (fake.float() - real).abs().mean()
+            g_loss = args.l1_weight * l1 + args.adv_weight * adv
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        discriminator.requires_grad_(True)
+        with torch.no_grad():
+            decay = min(args.ema, (1 + step) / (10 + step))
+            for e, g in zip(ema.parameters(), generator.parameters()):
+                e.lerp_(g, 1 - decay)
+        step += 1
+        seen += inputs.shape[0]
+        window_images += inputs.shape[0]
+        if log.due() or (args.max_steps and step - start_step >= args.max_steps):
+            losses = {"l1": l1.item(), "adv": adv.item(), "d": d_loss.item()}
+            now = time.monotonic()
+            log.write({"step": step, "seconds": round(budget.elapsed, 1), "images_per_s": round(window_images / max(now - window_start, 1e-6), 1), **losses})
+            window_start, window_images = now, 0
+        if time.monotonic() - last_checkpoint >= args.checkpoint_minutes * 60:
+            save_state(checkpoint, modules, _meta(step, seen, trained_seconds + budget.elapsed, args), torch.bfloat16)
+            save_weights(args.out / "model.safetensors", ema)
+            last_checkpoint = time.monotonic()
+
+    # 4. Outputs: checkpoint, inference weights, config, validation, samples, metrics.
+    save_state(checkpoint, modules, _meta(step, seen, trained_seconds + budget.elapsed, args), torch.bfloat16)
+    ema = ema.float().to(memory_format=torch.contiguous_format).eval()
+    save_weights(args.out / "model.safetensors", ema)
+    (args.out / "config.json").write_text(json.dumps(config, indent=2))
+    if terminate.requested:
+        print("sketch: SIGTERM, checkpoint written", flush=True)
+        return 0
+    if step > start_step:
+        losses = {"l1": l1.item(), "adv": adv.item(), "d": d_loss.item()}
+    metrics = {
+        "steps": step,
+        "images_seen": seen,
+        "minutes": round((trained_seconds + budget.elapsed) / 60, 2),
+        "batch_size": args.batch_size,
+        "crop": args.crop,
+        "final_losses": losses,
+        "parameters": sum(p.numel() for p in ema.parameters()),
+        "training_photos": len(train.photos),
+        "training_human_drawings": len(train.lines),
+    }
+    if val is not None and val.lines:
+        deadline = budget.start + budget.total - 15.0  # leave time to write the grid and metrics, and to exit
+        report, samples = score(ema, val, mean, args.val_limit or None, args.seed, deadline)
+        metrics["validation"] = report
+        save_grid(samples, args.out / "samples.png")
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    print(f"sketch: done, {step} steps, {seen} images, {budget.elapsed / 60:.1f} min", flush=True)
+    return 0
+
+
+def _meta(step: int, seen: int, seconds: float, args: argparse.Namespace) -> dict:
+    return {"step": step, "images_seen": seen, "train_seconds": round(seconds, 1), "seed": args.seed}

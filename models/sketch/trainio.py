@@ -1,0 +1,113 @@
+"""The sketch recipe's bookkeeping: wall-clock budget, JSONL log, atomic checkpoints, SIGTERM.
+
+Kept apart from the training loop so the loop reads as the algorithm. Checkpoints hold every module's
+weights under a prefix ("generator.", "discriminator.", "ema.") and scalars in the safetensors metadata; a
+run whose <out>/checkpoint.safetensors exists continues from it (optimizer moments restart).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+
+class Budget:
+    """Seconds left of `--minutes`, keeping `reserve` seconds for validation and writing the outputs."""
+
+    def __init__(self, minutes: float, reserve: float) -> None:
+        self.start = time.monotonic()
+        self.total = minutes * 60.0
+        self.reserve = min(reserve, 0.5 * self.total)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def training_over(self) -> bool:
+        return self.elapsed >= self.total - self.reserve
+
+
+class Terminate:
+    """Turns SIGTERM into a flag the loop checks, so a checkpoint is written before exiting."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+        try:
+            self._previous = signal.signal(signal.SIGTERM, self._on_term)
+        except ValueError:  # not the main thread: no handler, no flag
+            pass
+
+    def _on_term(self, *_: object) -> None:
+        self.requested = True
+
+    def restore(self) -> None:
+        """Put the previous handler back (a recipe called from tests must not keep SIGTERM)."""
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+            self._previous = None
+
+
+class Log:
+    """Appends JSON lines to <out>/log.jsonl and prints a short line, at most every `every` seconds."""
+
+    def __init__(self, out: Path, every: float = 15.0) -> None:
+        self.path = out / "log.jsonl"
+        self.every = every
+        self.last = -1e9
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last >= self.every
+
+    def write(self, record: dict) -> None:
+        self.last = time.monotonic()
+        with self.path.open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        parts = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()]
+        print("sketch " + " ".join(parts), flush=True)
+
+
+def save_state(
+    path: Path, modules: dict[str, torch.nn.Module], meta: dict, dtype: torch.dtype = torch.float32
+) -> None:
+    """Write every module's weights + string metadata atomically (temp + os.replace).
+
+    The recipe stores bf16: half the size (the GPU run's outputs travel back in a few MiB), and a resumed
+    run loses nothing it would notice (Adam's moments restart anyway).
+    """
+    tensors = {}
+    for prefix, module in modules.items():
+        for key, value in module.state_dict().items():
+            tensors[f"{prefix}.{key}"] = value.detach().to(dtype).contiguous().cpu()
+    tmp = path.with_name(path.name + ".part")
+    save_file(tensors, str(tmp), metadata={k: str(v) for k, v in meta.items()})
+    os.replace(tmp, path)
+
+
+def load_state(path: Path, modules: dict[str, torch.nn.Module]) -> dict[str, str]:
+    """Restore modules saved by `save_state`; returns the metadata ({} when there is no checkpoint)."""
+    if not path.is_file():
+        return {}
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        meta = dict(handle.metadata() or {})
+    tensors = load_file(str(path))
+    for prefix, module in modules.items():
+        own = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+        module.load_state_dict(own, strict=True)
+    return meta
+
+
+def save_weights(path: Path, module: torch.nn.Module) -> None:
+    """Inference weights only: keys exactly the architecture's state_dict, fp32."""
+    tensors = {k: v.detach().float().contiguous().cpu() for k, v in module.state_dict().items()}
+    tmp = path.with_name(path.name + ".part")
+    save_file(tensors, str(tmp))
+    os.replace(tmp, path)
