@@ -1,0 +1,77 @@
+"""`latent-studio batch TOOL IN_DIR OUT_DIR ...`: run a tool over a whole folder.
+
+Exit code 0 when every item was done or skipped, 1 when any item failed (see the CSV report in OUT_DIR),
+2 for a usage error, 130 when interrupted (a re-run resumes where it stopped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+TOOLS = ("colorize", "sketch", "edit")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "batch",
+        help="process a whole folder with a tool (resumable; bad files are reported, not fatal)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("tool", choices=TOOLS)
+    parser.add_argument("in_dir", help="folder of input images")
+    parser.add_argument("out_dir", help="folder for the results (the input tree is mirrored)")
+    parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders")
+    parser.add_argument("--format", dest="output_format", default="same", choices=["same", "png", "jpg", "webp", "tif"])
+    existing = parser.add_mutually_exclusive_group()
+    existing.add_argument("--overwrite", action="store_true", help="redo every item, replacing existing outputs")
+    existing.add_argument("--skip-existing", action="store_true", help="keep finished outputs (the default)")
+    parser.add_argument("--in-place", action="store_true", help="allow OUT_DIR to be IN_DIR")
+    parser.add_argument("--workers", type=int, default=2, help="decode/encode threads (default 2)")
+    parser.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default 8)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    parser.add_argument("--size", type=int, default=256, help="working size of the network (colorize)")
+    parser.add_argument("--attr", action="append", default=[], metavar="NAME=AMOUNT", help="edit: attribute change in sigmas")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from app.cli import EXIT_INTERRUPTED, EXIT_ITEMS_FAILED, EXIT_OK
+    from app.core.batch import BatchOptions, plan_batch, run_batch, summarize
+    from app.core.batch_tools import make_tool
+    from app.core.device import ComputeSettings, configure_torch_threads
+    from app.core.jobs import Progress
+
+    configure_torch_threads()
+    tool = make_tool(args.tool, ComputeSettings(device=args.device), size=args.size, attrs=args.attr)
+    options = BatchOptions(
+        recursive=args.recursive,
+        output_format=args.output_format,
+        overwrite=args.overwrite,
+        allow_in_place=args.in_place,
+        workers=max(1, args.workers),
+        batch_size=max(1, args.batch_size),
+    )
+    plan = plan_batch(args.in_dir, args.out_dir, tool, options)
+    total = len(plan.items) + len(plan.skipped)
+    bar = tqdm(total=total, unit="img", disable=args.no_progress or None, file=sys.stderr, dynamic_ncols=True)
+    results = []
+    start = time.perf_counter()
+    try:
+        for result in run_batch(args.in_dir, args.out_dir, tool, options, Progress()):
+            results.append(result)
+            bar.update(1)
+            if result.status == "failed":
+                bar.write(f"failed: {result.source}: {result.error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"interrupted after {len(results)} of {total}; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    bar.close()
+    print(summarize(results, time.perf_counter() - start))
+    return EXIT_ITEMS_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
