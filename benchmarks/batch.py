@@ -8,6 +8,7 @@ The folder holds synthetic gray photos of mixed sizes (JPEG), written to a tempo
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -55,7 +56,9 @@ def run_batch_benchmark(device: str, count: int | None = None, quick: bool = Fal
         from app.core.batch_tools import make_tool
 
         start = time.perf_counter()
-        results = list(run_batch(source, Path(tmp) / "engine", make_tool("colorize", settings, 256), BatchOptions()))
+        # decode/encode threads: 2 on a small CPU (more would compete with torch), up to 8 beside a GPU
+        options = BatchOptions(workers=min(8, os.cpu_count() or 2) if cuda else 2, batch_size=16 if cuda else 8)
+        results = list(run_batch(source, Path(tmp) / "engine", make_tool("colorize", settings, 256), options))
         sync(settings.torch_device)
         engine = time.perf_counter() - start
         failed = [r for r in results if r.status != "done"]

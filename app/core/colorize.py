@@ -80,23 +80,37 @@ def colorize_pictures(
     progress: Progress | None = None,
     registry=None,
 ) -> list[ColorizeResult]:
-    """Automatic colorization of many pictures (the batch engine's tool): same-size ones share a forward pass."""
+    """Automatic colorization of many pictures (the batch engine's tool).
+
+    Pictures whose working shape is the same (same aspect ratio, any resolution) share one forward pass:
+    each one's lightness is shrunk to that shape, the batch runs once, and each chroma map is upsampled to its
+    own picture's full resolution.
+    """
+    from models.colorizer.inference import network_output, resize, working_shape
+
     progress = progress or Progress()
     for picture in pictures:
         _check_request(picture, (), working_size)
     model = _load(MODEL_NAME, settings, registry)
+    device = settings.torch_device
     groups: dict[tuple[int, int], list[int]] = {}
     for index, picture in enumerate(pictures):
-        groups.setdefault((picture.height, picture.width), []).append(index)
+        groups.setdefault(working_shape(picture.height, picture.width, working_size), []).append(index)
     results: list[ColorizeResult | None] = [None] * len(pictures)
-    for done, indices in enumerate(groups.values()):
+    for done, (shape, indices) in enumerate(groups.items()):
         step = progress.sub(done / len(groups), (done + 1) / len(groups))
         split = [split_alpha(pictures[i].pixels) for i in indices]
-        lightness = torch.cat([lightness_of(rgb, settings.torch_device) for rgb, _ in split])
+        lightness = [lightness_of(rgb, device) for rgb, _ in split]
+        # 1. one forward pass for the whole group, at the shared working shape
+        output, _ = network_output(model, torch.cat([resize(l, shape) for l in lightness]), (), working_size)
+        with torch.inference_mode():
+            ab_small = model.decode(output)
         step.report(0.3)
-        ab = _predict_ab(model, lightness, (), working_size)
+        # 2. each picture's chroma at its own full resolution, with its own lightness
         for row, (index, (_, alpha)) in enumerate(zip(indices, split)):
-            results[index] = _finish(pictures[index], lightness[row : row + 1], ab[row : row + 1], alpha, Progress())
+            with torch.inference_mode():
+                ab = resize(ab_small[row : row + 1], tuple(lightness[row].shape[-2:]))
+            results[index] = _finish(pictures[index], lightness[row], ab, alpha, Progress())
         step.report(1.0)
     return results  # type: ignore[return-value]
 
