@@ -32,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=2, help="decode/encode threads (default 2)")
     parser.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default 8)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
-    parser.add_argument("--size", type=int, default=256, help="working size of the network (colorize)")
+    parser.add_argument("--size", type=int, default=256, help="working size of the network (colorize, sketch; default 256)")
     parser.add_argument("--attr", action="append", default=[], metavar="NAME=AMOUNT", help="edit: attribute change in sigmas")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)

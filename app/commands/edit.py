@@ -58,20 +58,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
 
 
-def parse_sliders(items: list[str]) -> dict[str, float]:
-    """["young=+1.5", ...] -> {"young": 1.5}; a malformed item is a LatentStudioError."""
-    sliders: dict[str, float] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        try:
-            if not sep or not name.strip():
-                raise ValueError
-            sliders[name.strip()] = float(value)
-        except ValueError:
-            raise LatentStudioError(f"--attr '{item}' is not NAME=VALUE with a number (e.g. --attr young=+1.5).") from None
-    return sliders
-
-
 def parse_box(text: str | None):
     """'X,Y,W,H' -> a square Box centred on that rectangle (side = the longer side)."""
     from app.core.faces import Box
@@ -97,6 +83,7 @@ def _editor(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from app.core.imageio import load_image, save_image
+    from app.core.latent import parse_sliders
 
     editor = _editor(args)
     if args.list:

@@ -129,6 +129,7 @@ def run_batch(
     in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
     plan = plan_batch(in_dir, out_dir, tool, options)
     out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_parts([target for _, target in plan.items + plan.skipped])
     for source, target in plan.skipped:
         yield ItemResult(source, target, "skipped")
     total = len(plan.items)
@@ -238,6 +239,23 @@ def _settle(source: Path, target: Path, future: Future, started: float) -> ItemR
         return ItemResult(source, target, "done", "", time.perf_counter() - started)
     except LatentStudioError as error:
         return ItemResult(source, target, "failed", str(error), time.perf_counter() - started)
+
+
+def _remove_stale_parts(targets: list[Path]) -> None:
+    """Delete the temporary files (`.NAME.*.part`, see save_image) a killed run left beside our outputs.
+
+    A write is atomic, but a kill between creating the temporary file and renaming it leaves the temporary
+    file behind; the re-run owns these outputs, so it removes them (one listing per output folder).
+    """
+    names: dict[Path, set[str]] = {}
+    for target in targets:
+        names.setdefault(target.parent, set()).add(target.name)
+    for folder, wanted in names.items():
+        if not folder.is_dir():
+            continue
+        for part in folder.glob(".*.part"):
+            if part.name[1:].rsplit(".", 2)[0] in wanted:
+                part.unlink(missing_ok=True)
 
 
 def _ensure_folder(target: Path) -> None:

@@ -49,6 +49,24 @@ def user_directions_dir() -> Path:
     return base / "latent-studio" / "directions"
 
 
+def parse_sliders(items: list[str]) -> dict[str, float]:
+    """["young=+1.5", ...] -> {"young": 1.5}: the `--attr` syntax of `edit` and `batch edit`.
+
+    Only the syntax is checked here; unknown names are caught by `LatentEditor.offset`, which knows the
+    installed directions. A malformed item is a LatentStudioError.
+    """
+    sliders: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            sliders[name.strip()] = float(value)
+        except ValueError:
+            raise LatentStudioError(f"--attr '{item}' is not NAME=VALUE with a number (e.g. --attr young=+1.5).") from None
+    return sliders
+
+
 def rgb8(pixels: np.ndarray) -> np.ndarray:
     """HxWx3 uint8 RGB of any Picture pixels (16-bit rounded, alpha laid over white)."""
     pixels = to_uint8(pixels)

@@ -46,6 +46,7 @@ class EditorActions:
         self.open = _action(window, "&Open…", [Key.Open], "open", "Open an image")
         self.save = _action(window, "&Save", [Key.Save], "save", "Save the image")
         self.save_as = _action(window, "Save &As / Export…", ["Ctrl+Shift+S"], "", "Save under a new name or format")
+        self.batch = _action(window, "&Batch Process…", ["Ctrl+B"], "", "Run a tool over a whole folder of pictures")
         self.close = _action(window, "&Close", [Key.Close])
         self.quit = _action(window, "&Quit", [Key.Quit])
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
@@ -97,6 +98,8 @@ def build_menus(window: QMainWindow, actions: EditorActions, recent_menu: QMenu,
     file_menu.addMenu(recent_menu)
     file_menu.addSeparator()
     file_menu.addActions([actions.save, actions.save_as])
+    file_menu.addSeparator()
+    file_menu.addAction(actions.batch)
     file_menu.addSeparator()
     file_menu.addActions([actions.close, actions.quit])
 

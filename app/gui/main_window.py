@@ -17,6 +17,7 @@ from app.core.imageio import Picture
 from app.core.jobs import Job
 from app.core.operations import IMAGE_OPERATIONS
 from app.gui.actions import EditorActions, build_menus, build_toolbar, shortcuts_html
+from app.gui.batch_dialog import BatchDialog
 from app.gui.canvas import ImageCanvas
 from app.gui.compare import CompareMode
 from app.gui.context import EditorContext
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.tools_menu = build_menus(self, self.editor_actions, self.recent_menu, self.docks)
         self.toolbar = build_toolbar(self, self.editor_actions)
         self._shown_original: Picture | None = None
+        self.batch_dialog: BatchDialog | None = None  # made on first use; kept so a batch runs on while hidden
         self._connect()
         self.setAcceptDrops(True)
         self._restore_geometry()
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         acts.save_as.triggered.connect(self.files.save_as)
         acts.close.triggered.connect(self._on_close_document)
         acts.quit.triggered.connect(self.close)
+        acts.batch.triggered.connect(self.open_batch_dialog)
         acts.preferences.triggered.connect(self._on_preferences)
         acts.zoom_in.triggered.connect(canvas.zoom_in)
         acts.zoom_out.triggered.connect(canvas.zoom_out)
@@ -127,6 +130,15 @@ class MainWindow(QMainWindow):
         job = self.context.run_operation("image", operation.run, operation.label)
         self._update_enabled()
         return job
+
+    def open_batch_dialog(self) -> BatchDialog:
+        """Show the (modeless) Batch Process dialog; the same one each time, so a running batch stays visible."""
+        if self.batch_dialog is None:
+            self.batch_dialog = BatchDialog(self.preferences, self.context.device_override, self)
+        self.batch_dialog.show()
+        self.batch_dialog.raise_()
+        self.batch_dialog.activateWindow()
+        return self.batch_dialog
 
     def apply_result(self, picture: Picture, label: str) -> None:
         if not self.document.is_open:
@@ -259,6 +271,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.panel_docks.shutdown()
+        if self.batch_dialog is not None:
+            self.batch_dialog.shutdown()
         self.runner.cancel()
         self.runner.wait_for_done(10_000)
         self.preferences.save_window_state(self.saveGeometry(), self.saveState())

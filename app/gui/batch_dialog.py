@@ -1,0 +1,249 @@
+"""File ▸ Batch Process…: colorize, sketch or face-edit a whole folder; the GUI face of `latent-studio batch`.
+
+The dialog only collects options and shows what happens; the work is `app.gui.batch_runner.BatchSession`
+(the engine on a worker thread). It is modeless and kept by the window: closing it while a batch runs hides
+it and the batch goes on; reopening shows the progress. Bad files are listed as they fail, with the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+    QLineEdit, QProgressBar, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from app.core.batch import REPORT
+from app.gui.batch_runner import BatchRequest, BatchSession, RateMeter, format_eta
+from app.gui.preferences import Preferences
+
+TOOLS = (("colorize", "Colorize"), ("sketch", "Sketch to image"), ("edit", "Face edit"))
+FORMATS = (("same", "Same as input"), ("png", "PNG"), ("jpg", "JPEG"), ("webp", "WebP"), ("tif", "TIFF"))
+
+
+def parse_attrs(text: str) -> tuple[str, ...]:
+    """'young=+1.5, female=-1' -> ('young=+1.5', 'female=-1'); the tool checks the syntax and names."""
+    return tuple(part.strip() for part in text.replace(";", ",").split(",") if part.strip())
+
+
+class BatchDialog(QDialog):
+    """Options, Start / Pause / Cancel, a progress bar with images/s and ETA, and the list of failures."""
+
+    batch_finished = Signal(str, str)  # outcome ("done", "cancelled", "failed"), summary or error message
+
+    def __init__(self, preferences: Preferences, device: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Batch Process")
+        self.setMinimumWidth(620)
+        self._preferences = preferences
+        self._device = device or preferences.device
+        self.session = BatchSession(self)
+        self.meter = RateMeter()
+        self._total = self._seen = 0
+        self._build()
+        self.session.planned.connect(self._on_planned)
+        self.session.item_finished.connect(self._on_item)
+        self.session.finished.connect(self._on_finished)
+        self._update_enabled()
+
+    # --- building -----------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.tool = QComboBox()
+        for name, label in TOOLS:
+            self.tool.addItem(label, name)
+        self.working_size = QSpinBox()
+        self.working_size.setRange(64, 2048)
+        self.working_size.setSingleStep(64)
+        self.working_size.setSuffix(" px")
+        self.working_size.setValue(self._preferences.working_size)
+        self.attrs = QLineEdit()
+        self.attrs.setPlaceholderText("young=+1.5, female=-1")
+        self.attrs.setToolTip("Directions to move each face along, in sigmas (as in the Latent panel's sliders).")
+        self._browse_buttons: list[QPushButton] = []
+        self.in_dir, in_row = self._folder_row("Choose the input folder")
+        self.out_dir, out_row = self._folder_row("Choose the output folder")
+        self.recursive = QCheckBox("Include sub-folders (the tree is mirrored)")
+        self.output_format = QComboBox()
+        for name, label in FORMATS:
+            self.output_format.addItem(label, name)
+        self.existing = QComboBox()
+        self.existing.addItem("Skip finished outputs (resume)", False)
+        self.existing.addItem("Overwrite existing outputs", True)
+
+        form = QFormLayout()
+        form.addRow("Tool:", self.tool)
+        form.addRow("Working size:", self.working_size)
+        form.addRow("Attributes:", self.attrs)
+        form.addRow("Input folder:", in_row)
+        form.addRow("Output folder:", out_row)
+        form.addRow("", self.recursive)
+        form.addRow("Output format:", self.output_format)
+        form.addRow("Existing outputs:", self.existing)
+        self._form = form
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.rate = QLabel("")
+        self.failures = QTableWidget(0, 2)
+        self.failures.setHorizontalHeaderLabels(["File", "Reason"])
+        self.failures.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.failures.horizontalHeader().setStretchLastSection(True)
+        self.failures.verticalHeader().setVisible(False)
+        self.failures.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.failures.setMinimumHeight(120)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.start_button = QPushButton("Start")
+        self.start_button.setDefault(True)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.close_button = QPushButton("Close")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for button in (self.start_button, self.pause_button, self.cancel_button, self.close_button):
+            buttons.addWidget(button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 18, 18, 14)
+        layout.addLayout(form)
+        layout.addSpacing(6)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.rate)
+        layout.addWidget(QLabel("Failed files:"))
+        layout.addWidget(self.failures, 1)
+        layout.addWidget(self.summary)
+        layout.addLayout(buttons)
+
+        self.tool.currentIndexChanged.connect(self._update_enabled)
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.toggled.connect(self._on_pause_toggled)
+        self.cancel_button.clicked.connect(self.session.cancel)
+        self.close_button.clicked.connect(self.close)
+
+    def _folder_row(self, title: str) -> tuple[QLineEdit, QWidget]:
+        edit = QLineEdit()
+        browse = QPushButton("Browse…")
+        self._browse_buttons.append(browse)
+        browse.clicked.connect(lambda: self._choose_folder(edit, title))
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(edit, 1)
+        layout.addWidget(browse)
+        return edit, row
+
+    def _choose_folder(self, edit: QLineEdit, title: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, title, edit.text() or self._preferences.last_directory)
+        if folder:
+            edit.setText(folder)
+
+    # --- verbs (the tests' entry points) ----------------------------------------------------------------------
+
+    def request(self) -> BatchRequest:
+        return BatchRequest(
+            tool=self.tool.currentData(),
+            in_dir=self.in_dir.text().strip(),
+            out_dir=self.out_dir.text().strip(),
+            recursive=self.recursive.isChecked(),
+            output_format=self.output_format.currentData(),
+            overwrite=bool(self.existing.currentData()),
+            working_size=self.working_size.value(),
+            attrs=parse_attrs(self.attrs.text()) if self.tool.currentData() == "edit" else (),
+            device=self._device,
+        )
+
+    def start(self) -> None:
+        request = self.request()
+        if not request.in_dir or not request.out_dir:
+            self.summary.setText("Choose an input folder and an output folder first.")
+            return
+        self.failures.setRowCount(0)
+        self._total = self._seen = 0
+        self.progress.setRange(0, 0)  # busy until the plan gives the total
+        self.rate.setText("Loading the model and listing the pictures…")
+        self.summary.setText("")
+        self.pause_button.setChecked(False)
+        self.meter.start()
+        self.session.start(request)
+        self._update_enabled()
+
+    def shutdown(self) -> None:
+        """The window is closing: stop the batch (a re-run resumes it)."""
+        self.session.shutdown()
+
+    # --- slots ------------------------------------------------------------------------------------------------
+
+    def _on_planned(self, total: int) -> None:
+        self._total = total
+        self.meter.start()  # the rate counts from here: model loading and listing are not image time
+        if self.session.is_paused():
+            self.meter.pause()
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(0)
+        self.rate.setText(f"0 / {total}")
+
+    def _on_item(self, result) -> None:
+        self._seen += 1
+        if result.status != "skipped":
+            self.meter.count += 1
+        if result.status == "failed":
+            row = self.failures.rowCount()
+            self.failures.insertRow(row)
+            name = QTableWidgetItem(str(_relative(result.source, self.in_dir.text())))
+            name.setToolTip(str(result.source))
+            reason = QTableWidgetItem(result.error)
+            reason.setToolTip(result.error)
+            self.failures.setItem(row, 0, name)
+            self.failures.setItem(row, 1, reason)
+        self.progress.setValue(self._seen)
+        remaining = max(0, self._total - self._seen)
+        eta = format_eta(self.meter.eta(remaining))
+        self.rate.setText(f"{self._seen} / {self._total}  ·  {self.meter.rate():.1f} images/s  ·  ETA {eta}")
+
+    def _on_finished(self, outcome: str, message: str) -> None:
+        self.pause_button.setChecked(False)
+        if self.progress.maximum() == 0:
+            self.progress.setRange(0, 1)
+        if outcome == "done":
+            report = Path(self.out_dir.text()) / REPORT
+            self.summary.setText(message + (f"; the reasons are also in {report}" if self.failures.rowCount() else ""))
+            self.rate.setText(f"{self._seen} / {self._total}  ·  {self.meter.rate():.1f} images/s  ·  finished")
+        elif outcome == "cancelled":
+            self.summary.setText(f"Cancelled after {self._seen} of {self._total} pictures; start again to resume.")
+        else:
+            self.summary.setText(message)
+            self.rate.setText("")
+        self._update_enabled()
+        self.batch_finished.emit(outcome, self.summary.text())
+
+    def _on_pause_toggled(self, paused: bool) -> None:
+        self.session.set_paused(paused)
+        (self.meter.pause if paused else self.meter.resume)()
+        self.pause_button.setText("Resume" if paused else "Pause")
+
+    def _update_enabled(self, *_: object) -> None:
+        running = self.session.is_running()
+        tool = self.tool.currentData()
+        for widget in (self.tool, self.in_dir, self.out_dir, self.recursive, self.output_format, self.existing,
+                       *self._browse_buttons):
+            widget.setEnabled(not running)
+        self.working_size.setEnabled(not running and tool in ("colorize", "sketch"))
+        self.attrs.setEnabled(not running and tool == "edit")
+        self._form.setRowVisible(self.attrs, tool == "edit")
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.cancel_button.setEnabled(running)
+
+
+def _relative(path: Path, root: str) -> Path:
+    try:
+        return Path(path).relative_to(Path(root).resolve())
+    except ValueError:
+        return Path(path)
