@@ -103,8 +103,11 @@ def markdown(table: dict[str, dict], chosen: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    torch.set_grad_enabled(False)
+    with torch.no_grad():  # scoped: a test calling main() must not switch gradients off for the process
+        return _run(parse_args(argv))
+
+
+def _run(args) -> int:
     photos = pick_photos(args.data, args.per_source)
     model = load("colorizer", args.weights, torch.device("cpu"))
     baseline = load("colorizer-l2", args.baseline_weights, torch.device("cpu"))
