@@ -1,0 +1,295 @@
+"""Sketch: draw black lines (and coarse colour strokes) on the panel's own paper; the model paints a picture.
+
+The drawing lives in numpy buffers (`sketch_state`) shown by `SketchCanvas`. Every change re-runs the model
+as one "sketch-generate" job (the newest request wins: throttled by superqt while a stroke is drawn, at once
+when it ends or after undo/clear/load), and the result is shown below the drawing. "Send to editor" puts the
+result on the main canvas as an undoable step (on a new untitled picture if none is open). A sketch can be
+loaded from a file or extracted from the open photo ("sketch-load" / "sketch-extract" jobs).
+
+No torch here: the work is `app.core.sketch` run by the worker through `sketch_jobs`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup, QColorDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+    QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+)
+from superqt.utils import qthrottled
+
+from app.core.errors import LatentStudioError
+from app.core.imageio import Picture, save_image
+from app.core.jobs import Job
+from app.gui.context import EditorContext
+from app.gui.files import OPEN_FILTER, SAVE_FILTERS
+from app.gui.image_convert import to_qimage
+from app.gui.panels.base_panel import ToolPanel
+from app.gui.panels.sketch_canvas import SketchCanvas
+from app.gui.panels.sketch_jobs import extract_job, generate_job, load_job
+from app.gui.panels.sketch_state import COLOUR, ERASER, PAPER, PEN, SketchBuffers, Snapshot, StrokeHistory
+
+GENERATE, EXTRACT, LOAD = "sketch-generate", "sketch-extract", "sketch-load"
+KINDS = (GENERATE, EXTRACT, LOAD)
+LABEL = "Sketch to image"
+PREVIEW_SIZE = 224  # shown a little smaller than the drawing, so both fit a short dock
+
+
+class SketchPanel(ToolPanel):
+    title = "Sketch"
+    shortcut = "Ctrl+Alt+K"
+
+    def __init__(self, context: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.buffers = SketchBuffers()
+        self.history = StrokeHistory()
+        self.result: np.ndarray | None = None  # the newest generated picture, HxWx3 uint8
+        self._revision = 0  # bumped on every change of the drawing
+        self._result_revision = -1
+        self.canvas = SketchCanvas(self.buffers, self.history)
+        self._build()
+        self._throttled_generate = qthrottled(self.generate, timeout=80, leading=False, parent=self)
+        self.canvas.changed.connect(self._on_drawing_changed)
+        self.canvas.stroke_finished.connect(self._on_stroke_finished)
+        self.canvas.undo_requested.connect(self.undo)
+        self.canvas.redo_requested.connect(self.redo)
+        context.document.changed.connect(self._update_controls)
+        self._update_controls()
+
+    # --- widgets -----------------------------------------------------------------------------------------
+
+    def _button(self, text: str, tip: str, slot, checkable: bool = False, grow: bool = True) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setCheckable(checkable)
+        if grow:
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        button.clicked.connect(slot)
+        return button
+
+    def _row(self, layout: QVBoxLayout, *widgets: QWidget) -> None:
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        for widget in widgets:
+            row.addWidget(widget)
+        layout.addLayout(row)
+
+    def _build(self) -> None:
+        """Drawing and picture first, so both stay in sight on a short dock; the file buttons below them."""
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        self.tools = QButtonGroup(self)
+        tool_buttons = []
+        for tool, text, tip in ((PEN, "Pen", "Black lines"), (ERASER, "Eraser", "Erase lines and colour"),
+                                (COLOUR, "Colour", "Coarse colour strokes the picture should follow")):
+            button = self._button(text, tip, partial(self._on_tool, tool), checkable=True)
+            button.setChecked(tool == PEN)
+            self.tools.addButton(button)
+            tool_buttons.append(button)
+        self.colour_button = self._button("", "Choose the colour brush's colour", self._on_choose_colour, grow=False)
+        self.colour_button.setFixedWidth(28)
+        self.width_box = QSpinBox()
+        self.width_box.setRange(1, 40)
+        self.width_box.setValue(int(self.canvas.width))
+        self.width_box.setSuffix(" px")
+        self.width_box.setToolTip("Line width")
+        self.width_box.valueChanged.connect(lambda value: setattr(self.canvas, "width", float(value)))
+        self._row(layout, *tool_buttons, self.colour_button, self.width_box)
+        layout.addWidget(self.canvas, 0, Qt.AlignmentFlag.AlignHCenter)
+
+        self.preview = QLabel("The picture appears here")
+        self.preview.setFixedSize(PREVIEW_SIZE, PREVIEW_SIZE)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setToolTip("The model's picture of the drawing, updated as you draw")
+        self.preview.setStyleSheet("border: 1px solid #5a5f68; color: #8e949e;")
+        layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+
+        self.undo_button = self._button("Undo", "Undo the last stroke (Ctrl+Z in the drawing)", self.undo)
+        self.redo_button = self._button("Redo", "Redo the stroke (Ctrl+Shift+Z in the drawing)", self.redo)
+        self.clear_button = self._button("Clear", "Start again on blank paper (undoable)", self.clear)
+        self._row(layout, self.undo_button, self.redo_button, self.clear_button)
+        self.load_button = self._button("Load sketch…", "Draw on a line drawing from a file", self._on_load)
+        self.extract_button = self._button("Photo → sketch", "Trace the open picture's lines", self.extract)
+        self._row(layout, self.load_button, self.extract_button)
+        self.save_sketch_button = self._button("Save sketch…", "Save the drawing's lines", self._on_save_sketch)
+        self.save_result_button = self._button("Save result…", "Save the generated picture", self._on_save_result)
+        self._row(layout, self.save_sketch_button, self.save_result_button)
+        self.send_button = QPushButton("Send to editor")
+        self.send_button.setToolTip("Put the picture on the main canvas (undoable)")
+        self.send_button.clicked.connect(self.send_to_editor)
+        layout.addWidget(self.send_button)
+        self.state_label = QLabel()
+        self.state_label.setWordWrap(True)
+        self.state_label.setStyleSheet("color: #8e949e;")
+        layout.addWidget(self.state_label)
+        layout.addStretch(1)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self._show_brush_colour()
+
+    # --- drawing -------------------------------------------------------------------------------------------
+
+    def _on_tool(self, tool: str) -> None:
+        self.canvas.tool = tool
+
+    def _on_choose_colour(self) -> None:
+        colour = QColorDialog.getColor(QColor(*self.canvas.rgb), self, "Colour brush")
+        if colour.isValid():
+            self.canvas.rgb = (colour.red(), colour.green(), colour.blue())
+            self._show_brush_colour()
+            self.tools.buttons()[2].click()  # choosing a colour means painting with it
+
+    def _show_brush_colour(self) -> None:
+        self.colour_button.setStyleSheet("background: rgb(%d, %d, %d);" % self.canvas.rgb)
+
+    def _restore(self, snapshot: Snapshot | None) -> None:
+        if snapshot is not None:
+            self.buffers.restore(snapshot)
+            self.canvas.refresh()
+
+    def undo(self) -> None:
+        self._restore(self.history.undo(self.buffers.snapshot()))
+
+    def redo(self) -> None:
+        self._restore(self.history.redo(self.buffers.snapshot()))
+
+    def clear(self) -> None:
+        if not self.buffers.is_blank:
+            self.history.record(self.buffers.snapshot())
+            self.buffers.clear()
+            self.canvas.refresh()
+
+    def set_lines(self, lines: np.ndarray) -> None:
+        """Replace the drawing's lines (a loaded or extracted sketch) as one undoable step."""
+        self.history.record(self.buffers.snapshot())
+        self.buffers.set_lines(lines)
+        self.canvas.refresh()
+
+    def _on_drawing_changed(self) -> None:
+        self._revision += 1
+        self._update_controls()
+        if self.canvas.is_drawing:
+            self._throttled_generate()
+        else:
+            self.generate()
+
+    def _on_stroke_finished(self) -> None:
+        self._throttled_generate.cancel()
+        self.generate()
+
+    # --- jobs ----------------------------------------------------------------------------------------------
+
+    def generate(self) -> Job:
+        """Run the model on the drawing as it is now; the newest request wins."""
+        revision = self._revision
+        self.state_label.setText("Drawing the picture…")
+        job = Job(GENERATE, generate_job(self.buffers.lines, self.buffers.colour_strokes(), self.context.settings),
+                  LABEL)
+        return self.context.runner.submit(job, on_result=partial(self._on_generated, revision),
+                                          on_error=self._on_error)
+
+    def _on_generated(self, revision: int, pixels: np.ndarray) -> None:
+        self.result = pixels
+        self._result_revision = revision
+        image = to_qimage(pixels).scaled(PREVIEW_SIZE - 2, PREVIEW_SIZE - 2, Qt.AspectRatioMode.KeepAspectRatio,
+                                         Qt.TransformationMode.SmoothTransformation)
+        self.preview.setPixmap(QPixmap.fromImage(image))
+        self.state_label.setText("Blank paper: draw lines to shape the picture." if self.buffers.is_blank else "")
+        self._update_controls()
+
+    def extract(self) -> Job | None:
+        """Replace the drawing with the lines of the open picture."""
+        picture = self.context.document.picture
+        if picture is None:
+            self.context.status("Open a photo first to trace its lines.")
+            return None
+        self.state_label.setText("Tracing the photo's lines…")
+        job = Job(EXTRACT, extract_job(picture, self.buffers.size, self.context.settings), "Photo to sketch")
+        return self.context.runner.submit(job, on_result=self.set_lines, on_error=self._on_error)
+
+    def load_sketch(self, path: str) -> Job:
+        self.state_label.setText(f"Loading {os.path.basename(path)}…")
+        job = Job(LOAD, load_job(path, self.buffers.size), "Load sketch")
+        return self.context.runner.submit(job, on_result=self.set_lines, on_error=self._on_error)
+
+    def _on_error(self, message: str) -> None:
+        self.state_label.setText("")
+        self.context.show_error(message)
+
+    # --- results -------------------------------------------------------------------------------------------
+
+    def send_to_editor(self) -> None:
+        """The generated picture becomes the editor's current one, as an undoable step."""
+        if self.result is None:
+            return
+        document = self.context.document
+        if not document.is_open:  # a new untitled picture: blank paper first, so the result can be undone
+            document.load(Picture(np.full_like(self.result, PAPER)), None)
+        self.context.apply_result(Picture(self.result.copy()), LABEL)
+
+    def _on_load(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load Sketch", self.context.preferences.last_directory,
+                                              OPEN_FILTER)
+        if path:
+            self.load_sketch(path)
+
+    def _ask_save_path(self, title: str, name: str) -> str | None:
+        folder = self.context.preferences.last_directory
+        path, selected = QFileDialog.getSaveFileName(self, title, os.path.join(folder, name),
+                                                     ";;".join(SAVE_FILTERS), next(iter(SAVE_FILTERS)))
+        if path and not os.path.splitext(path)[1]:
+            path += SAVE_FILTERS.get(selected, ".png")
+        return path or None
+
+    def save(self, picture: Picture, path: str) -> bool:
+        try:
+            save_image(picture, path)
+        except LatentStudioError as error:
+            self.context.show_error(str(error))
+            return False
+        self.context.status(f"Saved {os.path.basename(path)}")
+        return True
+
+    def _on_save_sketch(self) -> None:
+        path = self._ask_save_path("Save Sketch", "sketch.png")
+        if path:
+            self.save(Picture(np.repeat(self.buffers.lines[..., None], 3, axis=2), is_gray=True), path)
+
+    def _on_save_result(self) -> None:
+        path = self._ask_save_path("Save Result", "sketch-result.png") if self.result is not None else None
+        if path:
+            self.save(Picture(self.result.copy()), path)
+
+    # --- panel life ----------------------------------------------------------------------------------------
+
+    def panel_shown(self) -> None:
+        if self._result_revision != self._revision and not self.context.runner.is_busy(GENERATE):
+            self.generate()
+
+    def shutdown(self) -> None:
+        self._throttled_generate.cancel()
+        for kind in KINDS:
+            self.context.runner.cancel(kind)
+
+    def _update_controls(self) -> None:
+        self.undo_button.setEnabled(self.history.can_undo)
+        self.redo_button.setEnabled(self.history.can_redo)
+        self.clear_button.setEnabled(not self.buffers.is_blank)
+        self.extract_button.setEnabled(self.context.document.picture is not None)
+        for button in (self.send_button, self.save_result_button):
+            button.setEnabled(self.result is not None)
