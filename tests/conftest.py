@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -67,3 +68,26 @@ def _no_job_left_running():
         runner.wait_for_done(5000)
     if leftovers:
         pytest.fail(f"{len(leftovers)} job runner(s) still had work when the test ended")
+
+
+@contextmanager
+def running_window(qtbot, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int] = (1100, 760), **options):
+    """The real main window, shown, on the CPU; any error dialog fails the test; closed without questions."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.gui.main_window import MainWindow
+
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: pytest.fail(text))
+    window = MainWindow(device_override="cpu", **options)
+    # pytest-qt closes the window before fixture teardown runs: nothing unsaved may ask a question then
+    qtbot.addWidget(window, before_close_func=lambda w: w.document.history.set_clean())
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        yield window
+    finally:
+        window.runner.cancel()
+        window.runner.wait_for_done(60_000)
+        window.document.history.set_clean()
+        window.close()

@@ -12,7 +12,7 @@ import pytest
 import torch
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QColorDialog, QMessageBox
+from PySide6.QtWidgets import QColorDialog
 
 from app.core.color import rgb_to_lab
 from app.core.imageio import Picture, save_image
@@ -20,6 +20,7 @@ from app.gui.image_convert import from_qimage
 from app.gui.main_window import MainWindow
 from app.gui.panels.colorize_hints import HintSet
 from app.gui.panels.colorize_panel import PREVIEW_KIND, SUGGEST_KIND, ColorizePanel
+from tests.conftest import running_window
 
 TIMEOUT = 20_000
 BLUE = (40, 90, 200)
@@ -61,19 +62,9 @@ def test_the_newest_hint_wins_a_hit_and_removing_keeps_the_selection_right():
 
 @pytest.fixture
 def window(qtbot, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: pytest.fail(text))
-    window = MainWindow(device_override="cpu")
-    window.preferences.working_size = 256
-    qtbot.addWidget(window)
-    window.resize(1000, 700)
-    window.show()
-    qtbot.waitExposed(window)
-    yield window
-    window.runner.cancel()
-    window.runner.wait_for_done(TIMEOUT)
-    window.document.history.set_clean()
-    window.close()
-
+    with running_window(qtbot, monkeypatch, size=(1000, 700)) as window:
+        window.preferences.working_size = 256
+        yield window
 
 def colorize_panel(qtbot, window: MainWindow) -> ColorizePanel:
     index = next(i for i, panel in enumerate(window.panels) if isinstance(panel, ColorizePanel))

@@ -19,6 +19,7 @@ from app.gui.panels.latent_state import MIN_BOX, CropBox, SliderState
 from app.gui.panels.latent_widgets import NewDirectionDialog
 from app.gui.panels import PANEL_NAMES
 from models.manifest import read_manifest, weights_dir
+from tests.conftest import running_window
 
 TIMEOUT = 20_000
 
@@ -109,25 +110,9 @@ needs_vae = pytest.mark.skipif(not shipped, reason="the face VAE is not shipped 
 
 @pytest.fixture
 def window(qtbot, monkeypatch, tmp_path):
-    from app.gui.main_window import MainWindow
-    from app.gui.panels import load_panel_classes
-
     monkeypatch.setenv("LATENT_STUDIO_DIRECTIONS", str(tmp_path / "directions"))
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: pytest.fail(text))
-    # Only the Latent panel among the tools: the Colorize panel, tabbed behind it, would take the same canvas
-    # clicks (a tabbed dock's hidden panel still reports isVisible() in Qt 6).
-    panels = load_panel_classes(tuple(name for name in PANEL_NAMES if "colorize" not in name and "sketch" not in name))
-    window = MainWindow(device_override="cpu", panel_classes=panels)
-    qtbot.addWidget(window)
-    window.resize(1100, 760)
-    window.show()
-    qtbot.waitExposed(window)
-    yield window
-    window.runner.cancel()
-    window.runner.wait_for_done(TIMEOUT)
-    window.document.history.set_clean()
-    window.close()
-
+    with running_window(qtbot, monkeypatch) as window:
+        yield window
 
 def face_like(seed: int = 0, width: int = 120, height: int = 96) -> np.ndarray:
     """A gray backdrop with a skin-coloured oval, two eyes and a mouth (not necessarily a detectable face)."""

@@ -10,13 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
 from app.core.imageio import Picture, load_image, save_image
 from app.gui.main_window import MainWindow
 from app.gui.panels.sketch_jobs import sketch_from_pixels
 from app.gui.panels.sketch_panel import EXTRACT, GENERATE, LABEL, LOAD, SketchPanel
 from app.gui.panels.sketch_state import COLOUR, ERASER, PAPER, PEN, SketchBuffers, StrokeHistory
+from tests.conftest import running_window
 
 TIMEOUT = 20_000
 
@@ -62,19 +63,8 @@ def test_a_loaded_drawing_is_fitted_onto_square_paper():
 
 @pytest.fixture
 def window(qtbot, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: pytest.fail(text))
-    window = MainWindow(device_override="cpu")
-    # pytest-qt closes the window before this fixture's teardown runs: nothing unsaved may ask a question then
-    qtbot.addWidget(window, before_close_func=lambda w: w.document.history.set_clean())
-    window.resize(1100, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    yield window
-    window.runner.cancel()
-    window.runner.wait_for_done(TIMEOUT)
-    window.document.history.set_clean()
-    window.close()
-
+    with running_window(qtbot, monkeypatch, size=(1100, 800)) as window:
+        yield window
 
 def finished(qtbot, window: MainWindow, kind: str):
     return qtbot.waitSignal(window.runner.finished, timeout=TIMEOUT, check_params_cb=lambda done, _: done == kind)
