@@ -9,10 +9,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cached_property
-
-import torch
+from typing import TYPE_CHECKING
 
 from app.core.errors import LatentStudioError
+
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported inside the functions: the GUI builds ComputeSettings on its own thread, and importing torch
+# there (1-2 s) would freeze the window; the worker thread pays for the import instead.
 
 DEVICE_ENV = "LATENT_STUDIO_DEVICE"
 CHOICES = ("auto", "cpu", "cuda", "mps")
@@ -26,18 +31,22 @@ class ComputeSettings:
     half_precision: bool = True
 
     @cached_property
-    def torch_device(self) -> torch.device:
+    def torch_device(self) -> "torch.device":
         return resolve_device(self.device)
 
     @property
-    def dtype(self) -> torch.dtype:
+    def dtype(self) -> "torch.dtype":
         """fp16 only on CUDA: on CPU it is slower and less precise."""
+        import torch
+
         if self.half_precision and self.torch_device.type == "cuda":
             return torch.float16
         return torch.float32
 
     def describe(self) -> str:
         """Human-readable device name for the status bar and `latent-studio info`."""
+        import torch
+
         device = self.torch_device
         if device.type == "cuda":
             return f"GPU: {torch.cuda.get_device_name(device)}"
@@ -46,8 +55,10 @@ class ComputeSettings:
         return f"CPU ({torch.get_num_threads()} threads)"
 
 
-def resolve_device(choice: str | None = "auto") -> torch.device:
+def resolve_device(choice: str | None = "auto") -> "torch.device":
     """Turn a user choice into a torch.device, or raise a LatentStudioError explaining why it can't be used."""
+    import torch
+
     choice = (choice or "auto").strip().lower()
     if choice == "auto":
         choice = os.environ.get(DEVICE_ENV, "auto").strip().lower() or "auto"
@@ -81,6 +92,8 @@ def configure_torch_threads() -> int:
     Inter-op parallelism only helps graphs with independent branches, which our nets do not have, and each
     extra pool competes with the GUI thread for the same few cores.
     """
+    import torch
+
     global _THREADS_CONFIGURED
     threads = int(os.environ.get("LATENT_STUDIO_THREADS", "0")) or (os.cpu_count() or 1)
     # Trained nets produce denormal floats that make x86 CPUs up to 40x slower (a VAE decode: 360 ms instead
