@@ -108,3 +108,13 @@ def test_every_shipped_file_matches_its_manifest_entry():
         assert entry["bytes"] == (folder / name).stat().st_size, name
         for field in ("parameters", "training_data", "training_command", "metrics"):
             assert entry.get(field), f"{name}: manifest field '{field}' is empty"
+
+
+def test_channels_last_spec_loads_channels_last_weights(folder):
+    from dataclasses import replace
+
+    spec = replace(SPEC, channels_last=True)
+    model = Registry(folder, {"tiny": spec}).load_model("tiny")
+    assert model.conv.weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.rand(1, 3, 8, 8)
+    assert torch.allclose(model(x), Registry(folder, {"tiny": SPEC}).load_model("tiny")(x), atol=1e-6)

@@ -19,6 +19,7 @@ VAE = register(
         description="Face VAE-GAN (64x64, 128-d code) for latent editing: encode/decode, attribute and PCA directions.",
         default_config={"latent_dim": 128, "widths": [32, 64, 128, 128], "image_size": 64, "code_channels": 32},
         half_precision=False,  # tiny: fp32 costs nothing and keeps codes exact for sliders
+        channels_last=True,  # CPU encode+decode 4.0 -> 3.1 ms, decode 2.9 -> 2.0 ms (same outputs within 4e-6)
     )
 )
 
@@ -32,5 +33,6 @@ FACE_ATTRIBUTES = register(
         description="Small CNN judging gender and young/old of 64x64 faces; measures the VAE's attribute directions.",
         default_config={"widths": [32, 64, 96, 128], "image_size": 64},
         half_precision=False,
+        channels_last=True,  # CPU 3.7 -> 2.3 ms per face
     )
 )
