@@ -200,13 +200,14 @@ def test_missing_panel_modules_are_skipped():
 
 def test_preferences_live_in_the_test_file(tmp_path):
     preferences = Preferences()
+    assert preferences.working_size == 256  # the default: the size the models were designed for, fastest preview
     preferences.device = "cpu"
-    preferences.working_size = 256
+    preferences.working_size = 512
     preferences.add_recent(str(tmp_path / "a.png"))
     preferences.sync()
     assert (tmp_path / "settings.ini").is_file()
     again = Preferences()
-    assert (again.device, again.working_size, again.recent_files) == ("cpu", 256, [str(tmp_path / "a.png")])
+    assert (again.device, again.working_size, again.recent_files) == ("cpu", 512, [str(tmp_path / "a.png")])
     again.device = "quantum"
     assert again.device == "auto"
 

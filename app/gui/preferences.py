@@ -49,8 +49,8 @@ class Preferences:
 
     @property
     def working_size(self) -> int:
-        value = _to_int(self.qsettings.value("compute/working_size", 512), 512)
-        return value if value in WORKING_SIZES else 512
+        value = _to_int(self.qsettings.value("compute/working_size", 256), 256)
+        return value if value in WORKING_SIZES else 256
 
     @working_size.setter
     def working_size(self, value: int) -> None:
