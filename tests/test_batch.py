@@ -10,7 +10,7 @@ from PIL import Image
 
 from app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch, summarize
 from app.core.errors import LatentStudioError
-from app.core.imageio import Picture, load_image
+from app.core.imageio import load_image
 
 
 class InvertTool:

@@ -17,7 +17,6 @@ from app.core.imageio import Picture, save_image
 from app.gui.image_convert import from_qimage
 from app.gui.panels.latent_state import MIN_BOX, CropBox, SliderState
 from app.gui.panels.latent_widgets import NewDirectionDialog
-from app.gui.panels import PANEL_NAMES
 from models.manifest import read_manifest, weights_dir
 from tests.conftest import running_window
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -321,6 +320,3 @@ def summarize(results: list[ItemResult], seconds: float) -> str:
         f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed "
         f"in {seconds:.1f} s ({rate:.2f} images/s)"
     )
-
-
-ToolFactory = Callable[..., BatchTool]
