@@ -1,7 +1,8 @@
 """`python -m models.train_all`: run every training recipe at once on one GPU, within one wall-clock budget.
 
 A lent GPU comes for minutes, not hours, so the recipes share it concurrently rather than one after another.
-The commands come from `.gpu/READY-*.txt` (one `python -m models.train ...` line each). While they run,
+The commands come from models/recipes.txt (one `python -m models.train ...` line each; `--ready DIR` reads
+`DIR/READY-*.txt` instead). While they run,
 snapshots of their output folders are packed every minute into at most four <= 15 MiB parts under --out, so a
 run cut short still returns its latest checkpoints (unpack with `cat runs.tar.part* | tar x`).
 `--smoke` runs each recipe for a few steps only, to prove it works on the device before the real run.
@@ -22,9 +23,12 @@ PART_BYTES = 15 * 2**20
 MAX_PARTS = 4
 
 
-def read_commands(ready_dir: Path) -> list[list[str]]:
+RECIPES = Path(__file__).with_name("recipes.txt")
+
+
+def read_commands(ready: Path) -> list[list[str]]:
     commands = []
-    for file in sorted(ready_dir.glob("READY-*.txt")):
+    for file in [ready] if ready.is_file() else sorted(ready.glob("READY-*.txt")):
         for line in file.read_text().splitlines():
             line = line.strip()
             if line and not line.startswith("#"):
@@ -107,7 +111,7 @@ def gpu_line() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.train_all", description=__doc__.splitlines()[0])
-    parser.add_argument("--ready", type=Path, default=Path(".gpu"))
+    parser.add_argument("--ready", type=Path, default=RECIPES, help="a commands file, or a folder of READY-*.txt")
     parser.add_argument("--runs", type=Path, default=Path("/tmp/runs"))
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "/tmp/out")))
     parser.add_argument("--minutes", type=float, default=7.0)
