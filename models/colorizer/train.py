@@ -12,15 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import signal
 import time
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from app.core.color import rgb_to_lab
+from models.checkpoint import read_metadata, save_weights
 from models.colorizer.data import PhotoBank, read_photos
 from models.colorizer.hints import simulate_hints
 from models.colorizer.losses import hint_emphasis, l2_regression, rebalanced_cross_entropy, target_ab
@@ -58,17 +58,11 @@ def learning_rate(base: float, step: int, progress: float, warmup: int = 150) ->
 
 
 def save_checkpoint(model: Colorizer, path: Path, facts: dict) -> None:
-    tmp = path.with_suffix(".part")
-    state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, str(tmp), metadata={k: str(v) for k, v in facts.items()})
-    os.replace(tmp, path)
+    save_weights(path, model, facts)
 
 
 def load_checkpoint(model: Colorizer, path: Path) -> dict:
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as handle:
-        metadata = handle.metadata() or {}
+    metadata = read_metadata(path)
     model.load_state_dict(load_file(str(path)), strict=True)
     return {"step": int(metadata.get("step", 0)), "images": int(metadata.get("images", 0)),
             "progress": float(metadata.get("progress", 0.0)), "seconds": float(metadata.get("seconds", 0.0)),
@@ -232,8 +226,7 @@ def finish(model: Colorizer, args: argparse.Namespace, val_photos: list, device:
         save_grid(rows, args.out / "samples.png")
     metrics.update(facts, total_minutes=round((time.monotonic() - start) / 60, 2))
     model = model.to(memory_format=torch.contiguous_format)
-    state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, str(args.out / "model.safetensors"))
+    save_weights(args.out / "model.safetensors", model)
     (args.out / "config.json").write_text(json.dumps(model.config(), indent=2) + "\n")
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     rounded = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}

@@ -29,7 +29,8 @@ from models.sketch.lines import augment_ink, canny_lines
 from models.sketch.network import SketchUNet, make_input
 from models.sketch.scoring import mean_image, save_grid, score
 from models.sketch.spec import DEFAULT_CONFIG
-from models.sketch.trainio import Budget, Log, Terminate, load_state, save_state, save_weights
+from models.checkpoint import load_modules, save_modules, save_weights
+from models.sketch.trainio import Budget, Log, Terminate
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -139,7 +140,7 @@ def _train(args: argparse.Namespace, budget: Budget, terminate: Terminate) -> in
         module.to(memory_format=memory)
     modules = {"generator": generator, "discriminator": discriminator, "ema": ema}
     checkpoint = args.out / "checkpoint.safetensors"
-    meta = load_state(checkpoint, modules)
+    meta = load_modules(checkpoint, modules)
     step, seen = int(meta.get("step", 0)), int(meta.get("images_seen", 0))
     trained_seconds = float(meta.get("train_seconds", 0.0))
     if meta:
@@ -187,12 +188,12 @@ def _train(args: argparse.Namespace, budget: Budget, terminate: Terminate) -> in
             log.write({"step": step, "seconds": round(budget.elapsed, 1), "images_per_s": round(window_images / max(now - window_start, 1e-6), 1), **losses})
             window_start, window_images = now, 0
         if time.monotonic() - last_checkpoint >= args.checkpoint_minutes * 60:
-            save_state(checkpoint, modules, _meta(step, seen, trained_seconds + budget.elapsed, args), torch.bfloat16)
+            save_modules(checkpoint, modules, _meta(step, seen, trained_seconds + budget.elapsed, args), torch.bfloat16)
             save_weights(args.out / "model.safetensors", ema)
             last_checkpoint = time.monotonic()
 
     # 4. Outputs: checkpoint, inference weights, config, validation, samples, metrics.
-    save_state(checkpoint, modules, _meta(step, seen, trained_seconds + budget.elapsed, args), torch.bfloat16)
+    save_modules(checkpoint, modules, _meta(step, seen, trained_seconds + budget.elapsed, args), torch.bfloat16)
     ema = ema.float().to(memory_format=torch.contiguous_format).eval()
     save_weights(args.out / "model.safetensors", ema)
     (args.out / "config.json").write_text(json.dumps(config, indent=2))

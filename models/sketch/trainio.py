@@ -8,13 +8,10 @@ run whose <out>/checkpoint.safetensors exists continues from it (optimizer momen
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
 from pathlib import Path
 
-import torch
-from safetensors.torch import load_file, save_file
 
 
 class Budget:
@@ -71,43 +68,3 @@ class Log:
             handle.write(json.dumps(record) + "\n")
         parts = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()]
         print("sketch " + " ".join(parts), flush=True)
-
-
-def save_state(
-    path: Path, modules: dict[str, torch.nn.Module], meta: dict, dtype: torch.dtype = torch.float32
-) -> None:
-    """Write every module's weights + string metadata atomically (temp + os.replace).
-
-    The recipe stores bf16: half the size (the GPU run's outputs travel back in a few MiB), and a resumed
-    run loses nothing it would notice (Adam's moments restart anyway).
-    """
-    tensors = {}
-    for prefix, module in modules.items():
-        for key, value in module.state_dict().items():
-            tensors[f"{prefix}.{key}"] = value.detach().to(dtype).contiguous().cpu()
-    tmp = path.with_name(path.name + ".part")
-    save_file(tensors, str(tmp), metadata={k: str(v) for k, v in meta.items()})
-    os.replace(tmp, path)
-
-
-def load_state(path: Path, modules: dict[str, torch.nn.Module]) -> dict[str, str]:
-    """Restore modules saved by `save_state`; returns the metadata ({} when there is no checkpoint)."""
-    if not path.is_file():
-        return {}
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as handle:
-        meta = dict(handle.metadata() or {})
-    tensors = load_file(str(path))
-    for prefix, module in modules.items():
-        own = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
-        module.load_state_dict(own, strict=True)
-    return meta
-
-
-def save_weights(path: Path, module: torch.nn.Module) -> None:
-    """Inference weights only: keys exactly the architecture's state_dict, fp32."""
-    tensors = {k: v.detach().float().contiguous().cpu() for k, v in module.state_dict().items()}
-    tmp = path.with_name(path.name + ".part")
-    save_file(tensors, str(tmp))
-    os.replace(tmp, path)

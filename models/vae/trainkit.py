@@ -22,8 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from safetensors.torch import load_file, save_file
 
+from models.checkpoint import load_modules, read_metadata, save_modules, save_weights
 from models.datapack import decode, list_images, load_blobs
 from models.vae.split import OLD_MIN_AGE, YOUNG_MAX_AGE, is_val, parse_labels
 
@@ -198,12 +198,8 @@ class JsonLog:
 
 
 def save_checkpoint(out: Path, modules: dict[str, torch.nn.Module], meta: dict) -> None:
-    """All weights needed to continue (fp32), scalars in the metadata; atomic (temp + os.replace)."""
-    tensors = {f"{prefix}.{k}": v.detach().float().cpu().contiguous() if v.is_floating_point() else v.detach().cpu().contiguous()
-               for prefix, module in modules.items() for k, v in module.state_dict().items()}
-    tmp = out / "checkpoint.safetensors.part"
-    save_file(tensors, str(tmp), metadata={k: str(v) for k, v in meta.items()})
-    os.replace(tmp, out / "checkpoint.safetensors")
+    """All weights needed to continue (fp32), scalars in the metadata; atomic."""
+    save_modules(out / "checkpoint.safetensors", modules, meta)
 
 
 SMOKE_STEPS = 100  # a run capped at this many steps or fewer is a smoke test
@@ -221,27 +217,17 @@ def load_checkpoint(out: Path, modules: dict[str, torch.nn.Module], max_steps: i
     path = out / "checkpoint.safetensors"
     if not path.exists():
         return {}
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as handle:
-        meta = handle.metadata() or {}
-    if meta.get("smoke") == "True" and not is_smoke(max_steps):
+    if read_metadata(path).get("smoke") == "True" and not is_smoke(max_steps):
         print(f"ignoring {path}: it was left by a smoke test", flush=True)
         return {}
-    tensors = load_file(str(path))
-    for prefix, module in modules.items():
-        part = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
-        module.load_state_dict(part, strict=True)
+    meta = load_modules(path, modules)
     print(f"resuming from {path} at step {meta.get('step', '?')}", flush=True)
     return meta
 
 
 def save_inference(out: Path, module: torch.nn.Module, config: dict) -> None:
     """model.safetensors (fp32, keys exactly the architecture's state_dict) and config.json."""
-    tensors = {k: (v.float() if v.is_floating_point() else v).detach().cpu().contiguous() for k, v in module.state_dict().items()}
-    tmp = out / "model.safetensors.part"
-    save_file(tensors, str(tmp))
-    os.replace(tmp, out / "model.safetensors")
+    save_weights(out / "model.safetensors", module)
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
 
