@@ -66,6 +66,11 @@ def load_blobs(path: Path | str) -> tuple[list[str], list[np.ndarray], dict[str,
     return names, blobs, extra
 
 
+def open_rgb(file: Path | str) -> Image.Image:
+    """An image file as upright RGB (EXIF orientation applied)."""
+    return ImageOps.exif_transpose(Image.open(file)).convert("RGB")
+
+
 def iter_photos(sources: Iterable[Path | str], short_side: int | None = None) -> Iterator[tuple[str, np.ndarray]]:
     """(name, HxWx3 uint8 RGB) from folders and/or packs, EXIF-upright, optionally shrunk."""
     for source in sources:
@@ -78,7 +83,7 @@ def iter_photos(sources: Iterable[Path | str], short_side: int | None = None) ->
             continue
         for file in list_images(source):
             try:
-                image = ImageOps.exif_transpose(Image.open(file)).convert("RGB")
+                image = open_rgb(file)
             except OSError:
                 continue  # an unreadable file in a data folder is skipped, not fatal
             if short_side:

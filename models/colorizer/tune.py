@@ -18,14 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
 
 from app.core.color import lab_to_rgb, rgb_to_lab
 from models.colorizer.evaluate import load
 from models.colorizer.inference import colorize_lightness, network_output, resize
 from models.colorizer.metrics import image_scores, summarize
 from models.colorizer.validate import photo_tensor
-from models.datapack import is_grayscale, list_images
+from models.datapack import is_grayscale, list_images, open_rgb
 
 TEMPERATURES = (0.38, 0.5, 0.6, 0.7, 0.8, 1.0)
 CORRECTIONS = (0.0, 0.5, 1.0)
@@ -51,14 +50,10 @@ def pick_photos(folders: list[str], per_source: int) -> list[np.ndarray]:
         files = list_images(folder)
         chosen = files[:: max(1, len(files) // per_source)][:per_source]
         for file in chosen:
-            array = _read(file)
+            array = np.asarray(open_rgb(file))
             if not is_grayscale(array):
                 photos.append(array)
     return photos
-
-
-def _read(file: Path) -> np.ndarray:
-    return np.asarray(ImageOps.exif_transpose(Image.open(file)).convert("RGB"))
 
 
 def tune(photos: list[np.ndarray], model, baseline, temperatures, corrections, size: int) -> dict[str, dict]:
