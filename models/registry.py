@@ -8,6 +8,7 @@ with gradients off, after the file's sha256 is checked against weights/manifest.
 from __future__ import annotations
 
 import importlib
+import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,24 @@ class Registry:
                     model = model.to(memory_format=torch.channels_last)
                 self._cache[key] = model
             return model
+
+    def load_trained(
+        self, name: str, weights: Path, device: torch.device | str = "cpu", config: dict | None = None
+    ) -> nn.Module:
+        """A trained file that is not shipped (yet), e.g. a run's model.safetensors, for evaluation before shipping.
+
+        The architecture config is `config`, else the config.json the recipe wrote beside the file, else the
+        spec's default. Not cached and not checksummed: there is no manifest entry to check it against.
+        """
+        weights = Path(weights)
+        if not weights.is_file():
+            raise WeightsError(f"Weights file {weights} does not exist.")
+        beside = weights.with_name("config.json")
+        if config is None:
+            config = json.loads(beside.read_text()) if beside.is_file() else self.spec(name).default_config
+        model = self.spec(name).build(config)
+        model.load_state_dict(load_file(str(weights), device="cpu"), strict=True)
+        return model.to(device).eval().requires_grad_(False)
 
     def load_tensors(self, file_name: str) -> dict[str, torch.Tensor]:
         """A verified tensor asset (e.g. latent directions) listed in the manifest, on the CPU."""

@@ -118,3 +118,16 @@ def test_channels_last_spec_loads_channels_last_weights(folder):
     assert model.conv.weight.is_contiguous(memory_format=torch.channels_last)
     x = torch.rand(1, 3, 8, 8)
     assert torch.allclose(model(x), Registry(folder, {"tiny": SPEC}).load_model("tiny")(x), atol=1e-6)
+
+
+def test_load_trained_reads_the_config_beside_the_run_file(folder, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    save_file(TinyNet(6).state_dict(), run / "model.safetensors")
+    (run / "config.json").write_text(json.dumps({"channels": 6}))
+    registry = Registry(folder, {"tiny": SPEC})
+    model = registry.load_trained("tiny", run / "model.safetensors")
+    assert model.conv.out_channels == 6 and not model.training
+    with pytest.raises(WeightsError) as info:
+        registry.load_trained("tiny", run / "missing.safetensors")
+    assert str(info.value) == f"Weights file {run / 'missing.safetensors'} does not exist."

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 
 from app.core.color import lab_to_rgb, rgb_to_lab
 from app.core.errors import WeightsError
@@ -54,11 +53,7 @@ def load(name: str, weights: Path | None, device: torch.device) -> Colorizer | N
         except WeightsError as error:
             print(f"note: {name} skipped ({error})")
             return None
-    config_file = weights.with_name("config.json")  # what the training recipe writes beside the weights
-    config = json.loads(config_file.read_text()) if config_file.exists() else registry.spec(name).default_config
-    model = Colorizer(**config)
-    model.load_state_dict(load_file(str(weights)), strict=True)
-    return model.to(device).eval().requires_grad_(False)
+    return registry.load_trained(name, weights, device)
 
 
 def evaluate(photos: list, models: dict[str, Colorizer], size: int, hint_count: int, device: torch.device) -> dict:

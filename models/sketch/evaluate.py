@@ -13,11 +13,9 @@ import time
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 
-from app.core.errors import LatentStudioError, WeightsError
+from app.core.errors import LatentStudioError
 from models.sketch.data import load_sources
-from models.sketch.network import SketchUNet
 from models.sketch.scoring import markdown_table, mean_image, save_grid, score
 
 
@@ -27,15 +25,10 @@ def load_generator(weights: Path | None, config_path: Path | None, device: torch
         from models.registry import default_registry
 
         return default_registry().load_model("sketch", device)
-    if not weights.is_file():
-        raise WeightsError(f"Weights file {weights} does not exist.")
-    config_path = config_path or weights.with_name("config.json")
-    from models.sketch.spec import DEFAULT_CONFIG
+    from models.registry import default_registry
 
-    config = json.loads(config_path.read_text()) if config_path.is_file() else DEFAULT_CONFIG
-    model = SketchUNet(**config)
-    model.load_state_dict(load_file(str(weights)), strict=True)
-    return model.to(device).eval().requires_grad_(False)
+    config = json.loads(config_path.read_text()) if config_path is not None and config_path.is_file() else None
+    return default_registry().load_trained("sketch", weights, device, config)
 
 
 def main(argv: list[str] | None = None) -> int:

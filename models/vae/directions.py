@@ -162,7 +162,6 @@ def build_directions(codes: torch.Tensor, age: torch.Tensor, gender: torch.Tenso
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.vae.network import FaceVAE
     from models.vae.trainkit import load_faces
 
     parser = argparse.ArgumentParser(prog="python -m models.vae.directions", description=__doc__.splitlines()[0])
@@ -173,9 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pcs", type=int, default=8)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
-    vae = FaceVAE(**json.loads(args.config.read_text()))
-    vae.load_state_dict(load_file(str(args.weights)), strict=True)
-    vae = vae.eval().to(args.device)
+    from models.registry import default_registry
+
+    vae = default_registry().load_trained("vae", args.weights, args.device, json.loads(args.config.read_text()))
     faces = load_faces(args.data, vae.image_size, torch.device("cpu"), want_val=False)
     codes = encode_all(vae, faces.images)
     directions = build_directions(codes, faces.age, faces.gender, args.pcs)

@@ -18,7 +18,6 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 
 from models.vae.directions import DirectionSet
 from models.vae.trainkit import load_faces
@@ -27,27 +26,25 @@ from models.vae.validate import validate_vae
 JUDGED = {"young": ("young", "female"), "female": ("female", "young")}  # direction: (judged output, other output)
 
 
-def _from_run(folder: Path, cls):
+def _from_run(folder: Path, name: str, device: torch.device):
     """A network from a training run folder (model.safetensors + config.json), to evaluate before shipping."""
-    net = cls(**json.loads((folder / "config.json").read_text()))
-    net.load_state_dict(load_file(str(folder / "model.safetensors")), strict=True)
-    return net.eval().requires_grad_(False)
+    from models.registry import default_registry
+
+    return default_registry().load_trained(name, folder / "model.safetensors", device)
 
 
 def load_networks(args: argparse.Namespace, device: torch.device):
     from models.registry import default_registry
-    from models.vae.classifier import FaceAttributeNet
-    from models.vae.network import FaceVAE
 
     registry = default_registry()
-    vae = _from_run(args.vae_run, FaceVAE).to(device) if args.vae_run else registry.load_model("vae", device)
-    judge = (_from_run(args.classifier_run, FaceAttributeNet).to(device) if args.classifier_run
+    vae = _from_run(args.vae_run, "vae", device) if args.vae_run else registry.load_model("vae", device)
+    judge = (_from_run(args.classifier_run, "face-attributes", device) if args.classifier_run
              else registry.load_model("face-attributes", device))
     if args.directions:
         directions = DirectionSet.load(args.directions)
     else:
         directions = DirectionSet.from_tensors(registry.load_tensors("vae-directions-v1.safetensors"))
-    baseline = _from_run(args.baseline, FaceVAE).to(device) if args.baseline else None
+    baseline = _from_run(args.baseline, "vae", device) if args.baseline else None
     return vae, judge, directions, baseline
 
 
