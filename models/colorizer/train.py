@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import signal
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from safetensors.torch import load_file
 
 from app.core.color import rgb_to_lab
 from models.checkpoint import read_metadata, save_weights
+from models.training import SigtermFlag
 from models.colorizer.data import PhotoBank, read_photos
 from models.colorizer.hints import simulate_hints
 from models.colorizer.losses import hint_emphasis, l2_regression, rebalanced_cross_entropy, target_ab
@@ -147,8 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.backends.cudnn.allow_tf32 = True
     batch = args.batch_size or (128 if device.type == "cuda" else 4)
     args.out.mkdir(parents=True, exist_ok=True)
-    stop = {"signal": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(signal=True))
+    stop = SigtermFlag()
 
     # 1. data on the device
     bank = PhotoBank(read_photos(args.data, args.short_side), device)
@@ -182,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     train_seconds = max(1.0, budget - reserve - (time.monotonic() - start))
     loop_start = last_checkpoint = time.monotonic()
     first_progress, step0 = facts["progress"], facts["step"]
-    while not stop["signal"]:
+    while not stop.requested:
         if args.max_steps:
             progress = (facts["step"] - step0) / args.max_steps
         else:
@@ -203,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.write(facts["step"], optimizer.param_groups[0]["lr"])
     facts["seconds"] += time.monotonic() - loop_start
     save_checkpoint(model, checkpoint, {**facts, "smoke": smoke})
-    if stop["signal"]:
+    if stop.requested:
         print(f"stopped by SIGTERM at step {facts['step']}; checkpoint written", flush=True)
         return 143
 

@@ -30,7 +30,8 @@ from models.sketch.network import SketchUNet, make_input
 from models.sketch.scoring import mean_image, save_grid, score
 from models.sketch.spec import DEFAULT_CONFIG
 from models.checkpoint import load_modules, save_modules, save_weights
-from models.sketch.trainio import Budget, Log, Terminate
+from models.sketch.trainio import Budget, Log
+from models.training import SigtermFlag
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -106,14 +107,14 @@ def hinge_d(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     budget = Budget(args.minutes, reserve=min(75.0, max(20.0, 0.15 * args.minutes * 60)))
-    terminate = Terminate()
+    terminate = SigtermFlag()
     try:
         return _train(args, budget, terminate)
     finally:
         terminate.restore()
 
 
-def _train(args: argparse.Namespace, budget: Budget, terminate: Terminate) -> int:
+def _train(args: argparse.Namespace, budget: Budget, terminate: SigtermFlag) -> int:
     device = pick_device(args.device)
     cuda = device.type == "cuda"
     if cuda:

@@ -8,7 +8,6 @@ run whose <out>/checkpoint.safetensors exists continues from it (optimizer momen
 from __future__ import annotations
 
 import json
-import signal
 import time
 from pathlib import Path
 
@@ -28,27 +27,6 @@ class Budget:
 
     def training_over(self) -> bool:
         return self.elapsed >= self.total - self.reserve
-
-
-class Terminate:
-    """Turns SIGTERM into a flag the loop checks, so a checkpoint is written before exiting."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous = None
-        try:
-            self._previous = signal.signal(signal.SIGTERM, self._on_term)
-        except ValueError:  # not the main thread: no handler, no flag
-            pass
-
-    def _on_term(self, *_: object) -> None:
-        self.requested = True
-
-    def restore(self) -> None:
-        """Put the previous handler back (a recipe called from tests must not keep SIGTERM)."""
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
-            self._previous = None
 
 
 class Log:

@@ -17,8 +17,9 @@ import time
 import torch
 import torch.nn.functional as F
 
+from models.training import SigtermFlag
 from models.vae.classifier import FaceAttributeNet
-from models.vae.trainkit import (Budget, Faces, JsonLog, Stopper, augment, common_arguments, is_smoke, load_checkpoint, load_faces,
+from models.vae.trainkit import (Budget, Faces, JsonLog, augment, common_arguments, is_smoke, load_checkpoint, load_faces,
                                  save_checkpoint, save_grid, save_inference, setup)
 
 WIDTHS = (32, 64, 96, 128)
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = load_checkpoint(args.out, {"net": net}, args.max_steps)
     step, seen = int(meta.get("step", 0)), int(meta.get("images_seen", 0))
     budget = Budget(args.minutes, reserve_s=min(30.0, 10 + 0.03 * args.minutes * 60))
-    stopper, log = Stopper(), JsonLog(args.out, fresh=not meta)
+    stopper, log = SigtermFlag(), JsonLog(args.out, fresh=not meta)
     generator = torch.Generator(device=device)
     generator.manual_seed(args.seed * 1000003 + step)
     cuda, young_all, losses = device.type == "cuda", train.young(), {}
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     def state() -> dict:
         return {"step": step, "images_seen": seen, "smoke": is_smoke(args.max_steps)}
 
-    while not stopper.stop and budget.left() > 0 and not (args.max_steps and step >= args.max_steps):
+    while not stopper.requested and budget.left() > 0 and not (args.max_steps and step >= args.max_steps):
         progress = max(budget.fraction(), step / args.max_steps if args.max_steps else 0.0)
         for group in opt.param_groups:
             group["lr"] = args.lr * 0.5 * (1 + math.cos(progress * math.pi)) + 1e-5
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             last_ckpt = time.monotonic()
     log.step(step, 0, losses, force=True)
     save_checkpoint(args.out, {"net": net}, state())
-    if stopper.stop:
+    if stopper.requested:
         print("SIGTERM: checkpoint written, exiting", flush=True)
         return 1
     net.eval()

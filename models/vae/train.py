@@ -19,8 +19,9 @@ import time
 import torch
 import torch.nn.functional as F
 
+from models.training import SigtermFlag
 from models.vae.network import FaceDiscriminator, FaceVAE
-from models.vae.trainkit import (Budget, JsonLog, Stopper, augment, common_arguments, is_smoke, load_checkpoint, load_faces,
+from models.vae.trainkit import (Budget, JsonLog, augment, common_arguments, is_smoke, load_checkpoint, load_faces,
                                  save_checkpoint, save_grid, save_inference, setup)
 from models.vae.validate import validate_vae
 
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     step, seen = int(meta.get("step", 0)), int(meta.get("images_seen", 0))
     gan_on = meta.get("gan_on") == "True"
     budget = Budget(args.minutes, reserve_s=min(45.0, 15 + 0.05 * args.minutes * 60))
-    stopper, log = Stopper(), JsonLog(args.out, fresh=not meta)
+    stopper, log = SigtermFlag(), JsonLog(args.out, fresh=not meta)
     generator = torch.Generator(device=device)
     generator.manual_seed(args.seed * 1000003 + step)
     cuda = device.type == "cuda"
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return {"step": step, "images_seen": seen, "gan_on": gan_on, "smoke": is_smoke(args.max_steps)}
 
     # 3. training loop
-    while not stopper.stop and budget.left() > 0 and not (args.max_steps and step >= args.max_steps):
+    while not stopper.requested and budget.left() > 0 and not (args.max_steps and step >= args.max_steps):
         progress = max(budget.fraction(), step / args.max_steps if args.max_steps else 0.0)
         gan_on = gan_on or (gan and progress >= args.gan_start)
         lr = args.lr * (1.0 if progress < 0.7 else max(0.1, (1 - progress) / 0.3))
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             last_ckpt = time.monotonic()
     log.step(step, 0, losses, force=True)
     save_checkpoint(args.out, modules, state())
-    if stopper.stop:
+    if stopper.requested:
         print("SIGTERM: checkpoint written, exiting", flush=True)
         return 1
     # 4. outputs: inference weights, validation metrics, samples

@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import random
-import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -157,20 +156,6 @@ class Budget:
     def fraction(self) -> float:
         total = self.end - self.train_start
         return 1.0 if total <= 0 else min(1.0, (time.monotonic() - self.train_start) / total)
-
-
-class Stopper:
-    """Turns SIGTERM into a flag the loop checks, so the checkpoint is written before exiting."""
-
-    def __init__(self) -> None:
-        self.stop = False
-        try:
-            signal.signal(signal.SIGTERM, self._on_term)
-        except ValueError:  # not the main thread (tests)
-            pass
-
-    def _on_term(self, *_):
-        self.stop = True
 
 
 class JsonLog:
