@@ -141,3 +141,52 @@ def test_output_folder_inside_input_is_not_reprocessed(tmp_path):
     run(in_dir, in_dir / "out", recursive=True)
     results, _ = run(in_dir, in_dir / "out", recursive=True)
     assert [r.source.name for r in results] == ["a.png"]
+
+
+class StagedInvertTool(InvertTool):
+    """InvertTool split into the engine's three stages; prepare fails on 4-pixel-wide pictures and the deferred
+    finishing on 5-pixel-wide ones, with a plain (non-Latent Studio) exception, as a tool bug would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepare_threads: set[str] = set()
+        self.finish_threads: set[str] = set()
+
+    def prepare(self, picture):
+        import threading
+
+        self.prepare_threads.add(threading.current_thread().name)
+        if picture.width == 4:
+            raise ValueError("four is not allowed")
+        return ("prepared", picture)
+
+    def process(self, prepared, progress):
+        assert all(tag == "prepared" for tag, _ in prepared)
+        outputs = super().process([picture for _, picture in prepared], progress)
+        return [lambda out=out: self._finish(out) for out in outputs]
+
+    def _finish(self, picture):
+        import threading
+
+        self.finish_threads.add(threading.current_thread().name)
+        if picture.width == 5:
+            raise ZeroDivisionError("five")
+        return picture
+
+
+def test_staged_tool_prepares_and_finishes_in_worker_threads_and_isolates_failures(tmp_path):
+    (tmp_path / "in").mkdir()
+    for width in (8, 8, 4, 5, 3):
+        Image.new("RGB", (width, 6), (10, 20, 30)).save(tmp_path / "in" / f"w{width}_{len(list((tmp_path / 'in').iterdir()))}.png")
+    results, tool = run(tmp_path / "in", tmp_path / "out", tool=StagedInvertTool(), batch_size=8, workers=2)
+    status = {r.source.name: (r.status, r.error) for r in results}
+    assert status == {
+        "w8_0.png": ("done", ""), "w8_1.png": ("done", ""),
+        "w4_2.png": ("failed", "invert failed on w4_2.png: ValueError: four is not allowed"),
+        "w5_3.png": ("failed", "invert failed on w5_3.png: ZeroDivisionError: five"),
+        "w3_4.png": ("failed", "This picture is 3 pixels wide, which the test tool refuses."),
+    }
+    assert tuple(load_image(tmp_path / "out" / "w8_0.png").pixels[0, 0]) == (245, 235, 225)
+    assert not (tmp_path / "out" / "w5_3.png").exists() and not list((tmp_path / "out").rglob("*.part"))
+    assert tool.prepare_threads and all(name.startswith("batch-io") for name in tool.prepare_threads)
+    assert tool.finish_threads and all(name.startswith("batch-io") for name in tool.finish_threads)

@@ -34,15 +34,23 @@ FORMATS = ("same", "png", "jpg", "webp", "tif")
 
 
 class BatchTool(Protocol):
-    """What the engine needs from a tool (colorize, sketch, edit)."""
+    """What the engine needs from a tool (colorize, sketch, edit).
+
+    Two optional stages let a tool keep per-picture, full-resolution work off the thread that runs the
+    network (on a GPU that thread is what bounds the rate): `prepare(picture)`, if the tool has it, runs in
+    the decode threads and its result is what `process` receives; and `process` may return, instead of a
+    Picture, a callable that makes it, which runs in the encode threads just before the write.
+    """
 
     name: str
 
     def settings_key(self) -> str:
         """A string that changes whenever the output would change (resume redoes items whose key differs)."""
 
-    def process(self, pictures: list[Picture], progress: Progress) -> list[Picture]:
-        """Process a chunk; may raise, in which case the engine retries the items one by one."""
+    def process(self, pictures: list, progress: Progress) -> list:
+        """Process a chunk (pictures, or what `prepare` made of them) -> Pictures or callables returning one.
+
+        May raise, in which case the engine retries the items one by one."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +157,7 @@ def run_batch(
                 if item is None:
                     return
                 source, target = item
-                loads.append((source, target, pool.submit(load_image, source, options.max_pixels), time.perf_counter()))
+                loads.append((source, target, pool.submit(_load, tool, source, options.max_pixels), time.perf_counter()))
 
         def drain_saves(block: bool) -> Iterator[ItemResult]:
             nonlocal finished
@@ -182,9 +190,9 @@ def run_batch(
                         yield failed
                 fill()
                 for source, target, result, started in _process_chunk(tool, chunk, progress):
-                    if isinstance(result, Picture):
+                    if isinstance(result, Picture) or callable(result):
                         _ensure_folder(target)
-                        saves.append((source, target, pool.submit(save_image, result, target), started))
+                        saves.append((source, target, pool.submit(_save, tool, result, target), started))
                     else:
                         failed = ItemResult(source, target, "failed", result, time.perf_counter() - started)
                         report.write(failed)
@@ -204,6 +212,31 @@ def run_batch(
                     pass
             report.close()
             log.close()
+
+
+def _load(tool: BatchTool, source: Path, max_pixels: int):
+    """Decode-thread work: read the image, then the tool's `prepare` stage if it has one."""
+    picture = load_image(source, max_pixels)
+    prepare = getattr(tool, "prepare", None)
+    if prepare is None:
+        return picture
+    return _as_item_error(tool, source, prepare, picture)
+
+
+def _save(tool: BatchTool, result, target: Path) -> None:
+    """Encode-thread work: finish the picture if the tool deferred that, then write it atomically."""
+    picture = result if isinstance(result, Picture) else _as_item_error(tool, target, result)
+    save_image(picture, target)
+
+
+def _as_item_error(tool: BatchTool, path: Path, function, *args):
+    """Call `function`; any error becomes a LatentStudioError, i.e. this item's failure, never the batch's."""
+    try:
+        return function(*args)
+    except (LatentStudioError, Cancelled):
+        raise
+    except Exception as error:
+        raise LatentStudioError(f"{tool.name} failed on {path.name}: {type(error).__name__}: {error}") from error
 
 
 def _process_chunk(tool: BatchTool, chunk: list, progress: Progress) -> list[tuple[Path, Path, object, float]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from app.core.device import ComputeSettings
@@ -39,11 +40,22 @@ class ColorizeTool:
     def settings_key(self) -> str:
         return f"colorize:{_weights_key('colorizer')}:size={self.working_size}"
 
-    def process(self, pictures: list[Picture], progress: Progress) -> list[Picture]:
-        from app.core.colorize import colorize_pictures
+    def prepare(self, picture: Picture):
+        """Decode-thread stage: the full-resolution lightness, on the device."""
+        from app.core.colorize import prepare_picture
 
-        results = colorize_pictures(pictures, working_size=self.working_size, settings=self.settings, progress=progress)
-        return [result.picture for result in results]
+        return prepare_picture(picture, self.working_size, self.settings)
+
+    def process(self, prepared: list, progress: Progress) -> list:
+        """Network stage; returns finishers that the engine runs in its encode threads."""
+        from app.core.colorize import colorize_prepared
+
+        finishers = colorize_prepared(prepared, working_size=self.working_size, settings=self.settings, progress=progress)
+        return [partial(_picture_of, finish) for finish in finishers]
+
+
+def _picture_of(finish) -> Picture:
+    return finish().picture
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -73,6 +74,56 @@ def colorize(
     return _finish(picture, lightness, ab, alpha, progress.sub(0.6, 1.0))
 
 
+@dataclass(frozen=True)
+class PreparedPicture:
+    """A picture with its full-resolution lightness already on the device (the batch engine's decode threads
+    compute it, so the thread that runs the network only runs the network)."""
+
+    picture: Picture
+    lightness: torch.Tensor  # (1,1,H,W) Lab L on the compute device
+    alpha: np.ndarray | None
+
+
+def prepare_picture(picture: Picture, working_size: int, settings: ComputeSettings = ComputeSettings()) -> PreparedPicture:
+    """Check the request and compute the lightness: the per-picture, full-resolution first stage."""
+    _check_request(picture, (), working_size)
+    rgb, alpha = split_alpha(picture.pixels)
+    return PreparedPicture(picture, lightness_of(rgb, settings.torch_device), alpha)
+
+
+def colorize_prepared(
+    prepared: Sequence[PreparedPicture],
+    working_size: int = 256,
+    settings: ComputeSettings = ComputeSettings(),
+    progress: Progress | None = None,
+    registry=None,
+) -> list[Callable[[], ColorizeResult]]:
+    """The network stage of automatic colorization of many pictures; returns one finisher per picture.
+
+    Pictures whose working shape is the same (same aspect ratio, any resolution) share one forward pass:
+    each one's lightness is shrunk to that shape, the batch runs once. Each finisher then upsamples its own
+    chroma map to its picture's full resolution and converts to pixels; the batch engine runs finishers in
+    its encode threads, beside the next forward pass.
+    """
+    from models.colorizer.inference import network_output, resize, working_shape
+
+    progress = progress or Progress()
+    model = _load(MODEL_NAME, settings, registry)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for index, item in enumerate(prepared):
+        groups.setdefault(working_shape(item.picture.height, item.picture.width, working_size), []).append(index)
+    finishers: list[Callable[[], ColorizeResult] | None] = [None] * len(prepared)
+    for done, (shape, indices) in enumerate(groups.items()):
+        batch = torch.cat([resize(prepared[i].lightness, shape) for i in indices])
+        output, _ = network_output(model, batch, (), working_size)
+        with torch.inference_mode():
+            ab_small = model.decode(output)
+        for row, index in enumerate(indices):
+            finishers[index] = partial(_finish_prepared, prepared[index], ab_small[row : row + 1])
+        progress.report((done + 1) / len(groups))
+    return finishers  # type: ignore[return-value]
+
+
 def colorize_pictures(
     pictures: Sequence[Picture],
     working_size: int = 256,
@@ -80,39 +131,9 @@ def colorize_pictures(
     progress: Progress | None = None,
     registry=None,
 ) -> list[ColorizeResult]:
-    """Automatic colorization of many pictures (the batch engine's tool).
-
-    Pictures whose working shape is the same (same aspect ratio, any resolution) share one forward pass:
-    each one's lightness is shrunk to that shape, the batch runs once, and each chroma map is upsampled to its
-    own picture's full resolution.
-    """
-    from models.colorizer.inference import network_output, resize, working_shape
-
-    progress = progress or Progress()
-    for picture in pictures:
-        _check_request(picture, (), working_size)
-    model = _load(MODEL_NAME, settings, registry)
-    device = settings.torch_device
-    groups: dict[tuple[int, int], list[int]] = {}
-    for index, picture in enumerate(pictures):
-        groups.setdefault(working_shape(picture.height, picture.width, working_size), []).append(index)
-    results: list[ColorizeResult | None] = [None] * len(pictures)
-    for done, (shape, indices) in enumerate(groups.items()):
-        step = progress.sub(done / len(groups), (done + 1) / len(groups))
-        split = [split_alpha(pictures[i].pixels) for i in indices]
-        lightness = [lightness_of(rgb, device) for rgb, _ in split]
-        # 1. one forward pass for the whole group, at the shared working shape
-        output, _ = network_output(model, torch.cat([resize(l, shape) for l in lightness]), (), working_size)
-        with torch.inference_mode():
-            ab_small = model.decode(output)
-        step.report(0.3)
-        # 2. each picture's chroma at its own full resolution, with its own lightness
-        for row, (index, (_, alpha)) in enumerate(zip(indices, split)):
-            with torch.inference_mode():
-                ab = resize(ab_small[row : row + 1], tuple(lightness[row].shape[-2:]))
-            results[index] = _finish(pictures[index], lightness[row], ab, alpha, Progress())
-        step.report(1.0)
-    return results  # type: ignore[return-value]
+    """Automatic colorization of many pictures, all three stages in this thread (see `colorize_prepared`)."""
+    prepared = [prepare_picture(picture, working_size, settings) for picture in pictures]
+    return [finish() for finish in colorize_prepared(prepared, working_size, settings, progress, registry)]
 
 
 def colorize_picture(picture: Picture, progress: Progress, hints: Sequence[Hint] = (), working_size: int = 256,
@@ -201,6 +222,14 @@ def lightness_of(rgb_pixels: np.ndarray, device: torch.device | str = "cpu", pro
 def _linear_table(device: torch.device | str) -> torch.Tensor:
     """Linear-light value of each 8-bit sRGB code."""
     return srgb_to_linear(torch.arange(256, dtype=torch.float32, device=device) / 255.0)
+
+
+def _finish_prepared(prepared: PreparedPicture, ab_small: torch.Tensor) -> ColorizeResult:
+    from models.colorizer.inference import resize
+
+    with torch.inference_mode():
+        ab = resize(ab_small, tuple(prepared.lightness.shape[-2:]))
+    return _finish(prepared.picture, prepared.lightness, ab, prepared.alpha, Progress())
 
 
 def _finish(picture: Picture, lightness: torch.Tensor, ab: torch.Tensor, alpha: np.ndarray | None,
