@@ -8,14 +8,13 @@ The folder holds synthetic gray photos of mixed sizes (JPEG), written to a tempo
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from app.core.batch import BatchOptions, run_batch
+from app.core.batch import BatchOptions, default_pipeline, run_batch
 from app.core.colorize import colorize, colorize_pictures
 from app.core.device import ComputeSettings
 from app.core.imageio import Picture, load_image, save_image
@@ -56,8 +55,8 @@ def run_batch_benchmark(device: str, count: int | None = None, quick: bool = Fal
         from app.core.batch_tools import make_tool
 
         start = time.perf_counter()
-        # decode/encode threads: 2 on a small CPU (more would compete with torch), up to 8 beside a GPU
-        options = BatchOptions(workers=min(8, os.cpu_count() or 2) if cuda else 2, batch_size=16 if cuda else 8)
+        workers, batch_size = default_pipeline(settings.torch_device.type)  # what the CLI and GUI use
+        options = BatchOptions(workers=workers, batch_size=batch_size)
         results = list(run_batch(source, Path(tmp) / "engine", make_tool("colorize", settings, 256), options))
         sync(settings.torch_device)
         engine = time.perf_counter() - start
@@ -72,6 +71,6 @@ def run_batch_benchmark(device: str, count: int | None = None, quick: bool = Fal
     return {
         "device": device, "images": count, "sizes": sorted({f"{w}x{h}" for h, w in (QUICK_SIZES if quick else SIZES)}),
         "naive_images_per_s": count / naive, "engine_images_per_s": count / engine, "speedup": naive / engine,
-        "batch_side": side, "batch_per_call": per, "batch_ms_per_image": seconds / per * 1e3,
+        "workers": workers, "chunk": batch_size, "batch_side": side, "batch_per_call": per, "batch_ms_per_image": seconds / per * 1e3,
         "dtype": str(settings.dtype).removeprefix("torch."), "threads": torch.get_num_threads(),
     }

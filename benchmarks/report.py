@@ -29,6 +29,11 @@ def check_targets(results: dict) -> list[dict]:
     if batch and batch.get("device", "").startswith("cuda"):
         rows.append({"target": "GPU colorize 512x512 in batch", "measured": batch["batch_ms_per_image"], "limit": 10.0,
                      "unit": "ms/image", "met": batch["batch_ms_per_image"] < 10.0})
+    if batch:  # the batch issue: at least 2x the naive loop on a GPU, not slower on a CPU
+        gpu = batch.get("device", "").startswith("cuda")
+        least = 2.0 if gpu else 1.0
+        rows.append({"target": f"batch engine vs naive loop ({'GPU' if gpu else 'CPU'})", "measured": batch["speedup"],
+                     "limit": least, "unit": "x", "met": batch["speedup"] >= least, "at_least": True})
     return rows
 
 
@@ -60,7 +65,7 @@ def format_report(results: dict) -> str:
     if b:
         lines += ["", f"batch colorize, {b['images']} photos ({', '.join(b['sizes'])}) on {b['device']}: naive loop "
                   f"{b['naive_images_per_s']:.2f} img/s, engine {b['engine_images_per_s']:.2f} img/s "
-                  f"(x{b['speedup']:.2f}); in-memory {b['batch_side']}x{b['batch_side']} batches of "
+                  f"(x{b['speedup']:.2f}; {b['workers']} threads, chunks of {b['chunk']}); in-memory {b['batch_side']}x{b['batch_side']} batches of "
                   f"{b['batch_per_call']}: {b['batch_ms_per_image']:.1f} ms/image"]
     if results.get("settings"):
         lines += ["", f"{'settings study (CPU)':<22}{'variant':<28}{'median ms':>10}{'ratio':>7}{'best ms':>9}{'ratio':>7}  note"]
@@ -71,6 +76,7 @@ def format_report(results: dict) -> str:
         quick = " (QUICK sizes: these are not the real figures)" if meta["quick"] else ""
         lines += ["", f"targets{quick}:"]
         for r in results["targets"]:
+            bound = "at least" if r.get("at_least") else "limit"
             lines.append(f"  [{'met ' if r['met'] else 'MISS'}] {r['target']}: {r['measured']:.2f} {r['unit']} "
-                         f"(limit {r['limit']:g})")
+                         f"({bound} {r['limit']:g})")
     return "\n".join(lines)

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 MODEL_FIELDS = ("model", "workload", "weights", "dtype", "params_m", "gflops", "latency_ms", "floor_ms", "floor_ratio")
 ACTION_FIELDS = ("action", "what", "size", "median_ms", "first_ms", "peak_rss_mib", "target_ms")
 ACTIONS = ("colorize_1024", "colorize_4000x3000", "sketch_256", "slider")
-BATCH_FIELDS = ("images", "naive_images_per_s", "engine_images_per_s", "speedup", "batch_ms_per_image")
+BATCH_FIELDS = ("images", "naive_images_per_s", "engine_images_per_s", "speedup", "batch_ms_per_image", "workers", "chunk")
 SETTINGS_VARIANTS = ("default", "threads=1", "contiguous input", "channels_last model+input", "no_grad", "bf16 autocast")
 
 
@@ -85,4 +85,5 @@ def test_settings_study_covers_each_choice(report):
 
 def test_targets_are_checked(report):
     assert len(report["targets"]) >= 6 + len(report["models"])
+    assert any(row["target"] == "batch engine vs naive loop (CPU)" for row in report["targets"])
     assert all(isinstance(row["met"], bool) for row in report["targets"])

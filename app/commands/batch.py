@@ -29,8 +29,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     existing.add_argument("--overwrite", action="store_true", help="redo every item, replacing existing outputs")
     existing.add_argument("--skip-existing", action="store_true", help="keep finished outputs (the default)")
     parser.add_argument("--in-place", action="store_true", help="allow OUT_DIR to be IN_DIR")
-    parser.add_argument("--workers", type=int, default=2, help="decode/encode threads (default 2)")
-    parser.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default 8)")
+    parser.add_argument("--workers", type=int, default=0, help="decode/encode threads (default: 2 on a CPU, up to 8 beside a GPU)")
+    parser.add_argument("--batch-size", type=int, default=0, help="images per forward pass (default: 8 on a CPU, 16 on a GPU)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     parser.add_argument("--size", type=int, default=256, help="working size of the network (colorize, sketch; default 256)")
     parser.add_argument("--attr", action="append", default=[], metavar="NAME=AMOUNT", help="edit: attribute change in sigmas")
@@ -42,20 +42,22 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from app.cli import EXIT_INTERRUPTED, EXIT_ITEMS_FAILED, EXIT_OK
-    from app.core.batch import BatchOptions, plan_batch, run_batch, summarize
+    from app.core.batch import BatchOptions, default_pipeline, plan_batch, run_batch, summarize
     from app.core.batch_tools import make_tool
     from app.core.device import ComputeSettings, configure_torch_threads
     from app.core.jobs import Progress
 
     configure_torch_threads()
-    tool = make_tool(args.tool, ComputeSettings(device=args.device), size=args.size, attrs=args.attr)
+    settings = ComputeSettings(device=args.device)
+    tool = make_tool(args.tool, settings, size=args.size, attrs=args.attr)
+    workers, batch_size = default_pipeline(settings.torch_device.type)
     options = BatchOptions(
         recursive=args.recursive,
         output_format=args.output_format,
         overwrite=args.overwrite,
         allow_in_place=args.in_place,
-        workers=max(1, args.workers),
-        batch_size=max(1, args.batch_size),
+        workers=max(1, args.workers or workers),
+        batch_size=max(1, args.batch_size or batch_size),
     )
     plan = plan_batch(args.in_dir, args.out_dir, tool, options)
     total = len(plan.items) + len(plan.skipped)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import threading
 import time
 from collections import deque
@@ -51,6 +52,17 @@ class BatchTool(Protocol):
         """Process a chunk (pictures, or what `prepare` made of them) -> Pictures or callables returning one.
 
         May raise, in which case the engine retries the items one by one."""
+
+
+def default_pipeline(device_type: str) -> tuple[int, int]:
+    """(decode/encode threads, images per forward pass) for a device kind ("cuda", "cpu", ...).
+
+    Beside a GPU the threads feed it: up to 8 (one per core, at most) and chunks of 16. On a CPU the network
+    already uses every core, so 2 threads keep the disk and codecs busy without stealing its cores.
+    """
+    if device_type == "cuda":
+        return max(2, min(8, os.cpu_count() or 2)), 16
+    return 2, 8
 
 
 @dataclass(frozen=True)

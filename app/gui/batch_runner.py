@@ -88,7 +88,7 @@ def batch_job(request: BatchRequest, planned: Callable[[int], None], item: Calla
     """`run(progress) -> summary line`: make the tool, plan, then process, calling `item` per result."""
 
     def run(progress: Progress) -> str:
-        from app.core.batch import BatchOptions, plan_batch, run_batch, summarize
+        from app.core.batch import BatchOptions, default_pipeline, plan_batch, run_batch, summarize
         from app.core.batch_tools import make_tool
         from app.core.device import ComputeSettings, configure_torch_threads  # imports torch: worker thread only
 
@@ -96,8 +96,10 @@ def batch_job(request: BatchRequest, planned: Callable[[int], None], item: Calla
         configure_torch_threads()
         settings = ComputeSettings(device=request.device)
         tool = make_tool(request.tool, settings, request.working_size, list(request.attrs))
+        workers, batch_size = default_pipeline(settings.torch_device.type)
         options = BatchOptions(
-            recursive=request.recursive, output_format=request.output_format, overwrite=request.overwrite
+            recursive=request.recursive, output_format=request.output_format, overwrite=request.overwrite,
+            workers=workers, batch_size=batch_size,
         )
         # 2. the plan, so the dialog knows the total
         plan = plan_batch(request.in_dir, request.out_dir, tool, options)
