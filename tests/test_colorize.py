@@ -254,6 +254,24 @@ def test_recipe_writes_weights_that_load_into_the_registry_architecture(photo_fo
     assert metrics["steps"] == 2 and metrics["val_images"] == 3 and "hints10_psnr" in metrics
 
 
+def test_recipe_fine_tunes_from_a_run_with_the_decoded_l1_term(photo_folder, tmp_path):
+    import json
+
+    from models.colorizer.train import main
+
+    common = ["--data", str(photo_folder), "--batch-size", "2", "--crop", "32", "--width", "8", "--deep", "16",
+              "--device", "cpu", "--working-size", "64"]
+    assert main(common + ["--out", str(tmp_path / "first"), "--max-steps", "2"]) == 0
+    first = tmp_path / "first" / "model.safetensors"
+    assert main(common + ["--out", str(tmp_path / "tuned"), "--init", str(first), "--l1-weight", "5",
+                          "--steps", "3", "--lr", "0.01"]) == 0
+    metrics = json.loads((tmp_path / "tuned" / "metrics.json").read_text())
+    assert metrics["steps"] == 3 and metrics["l1_weight"] == 5.0 and metrics["init"] == str(first)
+    before, after = load_file(str(first)), load_file(str(tmp_path / "tuned" / "model.safetensors"))
+    assert torch.equal(before["prior"], after["prior"])  # the bin prior comes with the initial weights
+    assert not torch.equal(before["head.weight"], after["head.weight"])  # and training moved the weights
+
+
 def test_evaluation_reports_the_model_and_both_baselines(registry, photo_folder, tmp_path, capsys):
     import json
 

@@ -32,6 +32,14 @@ def l2_regression(prediction: torch.Tensor, ab: torch.Tensor, emphasis: torch.Te
     return (per_pixel * emphasis).mean() if emphasis is not None else per_pixel.mean()
 
 
+def decoded_l1(ab_prediction: torch.Tensor, ab: torch.Tensor, emphasis: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean absolute error of the decoded ab / 110. Added to the classification loss it ties the colour the app
+    shows (the annealed mean) to the truth; the cross-entropy alone only shapes the distribution, whose
+    rebalanced mean can be vivid and wrong. L1, not L2: the median does not wash colours out as the mean does."""
+    per_pixel = ((ab_prediction.float() - ab) / AB_SCALE).abs().mean(dim=1)
+    return (per_pixel * emphasis).mean() if emphasis is not None else per_pixel.mean()
+
+
 def hint_emphasis(mask: torch.Tensor, size: tuple[int, int], factor: float = 4.0) -> torch.Tensor:
     """(N, h, w) pixel weights 1 + factor at hinted pixels: the few pixels under a hint (well under 1% of all)
     would otherwise teach the network to honour hints only slowly; with them weighted up it learns early."""

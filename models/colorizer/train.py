@@ -23,7 +23,7 @@ from models.checkpoint import read_metadata, save_weights
 from models.training import SigtermFlag
 from models.colorizer.data import PhotoBank, read_photos
 from models.colorizer.hints import simulate_hints
-from models.colorizer.losses import hint_emphasis, l2_regression, rebalanced_cross_entropy, target_ab
+from models.colorizer.losses import decoded_l1, hint_emphasis, l2_regression, rebalanced_cross_entropy, target_ab
 from models.colorizer.network import Colorizer, make_input
 from models.colorizer.quantize import empirical_prior, gamut_bins, rebalance_weights
 from models.colorizer.validate import save_grid, validate
@@ -37,6 +37,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--loss", choices=["classify", "l2"], default="classify")
     parser.add_argument("--minutes", type=float, default=7.0, help="wall-clock budget, everything included")
     parser.add_argument("--max-steps", type=int, default=0, help="stop after N steps (smoke tests)")
+    parser.add_argument("--steps", type=int, default=0,
+                        help="a step budget instead of --minutes (for equal-work comparisons; not a smoke run)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from this model.safetensors (fine-tuning; its config must match)")
+    parser.add_argument("--l1-weight", type=float, default=0.0,
+                        help="classify only: add this weight x L1 of the decoded ab (annealed mean) vs the truth")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch-size", type=int, default=0, help="default 128 on CUDA, 4 on CPU")
     parser.add_argument("--crop", type=int, default=128, help="training crop size (multiple of 16)")
@@ -96,6 +102,8 @@ def train_step(model, optimizer, bank, generator, args, batch, weights, autocast
     target, emphasis = target_ab(lab[:, 1:], size), hint_emphasis(mask, size)
     if weights is not None:
         loss = rebalanced_cross_entropy(output, target, model.ab_bins, weights, emphasis)
+        if args.l1_weight:
+            loss = loss + args.l1_weight * decoded_l1(model.decode(output), target, emphasis)
     else:
         loss = l2_regression(output, target, emphasis)
     optimizer.zero_grad(set_to_none=True)
@@ -161,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     prior = measure_prior(bank) if head == "classify" else None
     weights = rebalance_weights(prior) if prior is not None else None
     model = build_model(args, head, prior, device)
+    if args.init is not None:  # fine-tuning: the earlier run's weights, its prior and bins included
+        model.load_state_dict(load_file(str(args.init), device=str(device)), strict=True)
+        weights = rebalance_weights(model.prior) if head == "classify" else None
+        print(f"starting from {args.init}", flush=True)
     checkpoint = args.out / "checkpoint.safetensors"
     smoke = int(args.max_steps > 0)
     facts = {"step": 0, "images": 0, "progress": 0.0, "seconds": 0.0}
@@ -184,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     while not stop.requested:
         if args.max_steps:
             progress = (facts["step"] - step0) / args.max_steps
+        elif args.steps:
+            progress = facts["step"] / args.steps
         else:
             progress = first_progress + (1 - first_progress) * (time.monotonic() - loop_start) / train_seconds
         if progress >= 1.0:
@@ -210,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     finish(model, args, val_photos, device, {
         "loss": args.loss, "steps": facts["step"], "images_seen": facts["images"],
         "train_minutes": round(facts["seconds"] / 60, 2), "final_loss": logger.last_loss, "batch_size": batch,
-        "crop": args.crop, "training_photos": len(bank),
+        "crop": args.crop, "training_photos": len(bank), "l1_weight": args.l1_weight,
+        "init": str(args.init) if args.init else None,
     }, start, deadline=start + budget - 8.0)
     return 0
 
