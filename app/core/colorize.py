@@ -81,14 +81,20 @@ class PreparedPicture:
 
     picture: Picture
     lightness: torch.Tensor  # (1,1,H,W) Lab L on the compute device
+    small: torch.Tensor  # the same at the network's working shape
     alpha: np.ndarray | None
 
 
 def prepare_picture(picture: Picture, working_size: int, settings: ComputeSettings = ComputeSettings()) -> PreparedPicture:
-    """Check the request and compute the lightness: the per-picture, full-resolution first stage."""
+    """Check the request, compute the lightness and shrink it to the working shape: the per-picture first stage."""
+    from models.colorizer.inference import resize, working_shape
+
     _check_request(picture, (), working_size)
     rgb, alpha = split_alpha(picture.pixels)
-    return PreparedPicture(picture, lightness_of(rgb, settings.torch_device), alpha)
+    lightness = lightness_of(rgb, settings.torch_device)
+    with torch.inference_mode():
+        small = resize(lightness, working_shape(picture.height, picture.width, working_size))
+    return PreparedPicture(picture, lightness, small, alpha)
 
 
 def colorize_prepared(
@@ -100,21 +106,21 @@ def colorize_prepared(
 ) -> list[Callable[[], ColorizeResult]]:
     """The network stage of automatic colorization of many pictures; returns one finisher per picture.
 
-    Pictures whose working shape is the same (same aspect ratio, any resolution) share one forward pass:
-    each one's lightness is shrunk to that shape, the batch runs once. Each finisher then upsamples its own
+    Pictures whose working shape is the same (same aspect ratio, any resolution) share one forward pass
+    (`prepare_picture` shrank each one's lightness to that shape). Each finisher then upsamples its own
     chroma map to its picture's full resolution and converts to pixels; the batch engine runs finishers in
     its encode threads, beside the next forward pass.
     """
-    from models.colorizer.inference import network_output, resize, working_shape
+    from models.colorizer.inference import network_output
 
     progress = progress or Progress()
     model = _load(MODEL_NAME, settings, registry)
-    groups: dict[tuple[int, int], list[int]] = {}
+    groups: dict[tuple[int, ...], list[int]] = {}
     for index, item in enumerate(prepared):
-        groups.setdefault(working_shape(item.picture.height, item.picture.width, working_size), []).append(index)
+        groups.setdefault(tuple(item.small.shape[-2:]), []).append(index)
     finishers: list[Callable[[], ColorizeResult] | None] = [None] * len(prepared)
-    for done, (shape, indices) in enumerate(groups.items()):
-        batch = torch.cat([resize(prepared[i].lightness, shape) for i in indices])
+    for done, indices in enumerate(groups.values()):
+        batch = torch.cat([prepared[i].small for i in indices])
         output, _ = network_output(model, batch, (), working_size)
         with torch.inference_mode():
             ab_small = model.decode(output)
