@@ -309,6 +309,12 @@ def test_decode_tuning_rule_and_command(registry, photo_folder, tmp_path):
              "T=1 correction=0": {"psnr": 22.0, "delta_colourfulness": -2.0},
              "plain L2": {"psnr": 24.0, "delta_colourfulness": -20.0}}
     assert choose(table) == "T=0.7 correction=0"  # best PSNR among those at least as colourful as the originals
+    for name, colourfulness in (("T=0.5 correction=0", 40.0), ("T=0.7 correction=0", 35.0),
+                                ("T=1 correction=0", 30.0), ("plain L2", 20.0)):
+        table[name]["colourfulness"] = colourfulness
+    assert choose(table, "accurate") == "T=1 correction=0"  # none reaches L2's PSNR: the closest
+    table["T=0.7 correction=0"]["psnr"] = table["T=1 correction=0"]["psnr"] = 24.1
+    assert choose(table, "accurate") == "T=0.7 correction=0"  # the most colourful one at L2's PSNR or better
     (tmp_path / "w").mkdir()
     (tmp_path / "w" / "config.json").write_text(json.dumps(TINY))
     (tmp_path / "w" / "model.safetensors").write_bytes((registry.folder / "colorizer-v1.safetensors").read_bytes())
