@@ -190,3 +190,15 @@ def test_staged_tool_prepares_and_finishes_in_worker_threads_and_isolates_failur
     assert not (tmp_path / "out" / "w5_3.png").exists() and not list((tmp_path / "out").rglob("*.part"))
     assert tool.prepare_threads and all(name.startswith("batch-io") for name in tool.prepare_threads)
     assert tool.finish_threads and all(name.startswith("batch-io") for name in tool.finish_threads)
+
+
+def test_colorize_tool_key_names_the_vividness_and_checks_it():
+    from app.core.batch_tools import make_tool
+    from app.core.device import ComputeSettings
+
+    cpu = ComputeSettings(device="cpu")
+    plain, vivid = make_tool("colorize", cpu, 256), make_tool("colorize", cpu, 256, vividness=0.5)
+    assert plain.settings_key() != vivid.settings_key()  # a re-run with another vividness redoes the items
+    assert vivid.settings_key().endswith(":size=256:vividness=0.5")
+    with pytest.raises(LatentStudioError, match=r"^The vividness must be between 0 and 1, not 2\.$"):
+        make_tool("colorize", cpu, 256, vividness=2)

@@ -55,6 +55,14 @@ def test_dialog_runs_a_batch_and_lists_the_bad_file_with_its_reason(qtbot, tmp_p
     assert dialog.start_button.isEnabled() and not dialog.pause_button.isEnabled()
 
 
+def test_vividness_is_offered_for_colorize_only_and_reaches_the_request(qtbot, tmp_path):
+    dialog = make_dialog(qtbot, tmp_path, tmp_path / "out")
+    dialog.vividness.setValue(40)
+    assert dialog._form.isRowVisible(dialog.vividness) and dialog.request().vividness == 0.4
+    dialog.tool.setCurrentIndex(dialog.tool.findData("edit"))
+    assert not dialog._form.isRowVisible(dialog.vividness) and dialog.request().vividness == 0.0
+
+
 def test_pause_then_cancel_stops_the_batch(qtbot, tmp_path):
     src, out = make_folder(tmp_path / "in", count=12), tmp_path / "out"
     dialog = make_dialog(qtbot, src, out)

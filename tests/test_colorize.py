@@ -107,6 +107,21 @@ def test_shipped_colorizers_load_and_colour_a_small_gray_picture():
         assert rgb_to_lab(rgb)[0, 1:].norm(dim=0).mean() > 2.0, f"{name} left a gray picture gray"
 
 
+def test_vividness_turns_the_shipped_colorizer_towards_vivid_colours():
+    y, x = np.mgrid[0:64, 0:96]
+    level = np.where(y < 28, 200 - 2 * y, 80 + 20 * np.sin(x / 4.0))  # a bright sky-like band over textured ground
+    picture = Picture(np.repeat(level.clip(0, 255).astype(np.uint8)[..., None], 3, axis=2), is_gray=True)
+    chroma = []
+    for vividness in (0.0, 0.5, 1.0):
+        pixels = colorize(picture, working_size=64, settings=CPU, vividness=vividness).picture.pixels
+        assert (lightness(pixels) - lightness(picture.pixels)).abs().max() < 1.5  # only the colour moves
+        chroma.append(float(rgb_to_lab(torch.from_numpy(pixels / 255.0).permute(2, 0, 1)[None].float())[0, 1:]
+                            .norm(dim=0).mean()))
+    assert chroma[0] < chroma[1] < chroma[2] and chroma[2] > 1.05 * chroma[0]
+    with pytest.raises(LatentStudioError, match=r"^The vividness must be between 0 and 1, not 1\.5\.$"):
+        colorize(picture, working_size=64, settings=CPU, vividness=1.5)
+
+
 def test_simulated_hints_hold_the_true_colour_and_are_sometimes_absent():
     generator = torch.Generator().manual_seed(0)
     ab = torch.randn(16, 2, 24, 24) * 5 + torch.tensor([30.0, -20.0]).view(1, 2, 1, 1)
@@ -205,6 +220,7 @@ def test_cli_colorizes_a_tiny_image_end_to_end(registry, tmp_path, monkeypatch, 
         (["missing.png", "out.png"], "does not exist"),
         (["in.png", "out.png", "--hint", "3;4;red"], "not of the form X,Y,#RRGGBB"),
         (["in.png", "out.xyz"], "unknown extension"),
+        (["in.png", "out.png", "--vividness", "-0.2"], "The vividness must be between 0 and 1, not -0.2."),
     ],
 )
 def test_cli_bad_input_exits_2_with_a_message(registry, tmp_path, monkeypatch, capsys, arguments, message):

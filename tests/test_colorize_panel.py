@@ -126,6 +126,15 @@ def test_auto_hint_apply_undo_in_the_real_window(qtbot, window, tmp_path):
     assert chroma(auto) > 3.0
     assert window.document.picture is gray and panel.note_label.text() == ""
 
+    # 1b. the Vividness slider re-runs the preview with more colour; back to 0 gives the first result again
+    with wait_for(qtbot, window, PREVIEW_KIND):
+        panel.vividness_slider.setValue(100)
+    assert panel.vividness_label.text() == "100 %"
+    assert chroma(shown_pixels(window)) > 1.05 * chroma(auto)
+    with wait_for(qtbot, window, PREVIEW_KIND):
+        panel.vividness_slider.setValue(0)
+    assert np.array_equal(shown_pixels(window), auto)
+
     # 2. choose blue, click the ground: a hint there, a new preview bluer at that spot, and a palette
     panel.set_colour(BLUE)
     x, y = 30, 54

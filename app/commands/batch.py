@@ -33,6 +33,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=0, help="images per forward pass (default: 8 on a CPU, 16 on a GPU)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     parser.add_argument("--size", type=int, default=256, help="working size of the network (colorize, sketch; default 256)")
+    parser.add_argument("--vividness", type=float, default=0.0, metavar="V",
+                        help="colorize: 0 (default) the most accurate colours, up to 1 as colourful as real photos")
     parser.add_argument("--attr", action="append", default=[], metavar="NAME=AMOUNT", help="edit: attribute change in sigmas")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     configure_torch_threads()
     settings = ComputeSettings(device=args.device)
-    tool = make_tool(args.tool, settings, size=args.size, attrs=args.attr)
+    tool = make_tool(args.tool, settings, size=args.size, attrs=args.attr, vividness=args.vividness)
     workers, batch_size = default_pipeline(settings.torch_device.type)
     options = BatchOptions(
         recursive=args.recursive,

@@ -1,4 +1,4 @@
-"""`latent-studio colorize IN OUT [--size N] [--hint x,y,#rrggbb ...] [--device ...]`: colorize one picture."""
+"""`latent-studio colorize IN OUT [--size N] [--hint x,y,#rrggbb ...] [--vividness V] [--device ...]`: one picture."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--hint", action="append", default=[], metavar="X,Y,#RRGGBB",
         help="a colour hint at pixel X,Y of the input (repeatable), e.g. --hint 120,80,#3a7bd5",
     )
+    parser.add_argument(
+        "--vividness", type=float, default=0.0, metavar="V",
+        help="0 (default): the most accurate colours; up to 1: as colourful as real photos, with more wrong guesses",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     parser.add_argument("--full-precision", action="store_true", help="no fp16 on the GPU")
     parser.set_defaults(func=run)
@@ -40,16 +44,17 @@ def parse_hint(text: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.colorize import colorize
+    from app.core.colorize import check_vividness, colorize
     from app.core.device import ComputeSettings, configure_torch_threads
     from app.core.imageio import load_image, save_image
     from app.core.jobs import run_sync
 
     hints = [parse_hint(text) for text in args.hint]
+    check_vividness(args.vividness)  # before the picture is read
     settings = ComputeSettings(device=args.device, half_precision=not args.full_precision)
     configure_torch_threads()
     picture = load_image(args.input)
-    result = run_sync(lambda progress: colorize(picture, hints, args.size, settings, progress))
+    result = run_sync(lambda progress: colorize(picture, hints, args.size, settings, progress, vividness=args.vividness))
     save_image(result.picture, args.output)
     if result.note and not getattr(args, "quiet", False):
         print(f"note: {result.note}")

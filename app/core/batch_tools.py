@@ -35,10 +35,16 @@ def _weights_key(model_name: str) -> str:
 class ColorizeTool:
     settings: ComputeSettings = field(default_factory=ComputeSettings)
     working_size: int = 256
+    vividness: float = 0.0
     name: str = "colorize"
 
+    def __post_init__(self) -> None:
+        from app.core.colorize import check_vividness
+
+        check_vividness(self.vividness)
+
     def settings_key(self) -> str:
-        return f"colorize:{_weights_key('colorizer')}:size={self.working_size}"
+        return f"colorize:{_weights_key('colorizer')}:size={self.working_size}:vividness={self.vividness:g}"
 
     def prepare(self, picture: Picture):
         """Decode-thread stage: the full-resolution lightness, on the device."""
@@ -50,7 +56,8 @@ class ColorizeTool:
         """Network stage; returns finishers that the engine runs in its encode threads."""
         from app.core.colorize import colorize_prepared
 
-        finishers = colorize_prepared(prepared, working_size=self.working_size, settings=self.settings, progress=progress)
+        finishers = colorize_prepared(prepared, working_size=self.working_size, settings=self.settings, progress=progress,
+                                      vividness=self.vividness)
         return [partial(_picture_of, finish) for finish in finishers]
 
 
@@ -145,10 +152,11 @@ class EditTool:
         ]
 
 
-def make_tool(name: str, settings: ComputeSettings, size: int = 256, attrs: list[str] | None = None):
+def make_tool(name: str, settings: ComputeSettings, size: int = 256, attrs: list[str] | None = None,
+              vividness: float = 0.0):
     """The batch tool called `name`, configured from CLI/GUI options (`size`: colorize/sketch working size)."""
     if name == "colorize":
-        return ColorizeTool(settings, size)
+        return ColorizeTool(settings, size, vividness)
     if name == "sketch":
         return SketchTool(settings, size)
     if name == "edit":

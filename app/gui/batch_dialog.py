@@ -59,6 +59,12 @@ class BatchDialog(QDialog):
         self.working_size.setSingleStep(64)
         self.working_size.setSuffix(" px")
         self.working_size.setValue(self._preferences.working_size)
+        self.vividness = QSpinBox()
+        self.vividness.setRange(0, 100)
+        self.vividness.setSingleStep(10)
+        self.vividness.setSuffix(" %")
+        self.vividness.setToolTip("0 %: the most accurate colours; 100 %: as colourful as real photos, with more "
+                                  "wrong guesses (as the Colorize panel's Vividness slider).")
         self.attrs = QLineEdit()
         self.attrs.setPlaceholderText("young=+1.5, female=-1")
         self.attrs.setToolTip("Directions to move each face along, in sigmas (as in the Latent panel's sliders).")
@@ -76,6 +82,7 @@ class BatchDialog(QDialog):
         form = QFormLayout()
         form.addRow("Tool:", self.tool)
         form.addRow("Working size:", self.working_size)
+        form.addRow("Vividness:", self.vividness)
         form.addRow("Attributes:", self.attrs)
         form.addRow("Input folder:", in_row)
         form.addRow("Output folder:", out_row)
@@ -156,6 +163,7 @@ class BatchDialog(QDialog):
             overwrite=bool(self.existing.currentData()),
             working_size=self.working_size.value(),
             attrs=parse_attrs(self.attrs.text()) if self.tool.currentData() == "edit" else (),
+            vividness=self.vividness.value() / 100 if self.tool.currentData() == "colorize" else 0.0,
             device=self._device,
         )
 
@@ -237,6 +245,8 @@ class BatchDialog(QDialog):
         self.working_size.setEnabled(not running and tool in ("colorize", "sketch"))
         self.attrs.setEnabled(not running and tool == "edit")
         self._form.setRowVisible(self.attrs, tool == "edit")
+        self.vividness.setEnabled(not running and tool == "colorize")
+        self._form.setRowVisible(self.vividness, tool == "colorize")
         self.start_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running)

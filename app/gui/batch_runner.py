@@ -34,6 +34,7 @@ class BatchRequest:
     overwrite: bool = False
     working_size: int = 256
     attrs: tuple[str, ...] = ()
+    vividness: float = 0.0  # colorize only
     device: str = "auto"
 
 
@@ -95,7 +96,7 @@ def batch_job(request: BatchRequest, planned: Callable[[int], None], item: Calla
         # 1. the tool (loads and verifies its model; a bad option fails here, before any file is touched)
         configure_torch_threads()
         settings = ComputeSettings(device=request.device)
-        tool = make_tool(request.tool, settings, request.working_size, list(request.attrs))
+        tool = make_tool(request.tool, settings, request.working_size, list(request.attrs), request.vividness)
         workers, batch_size = default_pipeline(settings.torch_device.type)
         options = BatchOptions(
             recursive=request.recursive, output_format=request.output_format, overwrite=request.overwrite,

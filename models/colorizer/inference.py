@@ -56,12 +56,12 @@ def network_output(
 
 def predict_ab(
     model: Colorizer, lightness: torch.Tensor, hints: Sequence[HintAB] = (), working_size: int = 256,
-    temperature: float | None = None,
+    temperature: float | None = None, correction: float | None = None,
 ) -> torch.Tensor:
-    """(N,1,H,W) L in [0,100] -> (N,2,H,W) float32 ab at the same (full) resolution."""
+    """(N,1,H,W) L in [0,100] -> (N,2,H,W) float32 ab at the same (full) resolution (decode settings overridable)."""
     output, _ = network_output(model, lightness, hints, working_size)
     with torch.inference_mode():
-        ab = model.decode(output, temperature)
+        ab = model.decode(output, temperature, correction)
         return resize(ab, tuple(lightness.shape[-2:]))
 
 

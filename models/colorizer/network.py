@@ -60,7 +60,7 @@ class Colorizer(nn.Module):
             raise ValueError(f"head must be 'classify' or 'regress', not {head!r}")
         self.head_kind, self.width, self.deep = head, width, deep
         self.temperature = temperature  # annealed-mean decoding: lower is more vivid, higher is safer
-        self.prior_correction = prior_correction  # share of the class rebalancing undone at decode (0-1)
+        self.prior_correction = prior_correction  # share of the class rebalancing undone at decode (< 0: added)
         w = width
         self.stem = conv_bn(4, w // 2)
         self.enc1 = nn.Sequential(conv_bn(w // 2, w, stride=2), conv_bn(w, w))

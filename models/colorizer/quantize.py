@@ -108,7 +108,8 @@ def prior_correction(prior: torch.Tensor, strength: float) -> torch.Tensor | Non
 
     A cross-entropy whose pixels are weighted by w(true bin) is minimised by p(q | x) ∝ w(q) p_true(q | x): the
     rebalancing that keeps rare saturated colours alive in training also tilts every prediction towards them.
-    Dividing by w^strength takes part of that tilt back without retraining (strength 1: none of it is left).
+    Dividing by w^strength takes part of that tilt back without retraining (strength 1: none of it is left);
+    a negative strength adds more of it (more vivid colours).
     """
     if not strength:
         return None

@@ -27,14 +27,14 @@ def _core_hints(points: Sequence[HintPoint]) -> list:
 
 
 def preview_job(source: Picture, points: Sequence[HintPoint], working_size: int,
-                settings: "ComputeSettings") -> Callable[[Progress], "ColorizeResult"]:
+                settings: "ComputeSettings", vividness: float = 0.0) -> Callable[[Progress], "ColorizeResult"]:
     """`run(progress) -> ColorizeResult`: the full-resolution colorization of `source` with these hints."""
     points = tuple(points)
 
     def run(progress: Progress) -> "ColorizeResult":
         from app.core.colorize import colorize
 
-        return colorize(source, _core_hints(points), working_size, settings, progress)
+        return colorize(source, _core_hints(points), working_size, settings, progress, vividness=vividness)
 
     return run
 
