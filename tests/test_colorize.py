@@ -300,9 +300,9 @@ def test_evaluation_reports_the_model_and_both_baselines(registry, photo_folder,
     report = tmp_path / "report.json"
     assert main(["--data", str(photo_folder), "--weights", str(tmp_path / "w" / "model.safetensors"),
                  "--baseline-weights", str(tmp_path / "w" / "model.safetensors"), "--out", str(report),
-                 "--device", "cpu", "--size", "64", "--hints", "2"]) == 0
+                 "--device", "cpu", "--size", "64", "--hints", "2", "--vividness", "1"]) == 0
     methods = json.loads(report.read_text())["methods"]
-    assert {"gray", "colorizer", "plain L2", "colorizer + 2 hints"} <= set(methods)
+    assert {"gray", "colorizer", "plain L2", "colorizer + 2 hints", "colorizer, vividness 1"} <= set(methods)
     assert methods["gray"]["colourfulness"] < 1e-3 and methods["gray"]["delta_colourfulness"] < 0
     assert "| gray |" in capsys.readouterr().out
 

@@ -10,6 +10,7 @@ colorizers are also measured with 10 hints of the true colour at random pixels (
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import time
@@ -38,6 +39,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--hints", type=int, default=10, help="hints per image for the guided rows (0: none)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N photos")
     parser.add_argument("--temperature", type=float, help="override the colorizer's annealed-mean temperature")
+    parser.add_argument("--vividness", type=float, nargs="*", default=[],
+                        help="also measure the colorizer at these vividness settings (the app's slider, 0-1)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     return parser.parse_args(argv)
 
@@ -110,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     ) if model is not None}
     if args.temperature is not None and "colorizer" in models:
         models["colorizer"].temperature = args.temperature
+    if "colorizer" in models:
+        for vividness in args.vividness:  # the same weights, decoded as the app does at that slider setting
+            variant = copy.copy(models["colorizer"])
+            variant.prior_correction = models["colorizer"].prior_correction - vividness
+            models[f"colorizer, vividness {vividness:g}"] = variant
     report = evaluate(photos, models, args.size, args.hints, device)
     print(f"{len(photos)} photos, working size {args.size}, device {device}\n")
     print(markdown(report))
