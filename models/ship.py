@@ -49,7 +49,7 @@ def ship(file_name: str, source: Path, *, kind: str, fields: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.ship", description=__doc__.splitlines()[0])
-    parser.add_argument("file_name", help="name in weights/, e.g. colorizer-v1.safetensors")
+    parser.add_argument("file_name", help="name in weights/, e.g. colorizer-v2.safetensors")
     parser.add_argument("--weights", type=Path, required=True, help="trained .safetensors file")
     parser.add_argument("--kind", default="model", choices=["model", "asset"])
     parser.add_argument("--model", help="registry name this file belongs to")

@@ -34,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     parser.add_argument("--size", type=int, default=256, help="working size of the network (colorize, sketch; default 256)")
     parser.add_argument("--vividness", type=float, default=0.0, metavar="V",
-                        help="colorize: 0 (default) the most accurate colours, up to 1 as colourful as real photos")
+                        help="colorize: 0 (default) natural, the most accurate colours; up to 1 close to real photos' colourfulness")
     parser.add_argument("--attr", action="append", default=[], metavar="NAME=AMOUNT", help="edit: attribute change in sigmas")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)

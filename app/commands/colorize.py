@@ -25,7 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--vividness", type=float, default=0.0, metavar="V",
-        help="0 (default): the most accurate colours; up to 1: as colourful as real photos, with more wrong guesses",
+        help="0 (default): natural, the most accurate colours; up to 1: close to real photos' colourfulness, more wrong guesses",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     parser.add_argument("--full-precision", action="store_true", help="no fp16 on the GPU")

@@ -63,8 +63,8 @@ class BatchDialog(QDialog):
         self.vividness.setRange(0, 100)
         self.vividness.setSingleStep(10)
         self.vividness.setSuffix(" %")
-        self.vividness.setToolTip("0 %: the most accurate colours; 100 %: as colourful as real photos, with more "
-                                  "wrong guesses (as the Colorize panel's Vividness slider).")
+        self.vividness.setToolTip("0 %: natural colours, the most accurate; 100 %: close to real photos' "
+                                  "colourfulness, with more wrong guesses (as the Colorize panel's Vividness slider).")
         self.attrs = QLineEdit()
         self.attrs.setPlaceholderText("young=+1.5, female=-1")
         self.attrs.setToolTip("Directions to move each face along, in sigmas (as in the Latent panel's sliders).")

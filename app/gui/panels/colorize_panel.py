@@ -33,8 +33,8 @@ from app.gui.panels.colorize_palette import SwatchPalette, swatch_style
 WORKING_SIZES = (256, 512)
 PALETTE_SIZE = 8
 PREVIEW_KIND, SUGGEST_KIND, APPLY_KIND = "colorize-preview", "colorize-suggest", "colorize"
-VIVIDNESS_HELP = ("0 %: the model's most accurate colours (as accurate as plain regression, measured on held-out "
-                  "photos). Higher: more colourful, up to real photos' colourfulness at 100 %, with more wrong guesses.")
+VIVIDNESS_HELP = ("0 %: natural colours, the model's most accurate (measured on held-out photos). Higher: more "
+                  "colourful, close to real photos at 100 %, with more wrong guesses.")
 HELP = "Click the picture to add a colour hint, drag a hint to move it, right-click a hint to delete it."
 
 
