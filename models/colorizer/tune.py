@@ -92,26 +92,23 @@ def key(temperature: float, correction: float) -> str:
     return f"T={temperature:g} correction={correction:g}"
 
 
+#: rule -> (the column a setting must reach, the level it must reach, the column then maximised)
+_RULE_TERMS = {
+    "vivid": ("delta_colourfulness", lambda table: 0.0, "psnr"),
+    "accurate": ("psnr", lambda table: table["plain L2"]["psnr"], "colourfulness"),
+    "natural": ("colourfulness", lambda table: table["plain L2"]["colourfulness"], "psnr"),
+}
+
+
 def choose(table: dict[str, dict], rule: str = "vivid") -> str:
-    """Pick a setting by `rule` (see the module docstring); without a setting that qualifies, the closest one."""
+    """Pick a setting by `rule` (see the module docstring); if none reaches the level, the one closest to it."""
+    column, level, best = _RULE_TERMS[rule]
     settings = {k: v for k, v in table.items() if k != "plain L2"}
-    if rule == "natural":
-        floor = table["plain L2"]["colourfulness"]
-        candidates = {k: v for k, v in settings.items() if v["colourfulness"] >= floor}
-        if not candidates:
-            return max(settings, key=lambda k: settings[k]["colourfulness"])
-        return max(candidates, key=lambda k: candidates[k]["psnr"])
-    if rule == "accurate":
-        floor = table["plain L2"]["psnr"]
-        candidates = {k: v for k, v in settings.items() if v["psnr"] >= floor}
-        if not candidates:
-            return max(settings, key=lambda k: settings[k]["psnr"])
-        return max(candidates, key=lambda k: candidates[k]["colourfulness"])
-    candidates = {k: v for k, v in settings.items() if v["delta_colourfulness"] >= 0}
+    floor = level(table)
+    candidates = {k: v for k, v in settings.items() if v[column] >= floor}
     if not candidates:
-        candidates = {k: v for k, v in table.items() if k != "plain L2"}
-        return max(candidates, key=lambda k: candidates[k]["colourfulness"])
-    return max(candidates, key=lambda k: candidates[k]["psnr"])
+        return max(settings, key=lambda k: settings[k][column])
+    return max(candidates, key=lambda k: candidates[k][best])
 
 
 def markdown(table: dict[str, dict], chosen: str) -> str:
