@@ -202,3 +202,20 @@ def test_colorize_tool_key_names_the_vividness_and_checks_it():
     assert vivid.settings_key().endswith(":size=256:vividness=0.5")
     with pytest.raises(LatentStudioError, match=r"^The vividness must be between 0 and 1, not 2\.$"):
         make_tool("colorize", cpu, 256, vividness=2)
+
+
+def test_a_chunk_waits_for_the_compute_lock_held_by_an_editor_job(tmp_path):
+    import threading
+
+    from app.core.jobs import COMPUTE_LOCK
+
+    (tmp_path / "in").mkdir()
+    Image.new("RGB", (8, 6), (10, 20, 30)).save(tmp_path / "in" / "a.png")
+    tool = InvertTool()
+    with COMPUTE_LOCK:  # as the editor's runner holds it for the length of one job
+        worker = threading.Thread(target=run, args=(tmp_path / "in", tmp_path / "out", tool))
+        worker.start()
+        worker.join(timeout=0.5)
+        assert worker.is_alive() and tool.calls == []  # decoded, but not run through the tool
+    worker.join(timeout=30)
+    assert not worker.is_alive() and tool.calls == [1] and (tmp_path / "out" / "a.png").exists()

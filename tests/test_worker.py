@@ -161,3 +161,30 @@ def test_jobs_of_different_kinds_all_deliver(qtbot, runner):
         runner.submit(Job(kind, lambda progress: None))
     assert runner.wait_for_done(TIMEOUT)
     assert finished == ["a", "b", "c"]
+
+
+def _lock_free_elsewhere(progress: Progress) -> bool:
+    """Whether another thread could take COMPUTE_LOCK while this job runs."""
+    from app.core.jobs import COMPUTE_LOCK
+
+    free = []
+
+    def probe() -> None:
+        if COMPUTE_LOCK.acquire(blocking=False):
+            COMPUTE_LOCK.release()
+            free.append(True)
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    return bool(free)
+
+
+@pytest.mark.parametrize(("exclusive", "free"), [(True, False), (False, True)])
+def test_an_exclusive_runner_holds_the_compute_lock_while_a_job_runs(qtbot, exclusive, free):
+    runner = JobRunner(exclusive=exclusive)
+    seen = []
+    with qtbot.waitSignal(runner.finished, timeout=TIMEOUT):
+        runner.submit(Job("probe", _lock_free_elsewhere), on_result=seen.append)
+    assert seen == [free]
+    assert runner.wait_for_done(TIMEOUT)

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from app.core.errors import Cancelled, LatentStudioError
 from app.core.imageio import DEFAULT_MAX_PIXELS, WRITE_FORMATS, Picture, load_image, save_image
-from app.core.jobs import Progress
+from app.core.jobs import COMPUTE_LOCK, Progress
 
 READ_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 DONE_LOG = ".latent-studio-done.jsonl"
@@ -258,7 +258,8 @@ def _process_chunk(tool: BatchTool, chunk: list, progress: Progress) -> list[tup
     if not chunk:
         return []
     try:
-        outputs = tool.process([picture for _, _, picture, _ in chunk], Progress(None, progress.token))
+        with COMPUTE_LOCK:  # one model job on the device at a time (the editor's jobs take turns with chunks)
+            outputs = tool.process([picture for _, _, picture, _ in chunk], Progress(None, progress.token))
         return [(s, t, out, st) for (s, t, _, st), out in zip(chunk, outputs)]
     except Cancelled:
         raise
@@ -266,7 +267,9 @@ def _process_chunk(tool: BatchTool, chunk: list, progress: Progress) -> list[tup
         if len(chunk) == 1:
             source, target, picture, started = chunk[0]
             try:
-                return [(source, target, tool.process([picture], Progress(None, progress.token))[0], started)]
+                with COMPUTE_LOCK:
+                    output = tool.process([picture], Progress(None, progress.token))[0]
+                return [(source, target, output, started)]
             except Cancelled:
                 raise
             except LatentStudioError as error:

@@ -19,6 +19,11 @@ from app.core.errors import Cancelled
 T = TypeVar("T")
 ProgressCallback = Callable[[float, str], None]
 
+#: One model job on the compute device at a time, across runners. The editor's runner holds it for a whole
+#: job; the batch engine only around each chunk's network stage, so the editor's previews take turns with a
+#: long batch (waiting at most one chunk) instead of queueing behind all of it or sharing the GPU with it.
+COMPUTE_LOCK = threading.RLock()
+
 
 class CancelToken:
     """A thread-safe flag: set by whoever submitted the job, read by the job."""

@@ -2,9 +2,10 @@
 
 The work is the same plain job the CLI runs (`app.core.batch.run_batch` with a tool from `make_tool`): this
 module only wraps it in a `Job` on a JobRunner of its own, so a long batch never queues the editor's panel
-jobs behind it, and relays each `ItemResult` to the GUI thread as it is yielded. Pause is the engine's
-`pause` event (checked between chunks); Cancel is the job's CancelToken. `RateMeter` is plain logic
-(images/s and ETA over the time actually spent running), kept out of the slots so it is tested directly.
+jobs behind it (the two take turns on the device through `COMPUTE_LOCK`, chunk by chunk), and relays each
+`ItemResult` to the GUI thread as it is yielded. Pause is the engine's `pause` event (checked between
+chunks); Cancel is the job's CancelToken. `RateMeter` is plain logic (images/s and ETA over the time
+actually spent running), kept out of the slots so it is tested directly.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ class BatchSession(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.runner = JobRunner(self)
+        self.runner = JobRunner(self, exclusive=False)  # the engine takes COMPUTE_LOCK per chunk
         self._pause = threading.Event()
         self._relay = _Relay(self)
         self._relay.planned.connect(self.planned)

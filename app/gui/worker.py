@@ -17,6 +17,7 @@ import itertools
 import logging
 import weakref
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -25,7 +26,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from app.core.errors import Cancelled, LatentStudioError
-from app.core.jobs import Job
+from app.core.jobs import COMPUTE_LOCK, Job
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +67,14 @@ class _Relay(QObject):
 class _JobRunnable(QRunnable):
     """Adapts one Job to QRunnable; never lets an exception escape into Qt's thread."""
 
-    def __init__(self, serial: int, job: Job, relay: _Relay) -> None:
+    def __init__(self, serial: int, job: Job, relay: _Relay, exclusive: bool) -> None:
         super().__init__()
         # autoDelete stays on: the pool owns the runnable and deletes it after run() returns. Holding it from
         # Python instead would race: the GUI thread could free it while the worker thread is still leaving run().
         self._serial = serial
         self._job = job
         self._relay = relay
+        self._exclusive = exclusive
 
     def run(self) -> None:
         serial, job, relay = self._serial, self._job, self._relay
@@ -81,7 +83,8 @@ class _JobRunnable(QRunnable):
             return
         relay.started.emit(serial)
         try:
-            result = job.execute(lambda fraction, message: relay.progress.emit(serial, fraction, message))
+            with COMPUTE_LOCK if self._exclusive else nullcontext():
+                result = job.execute(lambda fraction, message: relay.progress.emit(serial, fraction, message))
         except Cancelled as error:
             relay.raised.emit(serial, str(error), True)
         except LatentStudioError as error:
@@ -101,7 +104,11 @@ class _Entry:
 
 
 class JobRunner(QObject):
-    """Runs `app.core.jobs.Job`s on a private single-thread pool; all signals arrive on the GUI thread."""
+    """Runs `app.core.jobs.Job`s on a private single-thread pool; all signals arrive on the GUI thread.
+
+    `exclusive` (the default): each job holds `COMPUTE_LOCK` while it runs. The Batch dialog's runner is not
+    exclusive: its one long job lets the engine take the lock chunk by chunk instead.
+    """
 
     started = Signal(str)
     progress = Signal(str, float, str)
@@ -110,8 +117,9 @@ class JobRunner(QObject):
     cancelled = Signal(str)
     busy_changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, exclusive: bool = True) -> None:
         super().__init__(parent)
+        self._exclusive = exclusive
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         # Keep the one worker thread for the app's lifetime: per-thread state such as torch's OpenMP
@@ -142,7 +150,7 @@ class JobRunner(QObject):
         was_busy = self.is_busy()
         self._entries[serial] = _Entry(job, on_result, on_error)
         self._current[job.kind] = serial
-        self._pool.start(_JobRunnable(serial, job, self._relay))
+        self._pool.start(_JobRunnable(serial, job, self._relay, self._exclusive))
         if not was_busy:
             self.busy_changed.emit(True)
         return job
