@@ -219,3 +219,24 @@ def test_a_chunk_waits_for_the_compute_lock_held_by_an_editor_job(tmp_path):
         assert worker.is_alive() and tool.calls == []  # decoded, but not run through the tool
     worker.join(timeout=30)
     assert not worker.is_alive() and tool.calls == [1] and (tmp_path / "out" / "a.png").exists()
+
+
+def test_colorize_staged_as_beside_a_gpu_writes_the_same_pictures(tmp_path, monkeypatch):
+    """The GPU path (lightness in the decode threads, finishing in the encode threads, full-resolution lightness
+    recomputed rather than kept) run on the CPU with the real model gives the same files as the CPU path."""
+    from app.core.batch_tools import ColorizeTool, make_tool
+    from app.core.device import ComputeSettings
+
+    (tmp_path / "in").mkdir()
+    rng = np.random.default_rng(1)
+    for i, size in enumerate([(40, 56), (56, 40), (40, 56), (33, 47)]):
+        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(tmp_path / "in" / f"p{i}.png")
+    tool = make_tool("colorize", ComputeSettings(device="cpu"), 64)
+    assert not tool._offloads
+    run(tmp_path / "in", tmp_path / "cpu", tool=tool, batch_size=4)
+    monkeypatch.setattr(ColorizeTool, "_offloads", property(lambda self: True))
+    results, _ = run(tmp_path / "in", tmp_path / "staged", tool=tool, batch_size=4)
+    assert [r.status for r in results] == ["done"] * 4
+    for i in range(4):
+        staged = load_image(tmp_path / "staged" / f"p{i}.png").pixels
+        assert np.array_equal(staged, load_image(tmp_path / "cpu" / f"p{i}.png").pixels)

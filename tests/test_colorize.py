@@ -315,6 +315,17 @@ def test_many_pictures_of_mixed_sizes_match_one_by_one(registry):
     assert np.abs(many[2].picture.pixels.astype(int) - single.picture.pixels.astype(int)).max() <= 1
 
 
+def test_prepared_pictures_without_their_lightness_finish_the_same(registry):
+    from app.core.colorize import colorize_prepared, prepare_picture
+
+    pictures = [gray_picture(20, 30, 0), gray_picture(16, 16, 1)]
+    kept = [prepare_picture(p, 64, CPU) for p in pictures]
+    dropped = [prepare_picture(p, 64, CPU, keep_lightness=False) for p in pictures]
+    assert all(item.lightness is None for item in dropped)  # what the batch engine keeps in flight on a GPU
+    for a, b in zip(colorize_prepared(kept, 64, CPU, registry=registry), colorize_prepared(dropped, 64, CPU, registry=registry)):
+        assert np.array_equal(a().picture.pixels, b().picture.pixels)
+
+
 def test_decode_tuning_rule_and_command(registry, photo_folder, tmp_path):
     import json
 

@@ -57,7 +57,9 @@ class ColorizeTool:
         """Decode-thread stage (GPU): the full-resolution lightness, on the device."""
         from app.core.colorize import prepare_picture
 
-        return prepare_picture(picture, self.working_size, self.settings) if self._offloads else picture
+        if not self._offloads:
+            return picture
+        return prepare_picture(picture, self.working_size, self.settings, keep_lightness=False)  # bounded GPU memory
 
     def process(self, items: list, progress: Progress) -> list:
         """Network stage; beside a GPU it returns finishers that the engine runs in its encode threads."""

@@ -79,17 +79,23 @@ def colorize(
 
 @dataclass(frozen=True)
 class PreparedPicture:
-    """A picture with its full-resolution lightness already on the device (the batch engine's decode threads
-    compute it, so the thread that runs the network only runs the network)."""
+    """A picture with its lightness at the network's working shape already on the device (the batch engine's
+    decode threads compute it, so the thread that runs the network only runs the network)."""
 
     picture: Picture
-    lightness: torch.Tensor  # (1,1,H,W) Lab L on the compute device
-    small: torch.Tensor  # the same at the network's working shape
+    small: torch.Tensor  # (1,1,h,w) Lab L at the working shape, on the compute device
     alpha: np.ndarray | None
+    lightness: torch.Tensor | None = None  # the full-resolution L, if kept (else recomputed when finishing)
 
 
-def prepare_picture(picture: Picture, working_size: int, settings: ComputeSettings = ComputeSettings()) -> PreparedPicture:
-    """Check the picture, compute the lightness and shrink it to the working shape: the per-picture first stage."""
+def prepare_picture(picture: Picture, working_size: int, settings: ComputeSettings = ComputeSettings(),
+                    keep_lightness: bool = True) -> PreparedPicture:
+    """Check the picture, compute the lightness and shrink it to the working shape: the per-picture first stage.
+
+    `keep_lightness=False` drops the full-resolution lightness and lets the finisher recompute it from the
+    pixels (a table lookup): the batch engine keeps dozens of pictures in flight, and at 4 bytes a pixel on
+    the GPU their lightness maps alone would fill a small card (80 x 24 MP = 7.7 GB).
+    """
     from models.colorizer.inference import resize, working_shape
 
     _check_request(picture, (), working_size)
@@ -97,7 +103,7 @@ def prepare_picture(picture: Picture, working_size: int, settings: ComputeSettin
     lightness = lightness_of(rgb, settings.torch_device)
     with torch.inference_mode():
         small = resize(lightness, working_shape(picture.height, picture.width, working_size))
-    return PreparedPicture(picture, lightness, small, alpha)
+    return PreparedPicture(picture, small, alpha, lightness if keep_lightness else None)
 
 
 def colorize_prepared(
@@ -257,9 +263,13 @@ def _linear_table(device: torch.device | str) -> torch.Tensor:
 def _finish_prepared(prepared: PreparedPicture, ab_small: torch.Tensor) -> ColorizeResult:
     from models.colorizer.inference import resize
 
+    lightness = prepared.lightness
+    if lightness is None:
+        rgb, _ = split_alpha(prepared.picture.pixels)
+        lightness = lightness_of(rgb, prepared.small.device)
     with torch.inference_mode():
-        ab = resize(ab_small, tuple(prepared.lightness.shape[-2:]))
-    return _finish(prepared.picture, prepared.lightness, ab, prepared.alpha, Progress())
+        ab = resize(ab_small, tuple(lightness.shape[-2:]))
+    return _finish(prepared.picture, lightness, ab, prepared.alpha, Progress())
 
 
 def _finish(picture: Picture, lightness: torch.Tensor, ab: torch.Tensor, alpha: np.ndarray | None,
