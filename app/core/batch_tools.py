@@ -54,7 +54,7 @@ class ColorizeTool:
         return self.settings.torch_device.type == "cuda"
 
     def prepare(self, picture: Picture):
-        """Decode-thread stage (GPU): the full-resolution lightness, on the device."""
+        """Decode-thread stage (GPU): the lightness at the working shape, on the device."""
         from app.core.colorize import prepare_picture
 
         if not self._offloads:

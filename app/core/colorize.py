@@ -182,7 +182,7 @@ def decode_ab(model, output: torch.Tensor, vividness: float = 0.0) -> torch.Tens
     decode (prior correction minus v), which brings the colours much closer to real photos' colourfulness at
     v = 1, at the cost of more wrong guesses. The plain-L2 model has no distribution: it ignores vividness.
     """
-    return model.decode(output, correction=getattr(model, "prior_correction", 0.0) - vividness)
+    return model.decode(output, correction=model.vivid_correction(vividness))
 
 
 def colorize_lightness(
@@ -296,7 +296,7 @@ def _load(model_name: str, settings: ComputeSettings, registry) -> torch.nn.Modu
 def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_size: int, vividness: float) -> torch.Tensor:
     from models.colorizer.inference import predict_ab
 
-    correction = getattr(model, "prior_correction", 0.0) - vividness  # as in decode_ab
+    correction = model.vivid_correction(vividness)
     return predict_ab(model, lightness, _hints_ab(hints, lightness.device), working_size, correction=correction)
 
 

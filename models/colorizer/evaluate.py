@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if "colorizer" in models:
         for vividness in args.vividness:  # the same weights, decoded as the app does at that slider setting
             variant = copy.copy(models["colorizer"])
-            variant.prior_correction = models["colorizer"].prior_correction - vividness
+            variant.prior_correction = models["colorizer"].vivid_correction(vividness)
             models[f"colorizer, vividness {vividness:g}"] = variant
     report = evaluate(photos, models, args.size, args.hints, device)
     print(f"{len(photos)} photos, working size {args.size}, device {device}\n")

@@ -108,6 +108,11 @@ class Colorizer(nn.Module):
         y = self.up1(y, s1)
         return self.head(y)
 
+    def vivid_correction(self, vividness: float) -> float:
+        """The prior correction to decode with at the app's vividness v (0-1): v more of the class rebalancing's
+        tilt towards rare, saturated colours than the shipped setting (the regression head ignores it)."""
+        return self.prior_correction - vividness
+
     def decode(
         self, output: torch.Tensor, temperature: float | None = None, correction: float | None = None,
     ) -> torch.Tensor:
