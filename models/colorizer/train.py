@@ -83,9 +83,13 @@ def measure_prior(bank: PhotoBank) -> torch.Tensor:
 
 
 def build_model(args: argparse.Namespace, head: str, prior: torch.Tensor | None, device: torch.device) -> Colorizer:
+    """A fresh model: the --init run's weights (its prior and bins included) when fine-tuning, else a seeded
+    initialisation with the measured `prior`."""
     torch.manual_seed(args.seed)  # the same initial weights however often a model is built
     model = Colorizer(width=args.width, head=head, deep=args.deep).to(device)
-    if prior is not None:
+    if args.init is not None:
+        model.load_state_dict(load_file(str(args.init), device=str(device)), strict=True)
+    elif prior is not None:
         model.prior.copy_(prior)
     return model
 
@@ -166,12 +170,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # 2. model (+ the bin prior of the training data, measured on a fixed set of crops), resumed if possible
     head = "classify" if args.loss == "classify" else "regress"
-    prior = measure_prior(bank) if head == "classify" else None
-    weights = rebalance_weights(prior) if prior is not None else None
+    prior = measure_prior(bank) if head == "classify" and args.init is None else None
     model = build_model(args, head, prior, device)
-    if args.init is not None:  # fine-tuning: the earlier run's weights, its prior and bins included
-        model.load_state_dict(load_file(str(args.init), device=str(device)), strict=True)
-        weights = rebalance_weights(model.prior) if head == "classify" else None
+    weights = rebalance_weights(model.prior) if head == "classify" else None
+    if args.init is not None:
         print(f"starting from {args.init}", flush=True)
     checkpoint = args.out / "checkpoint.safetensors"
     smoke = int(args.max_steps > 0)
