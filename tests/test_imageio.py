@@ -216,3 +216,13 @@ def test_save_is_atomic_on_failure(tmp_path, monkeypatch):
         save_image(Picture(255 - gradient()), target)
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_encoder_refusal_is_a_write_error_and_leaves_nothing(tmp_path):
+    """The encoder writes straight into the temporary file; when it refuses the picture, that file goes too."""
+    with pytest.raises(ImageWriteError) as info:
+        save_image(Picture(np.zeros((1, 16384, 3), np.uint8)), tmp_path / "wide.webp")
+    assert str(info.value) == (
+        "Cannot write wide.webp as WEBP: encoding error 5: Image size exceeds WebP limit of 16383 pixels."
+    )
+    assert list(tmp_path.iterdir()) == []
