@@ -1,4 +1,4 @@
-"""Where the batch engine's time goes: `python -m benchmarks.batch_study [--device cuda] [--count N]
+"""Where the batch engine's time goes: `python -m benchmarks.batch_study [--device cuda] [--count N] [--quick]
 [--pipelines 8x16 16x32 ...] [--out FILE]`.
 
 A GPU session has minutes, so one run answers every question at once, on one folder, in one process:
@@ -30,7 +30,7 @@ from app.core.batch_tools import make_tool
 from app.core.colorize import colorize
 from app.core.device import ComputeSettings, configure_torch_threads
 from app.core.imageio import load_image, save_image
-from benchmarks.batch import make_folder
+from benchmarks.batch import QUICK_SIZES, SIZES, make_folder
 from benchmarks.timing import sync
 
 
@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.batch_study", description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="tiny photos: a smoke test of every row")
     parser.add_argument("--pipelines", nargs="*", default=[], metavar="THREADSxCHUNK",
                         help="extra engine pipelines to time, e.g. 16x16 8x32")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here too")
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(row), flush=True)
 
     with tempfile.TemporaryDirectory(prefix="latent-batch-study-") as tmp:
-        source = make_folder(Path(tmp) / "in", args.count)
+        source = make_folder(Path(tmp) / "in", args.count, QUICK_SIZES if args.quick else SIZES)
         colorize(load_image(next(source.iterdir())), (), 256, settings)  # model loaded and warm
         run_number = 0
 

@@ -87,3 +87,17 @@ def test_targets_are_checked(report):
     assert len(report["targets"]) >= 6 + len(report["models"])
     assert any(row["target"] == "batch engine vs naive loop (CPU)" for row in report["targets"])
     assert all(isinstance(row["met"], bool) for row in report["targets"])
+
+
+def test_batch_study_times_every_run_and_stage(tmp_path):
+    out = tmp_path / "study.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.batch_study", "--quick", "--count", "4", "--pipelines", "1x2",
+                           "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {row["run"]: row for row in json.loads(out.read_text())["rows"]}
+    assert list(rows) == ["naive loop", "engine 2x1", "engine 1x2", "no model 2x1", "no model 4x1", "naive loop (again)"]
+    assert rows["engine 2x1"]["default"] is True and rows["engine 1x2"]["default"] is False
+    assert set(rows["naive loop"]["stages"]) == {"decode", "colorize", "encode+write"}
+    assert {"decode", "network", "encode+write"} <= set(rows["engine 1x2"]["stages"])
+    assert set(rows["no model 2x1"]["stages"]) == {"decode", "encode+write"}
+    assert all(row["images_per_s"] > 0 and row["x_naive"] > 0 for row in rows.values())
