@@ -192,6 +192,21 @@ def test_staged_tool_prepares_and_finishes_in_worker_threads_and_isolates_failur
     assert tool.finish_threads and all(name.startswith("batch-io") for name in tool.finish_threads)
 
 
+def test_an_output_the_encoder_refuses_fails_only_that_item(tmp_path):
+    """WebP holds at most 16383 pixels a side: that item is reported, the others are written, no .part stays."""
+    (tmp_path / "in").mkdir()
+    Image.new("RGB", (16384, 1)).save(tmp_path / "in" / "panorama.png")
+    Image.new("RGB", (8, 6)).save(tmp_path / "in" / "small.png")
+    results, _ = run(tmp_path / "in", tmp_path / "out", output_format="webp")
+    status = {r.source.name: (r.status, r.error) for r in results}
+    assert status == {
+        "panorama.png": ("failed", "Cannot write panorama.webp as WEBP: encoding error 5: Image size exceeds WebP limit of 16383 pixels."),
+        "small.png": ("done", ""),
+    }
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".latent")) == [
+        REPORT, "small.webp"]
+
+
 def test_colorize_tool_key_names_the_vividness_and_checks_it():
     from app.core.batch_tools import make_tool
     from app.core.device import ComputeSettings

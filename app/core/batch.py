@@ -243,7 +243,7 @@ def _load(tool: BatchTool, source: Path, max_pixels: int):
 def _save(tool: BatchTool, result, target: Path) -> None:
     """Encode-thread work: finish the picture if the tool deferred that, then write it atomically."""
     picture = result if isinstance(result, Picture) else _as_item_error(tool, target, result)
-    save_image(picture, target)
+    _as_item_error(tool, target, save_image, picture, target)  # save_image's own errors are already clear
 
 
 def _as_item_error(tool: BatchTool, path: Path, function, *args):
