@@ -29,7 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     existing.add_argument("--overwrite", action="store_true", help="redo every item, replacing existing outputs")
     existing.add_argument("--skip-existing", action="store_true", help="keep finished outputs (the default)")
     parser.add_argument("--in-place", action="store_true", help="allow OUT_DIR to be IN_DIR")
-    parser.add_argument("--workers", type=int, default=0, help="decode/encode threads (default: 2 on a CPU, up to 4 beside a GPU)")
+    parser.add_argument("--workers", type=int, default=0, help="decode/encode threads (default: 2 on a CPU, up to 6 beside a GPU)")
     parser.add_argument("--batch-size", type=int, default=0, help="images per forward pass (default: 1 on a CPU, 16 on a GPU)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     parser.add_argument("--size", type=int, default=256, help="working size of the network (colorize, sketch; default 256)")

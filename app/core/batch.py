@@ -57,16 +57,17 @@ class BatchTool(Protocol):
 def default_pipeline(device_type: str) -> tuple[int, int]:
     """(decode/encode threads, images per forward pass) for a device kind ("cuda", "cpu", ...).
 
-    Beside a GPU, 4 threads (fewer on a smaller CPU) and chunks of 16. More threads decode and encode faster
-    without a model, but the threads also move pictures to and from the device, and past 4 they queue for
-    it (measured on an H100 with 16 cores, 200 mixed photos, three runs: 4 threads x2.48-3.14 the naive
-    loop, 8 threads x2.30-2.60; 16 threads x2.81 in one run). On a CPU the network already uses every core, so 2
-    threads keep the disk and codecs busy without stealing its cores, and pictures go through the network
-    one at a time: batching them is slower there (measured on 2 cores, 24 mixed photos: chunks of 8 ran at
-    0.8x the speed of chunks of 1; the tensors outgrow the caches).
+    Beside a GPU, 6 threads (fewer on a smaller CPU) and chunks of 16. More threads decode and encode faster
+    without a model, but the threads also move pictures to and from the device and queue for it there, so
+    from 4 to 8 threads the engine is about as fast (measured on an H100 with 16 cores, 200 mixed photos,
+    engine vs naive loop of the same run: 4 threads x2.48-3.14 in six runs, 6 threads x2.71-3.28 in three,
+    8 threads x2.30-2.94 in six); 6 sits in the middle of that plateau.
+    On a CPU the network already uses every core, so 2 threads keep the disk and codecs busy without stealing
+    its cores, and pictures go through the network one at a time: batching them is slower there (measured on
+    2 cores, 24 mixed photos: chunks of 8 ran at 0.8x the speed of chunks of 1; the tensors outgrow the caches).
     """
     if device_type == "cuda":
-        return max(2, min(4, os.cpu_count() or 2)), 16
+        return max(2, min(6, os.cpu_count() or 2)), 16
     return 2, 1
 
 
