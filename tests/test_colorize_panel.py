@@ -121,18 +121,18 @@ def test_auto_hint_apply_undo_in_the_real_window(qtbot, window, tmp_path):
 
     # 1. Auto: the canvas shows a coloured preview, the document is unchanged
     with wait_for(qtbot, window, PREVIEW_KIND):
-        qtbot.mouseClick(panel.auto_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(panel.ui.auto_button, Qt.MouseButton.LeftButton)
     auto = shown_pixels(window)
     assert chroma(auto) > 3.0
-    assert window.document.picture is gray and panel.note_label.text() == ""
+    assert window.document.picture is gray and panel.ui.note_label.text() == ""
 
     # 1b. the Vividness slider re-runs the preview with more colour; back to 0 gives the first result again
     with wait_for(qtbot, window, PREVIEW_KIND):
-        panel.vividness_slider.setValue(100)
-    assert panel.vividness_label.text() == "100 %"
+        panel.ui.vividness_slider.setValue(100)
+    assert panel.ui.vividness_label.text() == "100 %"
     assert chroma(shown_pixels(window)) > 1.3 * chroma(auto)
     with wait_for(qtbot, window, PREVIEW_KIND):
-        panel.vividness_slider.setValue(0)
+        panel.ui.vividness_slider.setValue(0)
     assert np.array_equal(shown_pixels(window), auto)
 
     # 2. choose blue, click the ground: a hint there, a new preview bluer at that spot, and a palette
@@ -145,11 +145,11 @@ def test_auto_hint_apply_undo_in_the_real_window(qtbot, window, tmp_path):
     target = rgb_to_lab(torch.tensor(BLUE, dtype=torch.float32).view(1, 3, 1, 1) / 255)[0, 1:, 0, 0]
     hinted = shown_pixels(window)
     assert (ab_near(hinted, x, y) - target).norm() < 0.6 * (ab_near(auto, x, y) - target).norm()
-    colours = panel.palette.colours
-    assert 1 <= len(colours) <= 8 and all(swatch.isEnabled() for swatch in panel.palette.swatches[: len(colours)])
+    colours = panel.ui.palette.colours
+    assert 1 <= len(colours) <= 8 and all(swatch.isEnabled() for swatch in panel.ui.palette.swatches[: len(colours)])
 
     # 3. Apply records the preview as one step; undo restores the gray picture, and the hint survives it
-    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.ui.apply_button, Qt.MouseButton.LeftButton)
     assert window.document.history.stack.undoText() == "Colorize (1 hint)"
     assert np.array_equal(window.document.picture.pixels[..., :3], hinted)
     window.editor_actions.undo.trigger()
@@ -165,13 +165,13 @@ def test_drag_moves_right_click_deletes_and_colour_input_gets_a_note(qtbot, wind
     panel = colorize_panel(qtbot, window)
     canvas = window.canvas
     monkeypatch.setattr(QColorDialog, "getColor", lambda *args, **kwargs: QColor(*BLUE))
-    qtbot.mouseClick(panel.colour_button, Qt.MouseButton.LeftButton)  # no hint yet: the colour for new ones
+    qtbot.mouseClick(panel.ui.colour_button, Qt.MouseButton.LeftButton)  # no hint yet: the colour for new ones
     assert panel.brush == BLUE
 
     with wait_for(qtbot, window, PREVIEW_KIND, SUGGEST_KIND):
         canvas.clicked.emit(10.0, 12.0, Qt.MouseButton.LeftButton)
         canvas.released.emit(10.0, 12.0, Qt.MouseButton.LeftButton)
-    assert "colour picture" in panel.note_label.text()
+    assert "colour picture" in panel.ui.note_label.text()
     with wait_for(qtbot, window, PREVIEW_KIND, SUGGEST_KIND):
         canvas.clicked.emit(10.4, 12.3, Qt.MouseButton.LeftButton)  # on the marker: grab it
         canvas.dragged.emit(30.0, 20.0, Qt.MouseButton.LeftButton)
@@ -179,4 +179,4 @@ def test_drag_moves_right_click_deletes_and_colour_input_gets_a_note(qtbot, wind
     assert [(p.x, p.y) for p in panel.hints.points] == [(30, 20)]
     with wait_for(qtbot, window, PREVIEW_KIND):
         canvas.clicked.emit(30.2, 20.2, Qt.MouseButton.RightButton)
-    assert len(panel.hints) == 0 and not panel.clear_button.isEnabled()
+    assert len(panel.hints) == 0 and not panel.ui.clear_button.isEnabled()

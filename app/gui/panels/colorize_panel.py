@@ -17,9 +17,7 @@ from functools import partial
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import (
-    QCheckBox, QColorDialog, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget,
-)
+from PySide6.QtWidgets import QColorDialog, QWidget
 from superqt.utils import qthrottled
 
 from app.core.imageio import Picture
@@ -28,14 +26,10 @@ from app.gui.context import EditorContext
 from app.gui.panels.base_panel import ToolPanel
 from app.gui.panels.colorize_hints import GRAB_RADIUS, RGB, HintPoint, HintSet, clamp_to, paint_hints
 from app.gui.panels.colorize_jobs import colour_at, preview_job, suggest_job
-from app.gui.panels.colorize_palette import SwatchPalette, swatch_style
+from app.gui.panels.colorize_layout import PALETTE_SIZE, ColorizeControls
+from app.gui.panels.colorize_palette import swatch_style
 
-WORKING_SIZES = (256, 512)
-PALETTE_SIZE = 8
 PREVIEW_KIND, SUGGEST_KIND, APPLY_KIND = "colorize-preview", "colorize-suggest", "colorize"
-VIVIDNESS_HELP = ("0 %: natural colours, the model's most accurate (measured on held-out photos). Higher: more "
-                  "colourful, close to real photos at 100 %, with more wrong guesses.")
-HELP = "Click the picture to add a colour hint, drag a hint to move it, right-click a hint to delete it."
 
 
 class ColorizePanel(ToolPanel):
@@ -52,7 +46,8 @@ class ColorizePanel(ToolPanel):
         self.brush: RGB | None = None  # the colour chosen for new hints (None: the colour shown there)
         self._applied: Picture | None = None
         self._active = False  # a result is being shown as a preview
-        self._build()
+        self.ui = ColorizeControls(self, context.working_size)
+        self._connect()
         self._throttled_preview = qthrottled(self.run_preview, timeout=150, leading=False, parent=self)
         canvas = context.canvas
         canvas.clicked.connect(self._on_canvas_clicked)
@@ -62,98 +57,25 @@ class ColorizePanel(ToolPanel):
         context.document.changed.connect(self._on_document_changed)
         self._update_controls()
 
-    # --- widgets -----------------------------------------------------------------------------------------
-
-    def _build(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 10, 10, 10)
-        layout.setSpacing(8)
-        self.auto_button = QPushButton("Auto")
-        self.auto_button.setToolTip("Colorize automatically, without hints (removes the hints)")
-        self.apply_button = QPushButton("Apply")
-        self.apply_button.setToolTip("Make the colorized picture the current one (undoable)")
-        row = QHBoxLayout()
-        row.addWidget(self.auto_button)
-        row.addWidget(self.apply_button)
-        layout.addLayout(row)
-
-        self.hint_mode = QCheckBox("Place hints")
-        self.hint_mode.setChecked(True)
-        self.hint_mode.setToolTip(HELP + " Turn off to pan with the left button.")
-        self.colour_button = QPushButton("Hint colour…")
-        self.colour_button.setToolTip("Choose the colour of the selected hint and of new hints")
-        row = QHBoxLayout()
-        row.addWidget(self.hint_mode)
-        row.addWidget(self.colour_button)
-        layout.addLayout(row)
-
-        layout.addWidget(QLabel("Suggested colours at the selected hint:"))
-        self.palette = SwatchPalette(PALETTE_SIZE)
-        layout.addWidget(self.palette)
-
-        self.delete_button = QPushButton("Delete hint")
-        self.clear_button = QPushButton("Clear hints")
-        row = QHBoxLayout()
-        row.addWidget(self.delete_button)
-        row.addWidget(self.clear_button)
-        layout.addLayout(row)
-
-        self.size_box = QComboBox()
-        for size in WORKING_SIZES:
-            self.size_box.addItem(f"{size} px (short side)", size)
-        preferred = min(WORKING_SIZES, key=lambda size: abs(size - self.context.working_size))
-        self.size_box.setCurrentIndex(WORKING_SIZES.index(preferred))
-        self.size_box.setToolTip("The size the model works at: 256 is faster, 512 keeps finer colour detail. "
-                                 "The result always has the picture's full size.")
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Working size:"))
-        row.addWidget(self.size_box, 1)
-        layout.addLayout(row)
-
-        self.vividness_slider = QSlider(Qt.Orientation.Horizontal)
-        self.vividness_slider.setRange(0, 100)
-        self.vividness_slider.setSingleStep(5)
-        self.vividness_slider.setPageStep(25)
-        self.vividness_slider.setToolTip(VIVIDNESS_HELP)
-        self.vividness_label = QLabel()
-        self.vividness_label.setMinimumWidth(36)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Vividness:"))
-        row.addWidget(self.vividness_slider, 1)
-        row.addWidget(self.vividness_label)
-        layout.addLayout(row)
-        self._show_vividness()
-
-        self.help_label = QLabel(HELP)
-        self.note_label = QLabel()
-        self.state_label = QLabel()
-        for label in (self.help_label, self.note_label, self.state_label):
-            label.setWordWrap(True)
-        self.help_label.setStyleSheet("color: #8e949e;")
-        self.note_label.setStyleSheet("color: #f0b450;")
-        self.note_label.hide()
-        layout.addWidget(self.state_label)
-        layout.addWidget(self.note_label)
-        layout.addWidget(self.help_label)
-        layout.addStretch(1)
-
-        self.auto_button.clicked.connect(self._on_auto)
-        self.apply_button.clicked.connect(self._on_apply)
-        self.hint_mode.toggled.connect(self._on_hint_mode)
-        self.colour_button.clicked.connect(self._on_choose_colour)
-        self.delete_button.clicked.connect(self._on_delete)
-        self.clear_button.clicked.connect(self._on_clear)
-        self.size_box.currentIndexChanged.connect(self._on_size_changed)
-        self.vividness_slider.valueChanged.connect(self._on_vividness_changed)
-        self.palette.picked.connect(self.set_colour)
+    def _connect(self) -> None:
+        ui = self.ui
+        ui.auto_button.clicked.connect(self._on_auto)
+        ui.apply_button.clicked.connect(self._on_apply)
+        ui.hint_mode.toggled.connect(self._on_hint_mode)
+        ui.colour_button.clicked.connect(self._on_choose_colour)
+        ui.delete_button.clicked.connect(self._on_delete)
+        ui.clear_button.clicked.connect(self._on_clear)
+        ui.size_box.currentIndexChanged.connect(self._on_size_changed)
+        ui.vividness_slider.valueChanged.connect(self._on_vividness_changed)
+        ui.palette.picked.connect(self.set_colour)
 
     @property
     def working_size(self) -> int:
-        return int(self.size_box.currentData())
+        return self.ui.working_size
 
     @property
     def vividness(self) -> float:
-        return self.vividness_slider.value() / 100
+        return self.ui.vividness
 
     # --- the session ---------------------------------------------------------------------------------------
 
@@ -175,7 +97,7 @@ class ColorizePanel(ToolPanel):
         self._active = True
         key = self.request_key()
         count = len(self.hints)
-        self.state_label.setText(f"Colorizing with {count} hint{'s' * (count != 1)}…" if count else "Colorizing…")
+        self.ui.state_label.setText(f"Colorizing with {count} hint{'s' * (count != 1)}…" if count else "Colorizing…")
         job = self._colorize_job(PREVIEW_KIND, source, "Colorize preview")
         return self.context.runner.submit(job, on_result=partial(self._on_preview_ready, key),
                                           on_error=self.context.show_error)
@@ -189,9 +111,9 @@ class ColorizePanel(ToolPanel):
             return  # the hints changed meanwhile: a newer request is on its way
         self.result, self.result_key = result, key
         count = len(self.hints)
-        self.state_label.setText(f"Preview with {count} hint{'s' * (count != 1)}." if count else "Automatic preview.")
-        self.note_label.setText(result.note)
-        self.note_label.setVisible(bool(result.note))
+        self.ui.state_label.setText(f"Preview with {count} hint{'s' * (count != 1)}." if count else "Automatic preview.")
+        self.ui.note_label.setText(result.note)
+        self.ui.note_label.setVisible(bool(result.note))
         if self.is_shown:
             self.context.show_preview(result.picture)
         self._update_controls()
@@ -200,7 +122,7 @@ class ColorizePanel(ToolPanel):
         """Ask the model for its likeliest colours at the selected hint (ignoring that hint itself)."""
         point, source = self.hints.selected_point, self.source
         if point is None or source is None:
-            self.palette.set_colours([])
+            self.ui.palette.set_colours([])
             return None
         others = self.hints.without(self.hints.selected)
         job = Job(SUGGEST_KIND, suggest_job(source, point.x, point.y, others, PALETTE_SIZE, self.working_size,
@@ -211,12 +133,12 @@ class ColorizePanel(ToolPanel):
     def _on_suggestions(self, point: HintPoint, colours: list[RGB]) -> None:
         selected = self.hints.selected_point
         if selected is not None and (selected.x, selected.y) == (point.x, point.y):
-            self.palette.set_colours(colours)
+            self.ui.palette.set_colours(colours)
 
     def set_colour(self, rgb: RGB) -> None:
         """The chosen colour goes to the selected hint (re-running the model) and to new hints."""
         self.brush = tuple(int(v) for v in rgb)
-        self.colour_button.setStyleSheet(swatch_style(self.brush))
+        self.ui.colour_button.setStyleSheet(swatch_style(self.brush))
         if self.hints.selected is not None and self.hints.recolour(self.hints.selected, self.brush):
             self._hints_changed()
 
@@ -230,17 +152,17 @@ class ColorizePanel(ToolPanel):
         self.context.runner.cancel(SUGGEST_KIND)
         self.hints.clear()
         self.source, self.result, self.result_key, self._active = None, None, None, False
-        self.palette.set_colours([])
-        self.note_label.clear()
-        self.note_label.hide()
-        self.state_label.clear()
+        self.ui.palette.set_colours([])
+        self.ui.note_label.clear()
+        self.ui.note_label.hide()
+        self.ui.state_label.clear()
         self.context.canvas.update_overlays()
 
     # --- slots ---------------------------------------------------------------------------------------------
 
     def _on_auto(self) -> None:
         self.hints.clear()
-        self.palette.set_colours([])
+        self.ui.palette.set_colours([])
         self.context.canvas.update_overlays()
         self.run_preview()
         self._update_controls()
@@ -315,12 +237,12 @@ class ColorizePanel(ToolPanel):
 
     def _on_delete(self) -> None:
         if self.hints.selected is not None and self.hints.remove(self.hints.selected):
-            self.palette.set_colours([])
+            self.ui.palette.set_colours([])
             self._hints_changed()
 
     def _on_clear(self) -> None:
         if self.hints.clear():
-            self.palette.set_colours([])
+            self.ui.palette.set_colours([])
             self._hints_changed()
 
     def _on_size_changed(self, _index: int) -> None:
@@ -328,12 +250,9 @@ class ColorizePanel(ToolPanel):
             self.run_preview()
 
     def _on_vividness_changed(self, _value: int) -> None:
-        self._show_vividness()
+        self.ui.show_vividness()
         if self._active:
             self._throttled_preview()
-
-    def _show_vividness(self) -> None:
-        self.vividness_label.setText(f"{self.vividness_slider.value()} %")
 
     def _on_hint_mode(self, on: bool) -> None:
         self.wants_canvas_clicks = on
@@ -359,7 +278,7 @@ class ColorizePanel(ToolPanel):
     # --- helpers -------------------------------------------------------------------------------------------
 
     def _takes_clicks(self) -> bool:
-        return self.is_shown and self.hint_mode.isChecked() and self.context.document.picture is not None
+        return self.is_shown and self.ui.hint_mode.isChecked() and self.context.document.picture is not None
 
     def _shown_colour(self, x: float, y: float) -> RGB:
         """The colour the canvas shows there: a new hint keeps it until the user picks another."""
@@ -368,10 +287,10 @@ class ColorizePanel(ToolPanel):
 
     def _update_controls(self) -> None:
         has_picture = self.context.document.picture is not None
-        for button in (self.auto_button, self.apply_button, self.colour_button):
+        for button in (self.ui.auto_button, self.ui.apply_button, self.ui.colour_button):
             button.setEnabled(has_picture)
-        self.delete_button.setEnabled(self.hints.selected is not None)
-        self.clear_button.setEnabled(len(self.hints) > 0)
+        self.ui.delete_button.setEnabled(self.hints.selected is not None)
+        self.ui.clear_button.setEnabled(len(self.hints) > 0)
 
     def _paint_overlay(self, painter: QPainter, zoom: float) -> None:
         if self.is_shown and self.hints.points:
