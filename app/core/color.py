@@ -100,8 +100,7 @@ def _xyz_to_linear(device: torch.device) -> torch.Tensor:
 @lru_cache(maxsize=4)
 def _gamma_table(device: torch.device) -> torch.Tensor:
     """8-bit sRGB code of each linear-light step, rounded like `tensor_to_pixels`."""
-    linear = torch.linspace(0.0, 1.0, _GAMMA_STEPS, dtype=torch.float64)
-    encoded = torch.where(linear > 0.0031308, 1.055 * linear.clamp_min(1e-12) ** (1 / 2.4) - 0.055, 12.92 * linear)
+    encoded = linear_to_srgb(torch.linspace(0.0, 1.0, _GAMMA_STEPS, dtype=torch.float64))
     return (encoded * 255 + 0.5).to(torch.uint8).to(device)
 
 
