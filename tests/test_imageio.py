@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
-from app.core.imageio import Picture, load_image, save_image
+from app.core.imageio import Picture, load_image, rgb8, save_image
 
 
 def gradient(height: int = 12, width: int = 16) -> np.ndarray:
@@ -226,3 +226,13 @@ def test_encoder_refusal_is_a_write_error_and_leaves_nothing(tmp_path):
         "Cannot write wide.webp as WEBP: encoding error 5: Image size exceeds WebP limit of 16383 pixels."
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_rgb8_takes_any_pixels_to_8bit_rgb_on_white():
+    gray16 = np.full((2, 3), 65535, np.uint16)
+    assert rgb8(gray16).shape == (2, 3, 3) and rgb8(gray16).dtype == np.uint8 and (rgb8(gray16) == 255).all()
+    half_red = np.zeros((1, 1, 4), np.uint8)
+    half_red[..., 0], half_red[..., 3] = 255, 128  # red at 50 % over white
+    assert tuple(rgb8(half_red)[0, 0]) == (255, 127, 127)
+    one_channel = np.array([[[7]]], np.uint8)
+    assert tuple(rgb8(one_channel)[0, 0]) == (7, 7, 7)

@@ -192,6 +192,15 @@ def to_uint8(pixels: np.ndarray) -> np.ndarray:
     return ((pixels.astype(np.float32) / 257.0) + 0.5).astype(np.uint8)
 
 
+def rgb8(pixels: np.ndarray) -> np.ndarray:
+    """HxWx3 uint8 RGB of any pixels a model or a drawing surface takes in: HxW gray or HxWx1/3/4, 8 or 16 bit
+    (16-bit rounded, alpha laid over white)."""
+    pixels = to_uint8(pixels[..., None] if pixels.ndim == 2 else pixels)
+    if pixels.shape[2] == 1:
+        pixels = np.repeat(pixels, 3, axis=2)
+    return composite_on_white(pixels) if pixels.shape[2] == 4 else pixels
+
+
 def composite_on_white(rgba: np.ndarray) -> np.ndarray:
     """RGB of an 8-bit RGBA array laid over a white background."""
     alpha = rgba[..., 3:4].astype(np.float32) / 255.0

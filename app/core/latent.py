@@ -26,7 +26,7 @@ from app.core.device import ComputeSettings
 from app.core.errors import LatentStudioError
 from app.core.faces import Box, FaceCrop, crop_face
 from app.core.faces import paste_back as _paste_back
-from app.core.imageio import composite_on_white, load_image, to_uint8
+from app.core.imageio import load_image, rgb8
 from app.core.jobs import Progress
 from models.datapack import list_images
 from models.vae.directions import DirectionSet, mean_difference
@@ -65,12 +65,6 @@ def parse_sliders(items: list[str]) -> dict[str, float]:
         except ValueError:
             raise LatentStudioError(f"--attr '{item}' is not NAME=VALUE with a number (e.g. --attr young=+1.5).") from None
     return sliders
-
-
-def rgb8(pixels: np.ndarray) -> np.ndarray:
-    """HxWx3 uint8 RGB of any Picture pixels (16-bit rounded, alpha laid over white)."""
-    pixels = to_uint8(pixels)
-    return composite_on_white(pixels) if pixels.shape[2] == 4 else pixels
 
 
 @dataclass(frozen=True)

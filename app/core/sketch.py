@@ -18,8 +18,9 @@ import torch.nn.functional as F
 
 from app.core.device import ComputeSettings, configure_torch_threads
 from app.core.errors import LatentStudioError
-from app.core.imageio import Picture, composite_on_white, to_uint8
+from app.core.imageio import Picture, rgb8, to_uint8
 from app.core.jobs import Progress
+from app.core.tensors import tensor_to_pixels
 
 MODEL_NAME = "sketch"
 
@@ -36,9 +37,7 @@ class SketchSettings:
 def _gray_paper(lines: np.ndarray) -> np.ndarray:
     """Accept HxW gray, or HxWx3/4 colour (alpha over white); return HxW uint8 (0 = ink, 255 = paper)."""
     if lines.ndim == 3 and lines.shape[2] in (3, 4):
-        rgb = to_uint8(lines)
-        if rgb.shape[2] == 4:
-            rgb = composite_on_white(rgb)
+        rgb = rgb8(lines)
         return (rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) + 0.5).astype(np.uint8)
     if lines.ndim == 2:
         return to_uint8(lines[..., None])[..., 0] if lines.dtype != np.uint8 else lines
@@ -125,8 +124,7 @@ def sketch_to_image(
     if size != canvas:
         out = F.interpolate(out, size=canvas, mode="bilinear", align_corners=False)
     progress.report(1.0)
-    result = out[0].clamp(0, 1).mul(255).add(0.5).to(torch.uint8).permute(1, 2, 0).numpy()
-    return np.ascontiguousarray(result)
+    return tensor_to_pixels(out)
 
 
 def photo_to_sketch(
@@ -141,9 +139,7 @@ def photo_to_sketch(
         pixels = pixels[..., None].repeat(3, axis=2)
     if pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
         raise LatentStudioError(f"A photo must be an HxWx3/4 image, not an array of shape {pixels.shape}.")
-    rgb = to_uint8(pixels)
-    if rgb.shape[2] == 4:
-        rgb = composite_on_white(rgb)
+    rgb = rgb8(pixels)
     progress.report(0.1, "Finding lines")
     device = (settings or ComputeSettings(device="cpu")).torch_device
     tensor = torch.from_numpy(np.array(rgb, copy=True)).to(device).permute(2, 0, 1)[None].float() / 255.0

@@ -107,7 +107,7 @@ def detect_job(picture: Picture) -> Callable[[Progress], tuple[BoxTuple, str]]:
 
     def run(progress: Progress) -> tuple[BoxTuple, str]:
         from app.core.faces import find_face_box
-        from app.core.latent import rgb8
+        from app.core.imageio import rgb8
 
         box, _, note = find_face_box(rgb8(picture.pixels))
         return (box.x, box.y, box.size), note

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from app.core.imageio import Picture, composite_on_white, to_uint8
+from app.core.imageio import Picture, rgb8
 from app.core.jobs import Progress
 from app.gui.panels.sketch_state import PAPER
 
@@ -36,14 +36,6 @@ def generate_job(lines: np.ndarray, colour: np.ndarray | None,
     return run
 
 
-def _rgb(pixels: np.ndarray) -> np.ndarray:
-    """Any loaded pixels (gray, RGB, RGBA, 8 or 16 bit) -> HxWx3 uint8, transparency shown on white."""
-    pixels = to_uint8(pixels[..., None] if pixels.ndim == 2 else pixels)
-    if pixels.shape[2] == 1:
-        pixels = np.repeat(pixels, 3, axis=2)
-    return composite_on_white(pixels) if pixels.shape[2] == 4 else pixels
-
-
 def _fit(image: Image.Image, size: int) -> Image.Image:
     """`image` scaled to fit a size x size square, aspect kept."""
     scale = size / max(image.width, image.height)
@@ -61,7 +53,7 @@ def on_paper(lines: np.ndarray, size: int) -> np.ndarray:
 
 def sketch_from_pixels(pixels: np.ndarray, size: int) -> np.ndarray:
     """A drawing file's pixels -> size x size ink layer (gray, aspect kept, centred on white)."""
-    gray = _fit(Image.fromarray(_rgb(pixels)).convert("L"), size)
+    gray = _fit(Image.fromarray(rgb8(pixels)).convert("L"), size)
     return on_paper(np.asarray(gray, np.uint8), size)
 
 
@@ -88,7 +80,7 @@ def extract_job(picture: Picture, size: int, settings: "ComputeSettings") -> Cal
     def run(progress: Progress) -> np.ndarray:
         from app.core.sketch import photo_to_sketch
 
-        photo = np.asarray(_fit(Image.fromarray(_rgb(pixels)), size), np.uint8)
+        photo = np.asarray(_fit(Image.fromarray(rgb8(pixels)), size), np.uint8)
         progress.check()
         return on_paper(photo_to_sketch(photo, settings, progress), size)
 
