@@ -143,6 +143,16 @@ def test_output_folder_inside_input_is_not_reprocessed(tmp_path):
     assert [r.source.name for r in results] == ["a.png"]
 
 
+def test_a_failing_item_is_run_once(tmp_path):
+    """A chunk of one that fails is reported as it is, not run through the tool a second time."""
+    (tmp_path / "in").mkdir()
+    Image.new("RGB", (3, 3)).save(tmp_path / "in" / "narrow.png")
+    results, tool = run(tmp_path / "in", tmp_path / "out", batch_size=1)
+    assert [(r.status, r.error) for r in results] == [
+        ("failed", "This picture is 3 pixels wide, which the test tool refuses.")]
+    assert tool.calls == [1]
+
+
 class StagedInvertTool(InvertTool):
     """InvertTool split into the engine's three stages; prepare fails on 4-pixel-wide pictures and the deferred
     finishing on 5-pixel-wide ones, with a plain (non-Latent Studio) exception, as a tool bug would."""

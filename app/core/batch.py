@@ -254,11 +254,21 @@ def _as_item_error(tool: BatchTool, path: Path, function, *args):
     except (LatentStudioError, Cancelled):
         raise
     except Exception as error:
-        raise LatentStudioError(f"{tool.name} failed on {path.name}: {type(error).__name__}: {error}") from error
+        raise LatentStudioError(_failure(tool, path, error)) from error
+
+
+def _failure(tool: BatchTool, path: Path, error: Exception) -> str:
+    """An item's reason in the report: a LatentStudioError says it itself; anything else is a tool bug, named."""
+    if isinstance(error, LatentStudioError):
+        return str(error)
+    return f"{tool.name} failed on {path.name}: {type(error).__name__}: {error}"
 
 
 def _process_chunk(tool: BatchTool, chunk: list, progress: Progress) -> list[tuple[Path, Path, object, float]]:
-    """Run the tool on a chunk; if the chunk fails, retry item by item so only the bad item fails."""
+    """Run the tool on a chunk; if the chunk fails, run its items one by one so only the bad item fails.
+
+    A chunk of one that fails is that item's failure (running it again would only repeat the work).
+    """
     if not chunk:
         return []
     try:
@@ -267,23 +277,11 @@ def _process_chunk(tool: BatchTool, chunk: list, progress: Progress) -> list[tup
         return [(s, t, out, st) for (s, t, _, st), out in zip(chunk, outputs)]
     except Cancelled:
         raise
-    except Exception:
+    except Exception as error:  # a tool bug must not stop the batch either
         if len(chunk) == 1:
-            source, target, picture, started = chunk[0]
-            try:
-                with COMPUTE_LOCK:
-                    output = tool.process([picture], Progress(None, progress.token))[0]
-                return [(source, target, output, started)]
-            except Cancelled:
-                raise
-            except LatentStudioError as error:
-                return [(source, target, str(error), started)]
-            except Exception as error:  # a tool bug must not stop the batch: report it as this item's failure
-                return [(source, target, f"{tool.name} failed on {source.name}: {type(error).__name__}: {error}", started)]
-        results = []
-        for item in chunk:
-            results += _process_chunk(tool, [item], progress)
-        return results
+            source, target, _, started = chunk[0]
+            return [(source, target, _failure(tool, source, error), started)]
+        return [result for item in chunk for result in _process_chunk(tool, [item], progress)]
 
 
 def _settle(source: Path, target: Path, future: Future, started: float) -> ItemResult:
