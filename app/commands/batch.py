@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     results = []
     start = time.perf_counter()
     try:
-        for result in run_batch(args.in_dir, args.out_dir, tool, options, Progress()):
+        for result in run_batch(args.in_dir, args.out_dir, tool, options, Progress(), plan=plan):
             results.append(result)
             bar.update(1)
             if result.status == "failed":

@@ -148,11 +148,15 @@ def run_batch(
     options: BatchOptions = BatchOptions(),
     progress: Progress | None = None,
     pause: threading.Event | None = None,
+    plan: BatchPlan | None = None,
 ) -> Iterator[ItemResult]:
-    """Process the folder, yielding one ItemResult per image (skipped ones first)."""
+    """Process the folder, yielding one ItemResult per image (skipped ones first).
+
+    `plan`: the caller's `plan_batch` of the same arguments, if it made one to show the total (listing and
+    checking thousands of files once is enough)."""
     progress = progress or Progress()
     in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
-    plan = plan_batch(in_dir, out_dir, tool, options)
+    plan = plan if plan is not None else plan_batch(in_dir, out_dir, tool, options)
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_parts([target for _, target in plan.items + plan.skipped])
     for source, target in plan.skipped:

@@ -108,7 +108,7 @@ def batch_job(request: BatchRequest, planned: Callable[[int], None], item: Calla
         planned(len(plan.items) + len(plan.skipped))
         # 3. the items, one signal each
         results, start = [], time.perf_counter()
-        for result in run_batch(request.in_dir, request.out_dir, tool, options, progress, pause):
+        for result in run_batch(request.in_dir, request.out_dir, tool, options, progress, pause, plan):
             results.append(result)
             item(result)
         return summarize(results, time.perf_counter() - start)
