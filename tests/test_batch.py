@@ -153,6 +153,19 @@ def test_a_failing_item_is_run_once(tmp_path):
     assert tool.calls == [1]
 
 
+def test_run_batch_uses_the_callers_plan(tmp_path):
+    """The CLI and the dialog plan first (for the total); the engine runs that plan instead of listing again."""
+    (tmp_path / "in").mkdir()
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (4, 4)).save(tmp_path / "in" / name)
+    tool = InvertTool()
+    plan = plan_batch(tmp_path / "in", tmp_path / "out", tool, BatchOptions())
+    plan.items = plan.items[:1]
+    results = list(run_batch(tmp_path / "in", tmp_path / "out", tool, BatchOptions(), plan=plan))
+    assert [(r.source.name, r.status) for r in results] == [("a.png", "done")]
+    assert not (tmp_path / "out" / "b.png").exists()
+
+
 class StagedInvertTool(InvertTool):
     """InvertTool split into the engine's three stages; prepare fails on 4-pixel-wide pictures and the deferred
     finishing on 5-pixel-wide ones, with a plain (non-Latent Studio) exception, as a tool bug would."""
