@@ -35,7 +35,34 @@ def make_folder(folder: Path, count: int, sizes=SIZES) -> Path:
     return folder
 
 
+def naive_loop(source: Path, out: Path, settings: ComputeSettings, load=load_image, run=colorize, save=save_image) -> float:
+    """The baseline: load, colorize, save, one picture after another; returns the seconds (device work included).
+
+    `load`, `run` and `save` default to the app's own functions; the batch study passes timed wrappers of them.
+    """
+    out.mkdir()
+    start = time.perf_counter()
+    for path in sorted(source.iterdir()):
+        save(run(load(path), (), 256, settings).picture, out / path.name)
+    sync(settings.torch_device)
+    return time.perf_counter() - start
+
+
+def engine_run(source: Path, out: Path, tool, workers: int, chunk: int, device) -> float:
+    """The batch engine on the folder with this pipeline; returns the seconds, raises if any item failed."""
+    start = time.perf_counter()
+    results = list(run_batch(source, out, tool, BatchOptions(workers=workers, batch_size=chunk)))
+    sync(device)
+    seconds = time.perf_counter() - start
+    failed = [r for r in results if r.status != "done"]
+    if failed:
+        raise RuntimeError(f"the batch engine failed on {len(failed)} items, e.g. {failed[0].error}")
+    return seconds
+
+
 def run_batch_benchmark(device: str, count: int | None = None, quick: bool = False) -> dict:
+    from app.core.batch_tools import make_tool
+
     settings = ComputeSettings(device=device)
     cuda = settings.torch_device.type == "cuda"
     count = count or (6 if quick else 200 if cuda else 24)
@@ -43,26 +70,10 @@ def run_batch_benchmark(device: str, count: int | None = None, quick: bool = Fal
         source = make_folder(Path(tmp) / "in", count, QUICK_SIZES if quick else SIZES)
         warm = load_image(next(source.iterdir()))
         colorize(warm, (), 256, settings)  # model loaded and warmed for both contenders
-        # 1. the naive loop
-        (Path(tmp) / "naive").mkdir()
-        start = time.perf_counter()
-        for path in sorted(source.iterdir()):
-            picture = load_image(path)
-            save_image(colorize(picture, (), 256, settings).picture, Path(tmp) / "naive" / path.name)
-        sync(settings.torch_device)
-        naive = time.perf_counter() - start
-        # 2. the batch engine
-        from app.core.batch_tools import make_tool
-
-        start = time.perf_counter()
+        naive = naive_loop(source, Path(tmp) / "naive", settings)
         workers, batch_size = default_pipeline(settings.torch_device.type)  # what the CLI and GUI use
-        options = BatchOptions(workers=workers, batch_size=batch_size)
-        results = list(run_batch(source, Path(tmp) / "engine", make_tool("colorize", settings, 256), options))
-        sync(settings.torch_device)
-        engine = time.perf_counter() - start
-        failed = [r for r in results if r.status != "done"]
-        if failed:
-            raise RuntimeError(f"the batch engine failed on {len(failed)} items, e.g. {failed[0].error}")
+        engine = engine_run(source, Path(tmp) / "engine", make_tool("colorize", settings, 256), workers, batch_size,
+                            settings.torch_device)
     # 3. in-memory batches of 512x512 pictures (no disk): cost per image
     side, per = (128, 4) if quick else (512, 16 if cuda else 4)
     pictures = [Picture(synthetic_photo(side, side, seed=i), is_gray=True) for i in range(per)]

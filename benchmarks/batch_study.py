@@ -25,12 +25,12 @@ from pathlib import Path
 import torch
 
 import app.core.batch as engine
-from app.core.batch import BatchOptions, default_pipeline, run_batch
+from app.core.batch import default_pipeline
 from app.core.batch_tools import make_tool
 from app.core.colorize import colorize
 from app.core.device import ComputeSettings, configure_torch_threads
 from app.core.imageio import load_image, save_image
-from benchmarks.batch import QUICK_SIZES, SIZES, make_folder
+from benchmarks.batch import QUICK_SIZES, SIZES, engine_run, make_folder, naive_loop
 from benchmarks.timing import sync
 
 
@@ -84,32 +84,25 @@ class TimedTool:
 
 
 def run_engine(source: Path, out: Path, tool, workers: int, chunk: int) -> tuple[float, dict]:
+    """`engine_run` with every stage timed: the engine's load/save functions and the tool's stages wrapped."""
     clock = StageClock()
     originals = engine.load_image, engine.save_image
     engine.load_image, engine.save_image = clock.timed("decode", load_image), clock.timed("encode+write", save_image)
     try:
-        timed = TimedTool(tool, clock) if hasattr(tool, "settings") else tool
-        start = time.perf_counter()
-        results = list(run_batch(source, out, timed, BatchOptions(workers=workers, batch_size=chunk)))
-        sync(tool.settings.torch_device if hasattr(tool, "settings") else "cpu")
-        seconds = time.perf_counter() - start
+        models = hasattr(tool, "settings")
+        seconds = engine_run(source, out, TimedTool(tool, clock) if models else tool, workers, chunk,
+                             tool.settings.torch_device if models else "cpu")
     finally:
         engine.load_image, engine.save_image = originals
-    failed = [r for r in results if r.status != "done"]
-    if failed:
-        raise RuntimeError(f"{len(failed)} items failed, e.g. {failed[0].error}")
     return seconds, {stage: round(s, 3) for stage, s in clock.seconds.items()}
 
 
 def run_naive(source: Path, out: Path, settings: ComputeSettings) -> tuple[float, dict]:
-    out.mkdir()
+    """`naive_loop` with its three steps timed."""
     clock = StageClock()
-    load, run, save = clock.timed("decode", load_image), clock.timed("colorize", colorize), clock.timed("encode+write", save_image)
-    start = time.perf_counter()
-    for path in sorted(source.iterdir()):
-        save(run(load(path), (), 256, settings).picture, out / path.name)
-    sync(settings.torch_device)
-    return time.perf_counter() - start, {stage: round(s, 3) for stage, s in clock.seconds.items()}
+    seconds = naive_loop(source, out, settings, clock.timed("decode", load_image), clock.timed("colorize", colorize),
+                         clock.timed("encode+write", save_image))
+    return seconds, {stage: round(s, 3) for stage, s in clock.seconds.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
