@@ -118,7 +118,9 @@ def test_file_menu_opens_the_batch_dialog(qtbot):
     qtbot.addWidget(window)
     action = window.editor_actions.batch
     assert action.shortcut().toString() == "Ctrl+B"
-    file_menu = window.menuBar().actions()[0].menu()
+    # keep the File action alive: PySide6 6.10 invalidates a menu() wrapper taken from a temporary QAction
+    file_action = window.menuBar().actions()[0]
+    file_menu = file_action.menu()
     assert action in file_menu.actions()
     action.trigger()
     assert window.batch_dialog is not None and window.batch_dialog.isVisible()
