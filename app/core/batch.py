@@ -133,7 +133,7 @@ def plan_batch(in_dir: Path, out_dir: Path, tool: BatchTool, options: BatchOptio
         target = output_path(source, in_dir, out_dir, options.output_format)
         if not options.overwrite and target.exists():
             record = done.get(str(target.relative_to(out_dir)))
-            unchanged = record is not None and record == _source_record(source, key)
+            unchanged = record is not None and record == source_record(source, key)
             if unchanged or record is None:  # never clobber a file we did not write, unless --overwrite
                 plan.skipped.append((source, target))
                 continue
@@ -158,15 +158,15 @@ def run_batch(
     in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
     plan = plan if plan is not None else plan_batch(in_dir, out_dir, tool, options)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_parts([target for _, target in plan.items + plan.skipped])
+    remove_stale_parts([target for _, target in plan.items + plan.skipped])
     for source, target in plan.skipped:
         yield ItemResult(source, target, "skipped")
     total = len(plan.items)
     if total == 0:
         return
     key = tool.settings_key()
-    log = _DoneLog(out_dir)
-    report = _Report(out_dir / REPORT)
+    log = DoneLog(out_dir)
+    report = Report(out_dir / REPORT)
     finished = 0
     with ThreadPoolExecutor(options.workers, thread_name_prefix="batch-io") as pool:
         loads: deque[tuple[Path, Path, Future, float]] = deque()
@@ -187,7 +187,7 @@ def run_batch(
                 source, target, future, started = saves.popleft()
                 result = _settle(source, target, future, started)
                 if result.status == "done":
-                    log.append(target.relative_to(out_dir), _source_record(source, key))
+                    log.append(target.relative_to(out_dir), source_record(source, key))
                 report.write(result)
                 finished += 1
                 yield result
@@ -229,11 +229,39 @@ def run_batch(
             for source, target, future, started in saves:  # let started writes finish: they are atomic
                 try:
                     future.result()
-                    log.append(target.relative_to(out_dir), _source_record(source, key))
+                    log.append(target.relative_to(out_dir), source_record(source, key))
                 except LatentStudioError:
                     pass
             report.close()
             log.close()
+
+
+def process_items(tool: BatchTool, items: list[tuple[Path, Path]], max_pixels: int = DEFAULT_MAX_PIXELS,
+                  progress: Progress | None = None) -> list[ItemResult]:
+    """One chunk of (source, output) through the engine's stages in the calling thread: decode (+ prepare), the
+    tool, finish + atomic write; a failure is only its item's. Results in the items' order.
+
+    For engines that hand chunks to other processes (app.core.batch_ray); the caller keeps the done-log and
+    the report, as `run_batch` does."""
+    progress = progress or Progress()
+    results: dict[Path, ItemResult] = {}
+    chunk = []
+    for source, target in items:  # 1. decode (+ the tool's prepare stage)
+        started = time.perf_counter()
+        try:
+            chunk.append((source, target, _load(tool, source, max_pixels), started))
+        except LatentStudioError as error:
+            results[target] = ItemResult(source, target, "failed", str(error), time.perf_counter() - started)
+    for source, target, result, started in _process_chunk(tool, chunk, progress):  # 2. the network
+        error = result if isinstance(result, str) else ""
+        if not error:  # 3. finish + write
+            try:
+                _ensure_folder(target)
+                _save(tool, result, target)
+            except LatentStudioError as failure:
+                error = str(failure)
+        results[target] = ItemResult(source, target, "failed" if error else "done", error, time.perf_counter() - started)
+    return [results[target] for _, target in items]
 
 
 def _load(tool: BatchTool, source: Path, max_pixels: int):
@@ -296,7 +324,7 @@ def _settle(source: Path, target: Path, future: Future, started: float) -> ItemR
         return ItemResult(source, target, "failed", str(error), time.perf_counter() - started)
 
 
-def _remove_stale_parts(targets: list[Path]) -> None:
+def remove_stale_parts(targets: list[Path]) -> None:
     """Delete the temporary files (`.NAME.*.part`, see save_image) a killed run left beside our outputs.
 
     A write is atomic, but a kill between creating the temporary file and renaming it leaves the temporary
@@ -317,7 +345,7 @@ def _ensure_folder(target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
 
 
-def _source_record(source: Path, key: str) -> dict:
+def source_record(source: Path, key: str) -> dict:
     stat = source.stat()
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "settings": key}
 
@@ -336,7 +364,7 @@ def read_done_log(out_dir: Path) -> dict[str, dict]:
     return done
 
 
-class _DoneLog:
+class DoneLog:
     """Append-only, flushed per line: a kill loses at most the line being written."""
 
     def __init__(self, out_dir: Path) -> None:
@@ -352,7 +380,7 @@ class _DoneLog:
         self._handle.close()
 
 
-class _Report:
+class Report:
     """The CSV report of this run: one row per processed or failed item."""
 
     def __init__(self, path: Path) -> None:
