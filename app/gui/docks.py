@@ -3,6 +3,9 @@
 Tool panels (colorize, sketch, latent) are tabbed together on top and get most of the height; the built-in
 Info and History sit below them (tabbed when tools are there, stacked otherwise). A panel whose constructor
 raises is left out and reported, never taking the window down with it.
+
+Each panel sits in a scroll area inside its dock, so a panel taller than the space left to it (a 900x600
+window) scrolls instead of pushing the dock over its neighbours or squeezing its widgets.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QTabWidget, QWidget
 
 from app.gui.context import EditorContext
 from app.gui.panels import PANEL_ERRORS, ToolPanel
@@ -18,6 +21,23 @@ from app.gui.panels import PANEL_ERRORS, ToolPanel
 log = logging.getLogger(__name__)
 
 DOCK_WIDTH = 330
+DOCK_MIN_WIDTH = 280
+#: Heights the tool group and the Info/History group start with (Qt scales them to the space there is).
+TOOL_HEIGHT, BUILT_IN_HEIGHT = 520, 260
+#: The least height a dock's panel keeps visible (it scrolls below that); 900x600 leaves both groups more.
+DOCK_MIN_PANEL_HEIGHT = 120
+
+
+def scrolling(panel: QWidget) -> QScrollArea:
+    """`panel` in a frameless scroll area that follows the dock's width and scrolls vertically when short."""
+    scroll = QScrollArea()
+    scroll.setObjectName(f"scroll-{panel.objectName()}")
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setMinimumHeight(DOCK_MIN_PANEL_HEIGHT)
+    scroll.setWidget(panel)
+    return scroll
 
 
 class PanelDocks(QObject):
@@ -45,8 +65,8 @@ class PanelDocks(QObject):
             return None
         dock = QDockWidget(panel.title, self._window)
         dock.setObjectName(f"dock-{panel_class.__name__}")  # stable: the saved layout refers to it
-        dock.setWidget(panel)
-        dock.setMinimumWidth(280)
+        dock.setWidget(scrolling(panel))
+        dock.setMinimumWidth(DOCK_MIN_WIDTH)
         dock.visibilityChanged.connect(lambda visible, panel=panel: self._on_visibility_changed(panel, visible))
         if panel.shortcut:
             dock.toggleViewAction().setShortcut(panel.shortcut)
@@ -70,7 +90,7 @@ class PanelDocks(QObject):
         if self.docks:
             window.resizeDocks(self.docks[:1], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         if tools and built_in:
-            window.resizeDocks([tools[0], built_in[0]], [520, 260], Qt.Orientation.Vertical)
+            window.resizeDocks([tools[0], built_in[0]], [TOOL_HEIGHT, BUILT_IN_HEIGHT], Qt.Orientation.Vertical)
         elif len(built_in) > 1:
             window.resizeDocks(built_in[:2], [270, 430], Qt.Orientation.Vertical)
 
