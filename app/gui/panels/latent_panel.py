@@ -42,7 +42,7 @@ KINDS = (LOAD, DETECT, ENCODE, LOAD_B, PREVIEW, PASTE, APPLY, STRIP, SAMPLE, DEF
 
 class LatentPanel(ToolPanel):
     title = "Latent"
-    shortcut = "Ctrl+Alt+L"
+    shortcut = "Ctrl+Alt+F"  # F for face: Ctrl+Alt+L is Rotate 90° Left
     wants_canvas_clicks = True
 
     def __init__(self, context: EditorContext, parent: QWidget | None = None) -> None:
