@@ -29,6 +29,8 @@ class Document(QObject):
     def __init__(self, max_undo_bytes: int = DEFAULT_MAX_BYTES, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.path: Path | None = None
+        #: Where a restored autosave came from: only offered as Save As's name, never written to silently.
+        self.suggested_path: Path | None = None
         self.picture: Picture | None = None
         self.original: Picture | None = None
         self.history = History(self._set_picture, max_undo_bytes, self)
@@ -44,12 +46,15 @@ class Document(QObject):
 
     @property
     def display_name(self) -> str:
+        if self.path is None and self.suggested_path is not None:
+            return f"{self.suggested_path.name} (recovered)"
         return self.path.name if self.path else "Untitled"
 
     def load(self, picture: Picture, path: str | Path | None) -> None:
         """Start editing `picture` (just read from `path`): it becomes both the original and the current one."""
         was_dirty = self.is_dirty
         self.path = Path(path) if path is not None else None
+        self.suggested_path = None
         self.original = picture
         self.history.clear()
         self.history.set_clean()
@@ -57,6 +62,15 @@ class Document(QObject):
         self.path_changed.emit()
         if was_dirty:
             self.dirty_changed.emit(False)
+
+    def restore(self, picture: Picture, original: Picture, suggested_path: str | Path | None) -> None:
+        """Open a recovered `picture` as unsaved work: undo goes back to `original`, and it stays dirty until
+        saved (Save asks for a name, suggesting `suggested_path`)."""
+        self.load(original, None)
+        self.suggested_path = Path(suggested_path) if suggested_path is not None else None
+        self.apply(picture, "Restore autosave")
+        self.history.stack.resetClean()  # no state of it is on disk, not even the original's
+        self.path_changed.emit()
 
     def apply(self, picture: Picture, label: str) -> None:
         """Make `picture` the current one as an undoable step named `label`."""
@@ -74,6 +88,7 @@ class Document(QObject):
         new_path = Path(path)
         renamed = new_path != self.path
         self.path = new_path
+        self.suggested_path = None
         self.history.set_clean()
         if renamed:
             self.path_changed.emit()
@@ -81,6 +96,7 @@ class Document(QObject):
     def close(self) -> None:
         """Back to "no document"."""
         self.path = None
+        self.suggested_path = None
         self.original = None
         self.history.clear()
         self._set_picture(None)

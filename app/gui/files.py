@@ -87,6 +87,15 @@ class FileController(QObject):
             on_error=lambda message: self._on_open_failed(path, message),
         )
 
+    def load_untitled(self, picture: Picture) -> bool:
+        """Make `picture` a new untitled document that was never saved: Save asks for a name, closing asks."""
+        if not self.confirm_discard():
+            return False
+        self._runner.cancel_except(INDEPENDENT_KINDS)
+        self._document.load(picture, None)
+        self._document.history.stack.resetClean()  # dirty from the start: no state of it is on disk
+        return True
+
     def _on_opened(self, path: str, picture: Picture) -> None:
         self._document.load(picture, path)
         self._preferences.add_recent(path)
@@ -129,9 +138,10 @@ class FileController(QObject):
 
     def ask_save_path(self) -> str | None:
         document = self._document
-        stem = document.path.stem if document.path else "untitled"
-        folder = str(document.path.parent) if document.path else self._preferences.last_directory
-        suffix = document.path.suffix.lower() if document.path else ".png"
+        named = document.path or document.suggested_path  # a restored autosave suggests its original's name
+        stem = named.stem if named else "untitled"
+        folder = str(named.parent) if named else self._preferences.last_directory
+        suffix = named.suffix.lower() if named else ".png"
         suffix = suffix if suffix in WRITE_FORMATS else ".png"
         chosen = next((name for name in SAVE_FILTERS if f"*{suffix}" in name), "")
         path, selected = QFileDialog.getSaveFileName(
