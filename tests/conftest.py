@@ -51,8 +51,9 @@ def tiny_rgba(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """GUI preferences go to a file under tmp_path, never into the user's profile."""
+    """GUI preferences and user data (autosaves) go under tmp_path, never into the user's profile."""
     monkeypatch.setenv("LATENT_STUDIO_SETTINGS", str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("LATENT_STUDIO_DATA", str(tmp_path / "user-data"))
 
 
 @pytest.fixture(autouse=True)

@@ -62,6 +62,7 @@ def run_gui(files: list[str], device: str | None = None) -> int:
     _install_exception_hook(window)
     window.show()
     window.start_device_probe()  # also sets torch's thread counts, on the worker thread
+    QTimer.singleShot(0, window.autosave.offer_restore)  # the work of a session that crashed, before any file
     if files:
         if len(files) > 1:
             window.show_status(f"Opening {files[0]}; Latent Studio edits one image at a time.")

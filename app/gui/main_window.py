@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox
 
 from app import __version__
 from app.core.imageio import Picture
 from app.core.jobs import Job
 from app.core.operations import IMAGE_OPERATIONS
 from app.gui.actions import EditorActions, build_menus, build_toolbar, shortcuts_html
+from app.gui.autosave import Autosave
 from app.gui.batch_dialog import BatchDialog
 from app.gui.canvas import ImageCanvas
 from app.gui.compare import CompareMode
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 APP_NAME = "Latent Studio"
+#: Windows opened by `new_window`: referenced here until Qt deletes them (they have no parent to own them).
+_NEW_WINDOWS: set["MainWindow"] = set()
 
 
 def probe_device(choice: str) -> str:
@@ -53,6 +57,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.preferences = preferences or Preferences()
+        self._panel_classes = panel_classes
         self.runner = JobRunner(self)
         self.document = Document(self.preferences.max_undo_mib * MIB, self)
         self.canvas = ImageCanvas(self)
@@ -63,8 +68,10 @@ class MainWindow(QMainWindow):
             self.document, self.runner, self.canvas, self.preferences,
             apply_result=self.apply_result, show_error=self.show_error, status=self.show_status,
             window=self, device_override=device_override, show_preview=self.show_preview,
+            open_untitled=self.open_untitled,
         )
         self.files = FileController(self, self.document, self.runner, self.preferences, self.show_error, self.show_status)
+        self.autosave = Autosave(self.document, self, self.show_status, self.show_error)  # offer_restore: at start
         self.editor_actions = EditorActions(self, self.document.history.stack)
         self.panel_docks = PanelDocks(self, self.context, PANEL_CLASSES if panel_classes is None else panel_classes)
         self.panels, self.docks = self.panel_docks.panels, self.panel_docks.docks
@@ -90,7 +97,7 @@ class MainWindow(QMainWindow):
         acts.save.triggered.connect(self.files.save)
         acts.save_as.triggered.connect(self.files.save_as)
         acts.close.triggered.connect(self._on_close_document)
-        acts.quit.triggered.connect(self.close)
+        acts.quit.triggered.connect(self.quit_all)
         acts.batch.triggered.connect(self.open_batch_dialog)
         acts.preferences.triggered.connect(self._on_preferences)
         acts.zoom_in.triggered.connect(canvas.zoom_in)
@@ -145,6 +152,32 @@ class MainWindow(QMainWindow):
             return
         self.document.apply(picture, label)
         self.show_status(label)
+
+    def open_untitled(self, picture: Picture, label: str) -> MainWindow:
+        """`picture` as a new untitled, unsaved document: in this window when it holds none, else in a new
+        window, so the open document and its file are never replaced (Save there asks for a name)."""
+        target = self.new_window() if self.document.is_open else self
+        if target.files.load_untitled(picture):
+            target.show_status(f"{label}: a new picture, not saved yet.")
+        return target
+
+    def new_window(self) -> MainWindow:
+        """Another editor window sharing the application and its preferences, offset from this one."""
+        window = MainWindow(self.preferences, self.context.device_override, self._panel_classes)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        _NEW_WINDOWS.add(window)
+        window.destroyed.connect(lambda *_: _NEW_WINDOWS.discard(window))
+        window.resize(self.size())
+        window.move(self.pos() + QPoint(40, 40))
+        window.show()
+        window.start_device_probe()
+        return window
+
+    def quit_all(self) -> bool:
+        """Close every editor window, each asking about its unsaved changes; stop at the first Cancel."""
+        windows = [widget for widget in QApplication.topLevelWidgets()
+                   if isinstance(widget, MainWindow) and widget.isVisible() and widget is not self]
+        return all(window.close() for window in [*windows, self])
 
     def show_preview(self, picture: Picture | None) -> None:
         """Show `picture` without recording it (a live preview); None shows the document's picture again."""
@@ -277,4 +310,5 @@ class MainWindow(QMainWindow):
         self.runner.wait_for_done(10_000)
         self.preferences.save_window_state(self.saveGeometry(), self.saveState())
         self.preferences.sync()
+        self.autosave.shutdown()  # a clean close leaves no autosave to offer
         event.accept()
