@@ -121,7 +121,8 @@ def test_signals_and_events_keep_none_true_false_alive(tmp_path):
         [sys.executable, str(script), str(SIGNALS)], capture_output=True, text=True, timeout=120, env=env
     )
     if done.returncode != 0:
-        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        lines = done.stderr.strip().splitlines() or ["(no message)"]
+        tail = next((line for line in lines if line.startswith("Fatal Python error")), lines[-1])
         pytest.fail(f"PySide6 {_installed('PySide6-Essentials')}: delivering {SIGNALS} signals killed Python "
                     f"(exit {done.returncode}): {tail}")
     results = json.loads(done.stdout.strip().splitlines()[-1])
