@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app.core.imageio import Picture, load_image, save_image
 from app.gui.main_window import MainWindow
 from app.gui.panels.sketch_jobs import sketch_from_pixels
-from app.gui.panels.sketch_panel import EXTRACT, GENERATE, LABEL, LOAD, SketchPanel
+from app.gui.panels.sketch_panel import EXTRACT, GENERATE, LOAD, SketchPanel
 from app.gui.panels.sketch_state import COLOUR, ERASER, PAPER, PEN, SketchBuffers, StrokeHistory
 from tests.conftest import running_window
 
@@ -126,14 +126,17 @@ def test_draw_generate_undo_extract_send(qtbot, window, tmp_path, monkeypatch):
     assert (lines > 200).mean() > 0.8 and (lines < 100).sum() > 100
     assert panel.history.can_undo
 
-    # 4. send to editor: one undoable step with the result's size
-    photo = window.document.picture
+    # 4. send to editor: a new untitled window with the result; the photo's window keeps its picture and file
+    photo, photo_path = window.document.picture, window.document.path
     qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
-    assert window.document.history.stack.undoText() == LABEL
-    assert window.document.picture.pixels.shape == panel.result.shape
-    assert np.array_equal(window.document.picture.pixels, panel.result)
-    window.editor_actions.undo.trigger()
-    assert window.document.picture is photo
+    new = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible() and w is not window)
+    try:
+        assert window.document.picture is photo and window.document.path == photo_path
+        assert new.document.path is None and new.document.is_dirty
+        assert np.array_equal(new.document.picture.pixels, panel.result)
+    finally:
+        new.document.history.set_clean()
+        new.close()
 
     # 5. save the sketch, then load it back as a new drawing
     path = tmp_path / "drawn.png"
@@ -149,6 +152,5 @@ def test_draw_generate_undo_extract_send(qtbot, window, tmp_path, monkeypatch):
 def test_send_without_a_document_opens_an_untitled_picture(qtbot, window):
     panel = sketch_panel(qtbot, window)
     panel.send_to_editor()
-    assert window.document.is_open and window.document.path is None
-    assert window.document.history.stack.undoText() == LABEL
+    assert window.document.is_open and window.document.path is None and window.document.is_dirty
     assert np.array_equal(window.document.picture.pixels, panel.result)

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pytest
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu
+import shiboken6
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QAction, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMenu, QMessageBox
+
+from app.core.imageio import Picture
+from app.gui.main_window import MainWindow
+from app.gui.panels.sketch_panel import SketchPanel
 
 from tests.conftest import running_window
 
@@ -16,6 +23,8 @@ TIMEOUT = 5000
 
 @pytest.fixture
 def window(qtbot, monkeypatch):
+    # a new window names its device with a job that imports torch (seconds, on a cold test process): not tested here
+    monkeypatch.setattr(MainWindow, "start_device_probe", lambda self: None)
     with running_window(qtbot, monkeypatch) as window:
         yield window
 
@@ -62,3 +71,147 @@ def test_no_two_actions_share_a_shortcut(window):
     assert not duplicates, f"shortcuts bound to more than one action: {duplicates}"
     assert owners["Ctrl+Alt+L"] == ["Rotate 90° Left"]
     assert owners["Ctrl+Alt+F"] == ["Latent"]
+
+
+# --- nothing lost: Send to editor, and every action that replaces or discards the document ----------------
+
+
+@pytest.fixture
+def questions(monkeypatch):
+    """Record unsaved-changes prompts; `answers` feeds them (Cancel when empty: nothing is lost by default)."""
+    record = {"asked": [], "answers": []}
+
+    def question(parent, title, text, *args, **kwargs):
+        record["asked"].append(text)
+        return record["answers"].pop(0) if record["answers"] else QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return record
+
+
+def open_image(qtbot, window, path) -> None:
+    with qtbot.waitSignal(window.runner.finished, timeout=TIMEOUT, check_params_cb=lambda kind, _: kind == "open"):
+        window.open_path(str(path))
+
+
+def sketch_panel(window) -> SketchPanel:
+    return next(panel for panel in window.panels if isinstance(panel, SketchPanel))
+
+
+def test_send_to_editor_opens_a_new_untitled_document_and_never_touches_the_photo(
+        qtbot, window, questions, tiny_rgb, monkeypatch):
+    photo_path = tiny_rgb(width=40, height=30)
+    photo_bytes = photo_path.read_bytes()
+    open_image(qtbot, window, photo_path)
+    photo = window.document.picture
+    panel = sketch_panel(window)
+    panel.result = np.full((256, 256, 3), 77, np.uint8)  # what the model drew (no need to run it here)
+
+    panel.send_to_editor()
+    others = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible() and w is not window]
+    assert len(others) == 1
+    new = others[0]
+    try:
+        # the photo's window: same picture, same file, nothing to save
+        assert window.document.picture is photo and window.document.path == photo_path
+        assert not window.document.is_dirty
+        # the new window: the result, untitled and unsaved
+        assert new.document.path is None and new.document.is_dirty
+        assert np.array_equal(new.document.picture.pixels, panel.result)
+        assert new.windowTitle().startswith("Untitled") and new.isWindowModified()
+
+        # Ctrl+S there asks for a name; cancelling it writes nothing anywhere
+        asked = []
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: asked.append(a[2]) or ("", ""))
+        assert new.files.save() is None
+        assert len(asked) == 1 and asked[0].endswith("untitled.png")
+        assert photo_path.read_bytes() == photo_bytes and new.document.is_dirty
+
+        # closing it asks; Cancel keeps it open, Discard closes it
+        assert not new.close() and new.isVisible() and len(questions["asked"]) == 1
+        questions["answers"].append(QMessageBox.StandardButton.Discard)
+        assert new.close()
+    finally:
+        if shiboken6.isValid(new):
+            new.document.history.set_clean()
+            new.close()
+    assert photo_path.read_bytes() == photo_bytes and window.document.picture is photo
+
+
+def test_send_to_editor_into_an_empty_window_stays_there(qtbot, window, questions):
+    panel = sketch_panel(window)
+    panel.result = np.full((256, 256, 3), 200, np.uint8)
+    window.context.open_untitled(Picture(panel.result.copy()), "Sketch to image")
+    assert [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()] == [window]
+    assert window.document.path is None and window.document.is_dirty
+    assert not window.close() and len(questions["asked"]) == 1  # unsaved: closing asks
+
+
+def _drop(window, path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+
+
+def _open_recent(window, path) -> None:
+    window.preferences.add_recent(str(path))
+    window.files.fill_recent_menu(window.recent_menu)
+    window.recent_menu.actions()[0].trigger()
+
+
+REPLACERS = {
+    "Open": lambda window, other, monkeypatch: (
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(other), "")),
+        window.editor_actions.open.trigger()),
+    "Open Recent": lambda window, other, monkeypatch: _open_recent(window, other),
+    "drag and drop": lambda window, other, monkeypatch: _drop(window, other),
+    "Close": lambda window, other, monkeypatch: window.editor_actions.close.trigger(),
+    "Quit": lambda window, other, monkeypatch: window.editor_actions.quit.trigger(),
+    "Send to editor": lambda window, other, monkeypatch: window.open_untitled(Picture(np.zeros((4, 4, 3), np.uint8)), "x"),
+}
+
+
+@pytest.mark.parametrize("verb", list(REPLACERS))
+def test_every_action_that_replaces_the_document_asks_first(qtbot, window, questions, tiny_rgb, monkeypatch, verb):
+    path, other = tiny_rgb(seed=1), tiny_rgb(name="other.png", seed=2)
+    open_image(qtbot, window, path)
+    with qtbot.waitSignal(window.runner.finished, timeout=TIMEOUT):
+        window.editor_actions.operations["flip_horizontal"].trigger()
+    edited = window.document.picture
+    before = len([w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()])
+
+    REPLACERS[verb](window, other, monkeypatch)  # the prompt answers Cancel
+    window.runner.wait_for_done(TIMEOUT)
+    qtbot.wait(20)
+    extra = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible() and w is not window]
+    try:
+        assert window.isVisible() and window.document.picture is edited and window.document.path == path
+        assert window.document.is_dirty
+        if verb == "Send to editor":  # nothing to ask: the edited picture is not replaced at all
+            assert questions["asked"] == [] and len(extra) == 1
+        else:
+            assert len(questions["asked"]) == 1 and "unsaved changes" in questions["asked"][0]
+            assert len(extra) == before - 1
+    finally:
+        for new in extra:
+            new.document.history.set_clean()
+            new.close()
+
+
+def test_quit_asks_every_window_and_stops_at_the_first_cancel(qtbot, window, questions):
+    window.open_untitled(Picture(np.zeros((4, 4, 3), np.uint8)), "first")
+    second = window.open_untitled(Picture(np.ones((4, 4, 3), np.uint8)), "second")
+    assert second is not window and window.document.is_dirty and second.document.is_dirty
+    try:
+        questions["answers"] += [QMessageBox.StandardButton.Cancel]
+        assert not window.quit_all()
+        assert window.isVisible() and second.isVisible() and len(questions["asked"]) == 1
+        questions["answers"] += [QMessageBox.StandardButton.Discard, QMessageBox.StandardButton.Discard]
+        assert window.quit_all()
+        assert not window.isVisible() and len(questions["asked"]) == 3
+    finally:
+        if shiboken6.isValid(second):
+            second.document.history.set_clean()
+            second.close()

@@ -36,6 +36,8 @@ class EditorContext:
       `set_hand_tool(False)` to receive left clicks.
     - `settings`: the ComputeSettings to run models with; `working_size`: the preferred model input size.
     - `apply_result(picture, label)`: make `picture` the current one as an undoable step.
+    - `open_untitled(picture, label)`: show `picture` as a new untitled, unsaved document (in a new window
+      when one is open), leaving the open document and its file untouched.
     - `show_preview(picture)`: show a picture on the canvas without making it a step (live slider
       previews); `show_preview(None)` goes back to the document's picture. Any document change ends it.
     - `show_error(message)`, `status(message)`: report to the user.
@@ -54,6 +56,7 @@ class EditorContext:
         window: QWidget | None = None,
         device_override: str | None = None,
         show_preview: Callable[[Picture | None], None] | None = None,
+        open_untitled: Callable[[Picture, str], object] | None = None,
     ) -> None:
         self.document = document
         self.runner = runner
@@ -65,6 +68,7 @@ class EditorContext:
         self._show_error = show_error
         self._status = status
         self._show_preview = show_preview
+        self._open_untitled = open_untitled
 
     @property
     def settings(self) -> "ComputeSettings":
@@ -79,6 +83,11 @@ class EditorContext:
 
     def apply_result(self, picture: Picture, label: str) -> None:
         self._apply_result(picture, label)
+
+    def open_untitled(self, picture: Picture, label: str) -> None:
+        if self._open_untitled is None:
+            raise RuntimeError("this editor cannot open a new document")
+        self._open_untitled(picture, label)
 
     def show_preview(self, picture: Picture | None) -> None:
         if self._show_preview is not None:

@@ -2,8 +2,9 @@
 
 The drawing lives in numpy buffers (`sketch_state`) shown by `SketchCanvas`. Every change re-runs the model
 as one "sketch-generate" job (the newest request wins: throttled by superqt while a stroke is drawn, at once
-when it ends or after undo/clear/load), and the result is shown below the drawing. "Send to editor" puts the
-result on the main canvas as an undoable step (on a new untitled picture if none is open). A sketch can be
+when it ends or after undo/clear/load), and the result is shown below the drawing. "Send to editor" opens the
+result as a new untitled, unsaved document (in a new window when a picture is open, which it never replaces:
+Ctrl+S once wrote the 256x256 result over the user's photo). A sketch can be
 loaded from a file or extracted from the open photo ("sketch-load" / "sketch-extract" jobs).
 
 No torch here: the work is `app.core.sketch` run by the worker through `sketch_jobs`.
@@ -32,7 +33,7 @@ from app.gui.image_convert import to_qimage
 from app.gui.panels.base_panel import ToolPanel
 from app.gui.panels.sketch_canvas import SketchCanvas
 from app.gui.panels.sketch_jobs import extract_job, generate_job, load_job
-from app.gui.panels.sketch_state import COLOUR, ERASER, PAPER, PEN, SketchBuffers, Snapshot, StrokeHistory
+from app.gui.panels.sketch_state import COLOUR, ERASER, PEN, SketchBuffers, Snapshot, StrokeHistory
 
 GENERATE, EXTRACT, LOAD = "sketch-generate", "sketch-extract", "sketch-load"
 KINDS = (GENERATE, EXTRACT, LOAD)
@@ -123,7 +124,7 @@ class SketchPanel(ToolPanel):
         self.save_result_button = self._button("Save result…", "Save the generated picture", self._on_save_result)
         self._row(layout, self.save_sketch_button, self.save_result_button)
         self.send_button = QPushButton("Send to editor")
-        self.send_button.setToolTip("Put the picture on the main canvas (undoable)")
+        self.send_button.setToolTip("Open the picture as a new, untitled document")
         self.send_button.clicked.connect(self.send_to_editor)
         layout.addWidget(self.send_button)
         self.state_label = QLabel()
@@ -234,13 +235,10 @@ class SketchPanel(ToolPanel):
     # --- results -------------------------------------------------------------------------------------------
 
     def send_to_editor(self) -> None:
-        """The generated picture becomes the editor's current one, as an undoable step."""
+        """The generated picture becomes a new untitled document; the open one and its file stay as they are."""
         if self.result is None:
             return
-        document = self.context.document
-        if not document.is_open:  # a new untitled picture: blank paper first, so the result can be undone
-            document.load(Picture(np.full_like(self.result, PAPER)), None)
-        self.context.apply_result(Picture(self.result.copy()), LABEL)
+        self.context.open_untitled(Picture(self.result.copy()), LABEL)
 
     def _on_load(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load Sketch", self.context.preferences.last_directory,
