@@ -11,8 +11,10 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import struct
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -73,9 +75,18 @@ class Picture:
 
 def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> Picture:
     """Read `path` into an upright `Picture`, or raise `ImageReadError` saying why not."""
+    return load_source(path, max_pixels)[0]
+
+
+def load_source(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Picture, os.stat_result]:
+    """`load_image`, plus the status of the file exactly as it was read (taken from the open file, so a file
+    replaced or deleted meanwhile does not change it): what the batch done-log records."""
     path = Path(path)
-    data = _read_bytes(path)
-    name = path.name
+    data, status = _read_bytes(path, max_pixels)
+    return _decode(path.name, data, max_pixels), status
+
+
+def _decode(name: str, data: bytes, max_pixels: int) -> Picture:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -119,6 +130,9 @@ def save_image(picture: Picture, path: str | os.PathLike, quality: int = 95) -> 
 
     JPEG has no alpha: transparent pixels are composited onto white. 16-bit pictures stay 16-bit in PNG and
     TIFF and become 8-bit elsewhere. EXIF and ICC are kept where the format allows.
+    The file gets the permissions `cp` would give it: those of the file it replaces, else 0666 less the umask.
+    A full disk is an ImageWriteError even where the encoder does not notice it (see `_check_complete`); the
+    temporary file is removed and `path` is left as it was.
     """
     path = Path(path)
     fmt = WRITE_FORMATS.get(path.suffix.lower())
@@ -134,10 +148,15 @@ def save_image(picture: Picture, path: str | os.PathLike, quality: int = 95) -> 
         raise ImageWriteError(f"Cannot write {path}: {error.strerror or error}.") from None
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(fd, _new_file_mode(path))
             write_encoded(picture, fmt, handle, quality)
             handle.flush()
-            os.fsync(handle.fileno())
+            os.fsync(fd)
+            _check_complete(path, fmt, fd, handle.tell())
         os.replace(tmp_name, path)
+    except ImageWriteError:
+        _remove_quietly(tmp_name)
+        raise
     except OSError as error:
         _remove_quietly(tmp_name)
         raise ImageWriteError(f"Cannot write {path}: {error.strerror or error}.") from None
@@ -211,18 +230,54 @@ def composite_on_white(rgba: np.ndarray) -> np.ndarray:
 # --- reading helpers -------------------------------------------------------------------------------
 
 
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise ImageReadError(f"{path} does not exist.")
-    if path.is_dir():
-        raise ImageReadError(f"{path} is a folder, not an image file.")
+def _read_bytes(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[bytes, os.stat_result]:
+    """The file's bytes and its status, regular files only: a FIFO would block the read for ever and a
+    device (/dev/zero) never ends. Opened without blocking, checked on the open descriptor, size-checked
+    before reading, so nothing swapped in between the check and the read can slip through."""
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise ImageReadError(f"{path} does not exist.") from None
+    except IsADirectoryError:
+        raise ImageReadError(f"{path} is a folder, not an image file.") from None
     except OSError as error:
         raise ImageReadError(f"{path.name} cannot be read: {error.strerror or error}.") from None
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(status.st_mode):
+            raise ImageReadError(f"{path} is a folder, not an image file.")
+        raise ImageReadError(f"{path.name} is {_file_kind(status.st_mode)}, not an image file.")
+    with os.fdopen(fd, "rb") as handle:
+        if status.st_size > max_file_bytes(max_pixels):
+            raise ImageTooLargeError(
+                f"{path.name} is too large to open safely: {status.st_size / 1e9:.1f} GB, "
+                f"the limit is {max_file_bytes(max_pixels) / 1e9:.1f} GB."
+            )
+        try:
+            data = handle.read(status.st_size + 1)  # one byte more: a file still growing is noticed
+        except OSError as error:
+            raise ImageReadError(f"{path.name} cannot be read: {error.strerror or error}.") from None
     if not data:
         raise ImageReadError(f"{path.name} is empty (0 bytes).")
-    return data
+    if len(data) != status.st_size:
+        raise ImageReadError(f"{path.name} changed while it was being read; try again once it is written.")
+    return data, status
+
+
+def max_file_bytes(max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
+    """The largest file read: an uncompressed 16-bit RGBA image of `max_pixels`, plus 16 MiB of metadata."""
+    return max_pixels * 8 + (16 << 20)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def _check_size(name: str, size: tuple[int, int], max_pixels: int) -> None:
@@ -309,6 +364,58 @@ def _strip_orientation(exif: bytes | None) -> bytes | None:
         return parsed.tobytes()
     except Exception:  # malformed EXIF must never stop a load; dropping it loses nothing visible
         return None
+
+
+# --- writing helpers -------------------------------------------------------------------------------
+
+#: How each format we write ends; Pillow's JPEG encoder writes straight to the descriptor and ignores a short
+#: write(2), so on a full disk it returns normally with a cut-off file: its end marker is what is missing.
+_TRAILERS = {"JPEG": b"\xff\xd9", "PNG": b"\x00\x00\x00\x00IEND\xaeB`\x82"}
+
+
+def _check_complete(path: Path, fmt: str, fd: int, written: int) -> None:
+    """Raise ImageWriteError unless the flushed temporary file holds the whole encoded image.
+
+    The size on disk must be what was written, and the file must end as its format does (JPEG, PNG) or be as
+    long as its header says (WebP's RIFF size). TIFF goes through libtiff, which checks every write itself
+    (and seeks back to patch its header, so the file position says nothing about the size).
+    """
+    size = os.fstat(fd).st_size
+    complete = size > 0 and (size == written or fmt == "TIFF")
+    if complete and fmt in _TRAILERS:
+        trailer = _TRAILERS[fmt]
+        complete = size >= len(trailer) and os.pread(fd, len(trailer), size - len(trailer)) == trailer
+    elif complete and fmt == "WEBP":
+        header = os.pread(fd, 8, 0)
+        complete = len(header) == 8 and header[:4] == b"RIFF" and struct.unpack("<I", header[4:])[0] + 8 == size
+    if not complete:
+        raise ImageWriteError(f"Cannot write {path}: the file was cut short ({size} bytes reached the disk; is the disk full?).")
+
+
+def _new_file_mode(path: Path) -> int:
+    """Permission bits as `cp` gives them: the replaced file's, else 0666 less the process umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask sets it, which would race other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+_UMASK_LOCK = threading.Lock()
 
 
 def _remove_quietly(name: str) -> None:
