@@ -36,6 +36,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--vividness", type=float, default=0.0, metavar="V",
                         help="colorize: 0 (default) natural, the most accurate colours; up to 1 close to real photos' colourfulness")
     parser.add_argument("--attr", action="append", default=[], metavar="NAME=AMOUNT", help="edit: attribute change in sigmas")
+    parser.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                        help="run on Ray (pip install 'latent-studio[cluster]'): a local Ray runtime, or the cluster at "
+                             "ADDRESS (HOST:PORT of `ray start --head`); every node must see IN_DIR and OUT_DIR at these paths")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -52,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     configure_torch_threads()
     settings = ComputeSettings(device=args.device)
     tool = make_tool(args.tool, settings, size=args.size, attrs=args.attr, vividness=args.vividness)
+    engine = run_batch if args.ray is None else _ray_engine(args)  # the local engine, or Ray (joined here)
     workers, batch_size = default_pipeline(settings.torch_device.type)
     options = BatchOptions(
         recursive=args.recursive,
@@ -67,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     results = []
     start = time.perf_counter()
     try:
-        for result in run_batch(args.in_dir, args.out_dir, tool, options, Progress(), plan=plan):
+        for result in engine(args.in_dir, args.out_dir, tool, options, Progress(), plan=plan):
             results.append(result)
             bar.update(1)
             if result.status == "failed":
@@ -79,3 +83,11 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     print(summarize(results, time.perf_counter() - start))
     return EXIT_ITEMS_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
+
+
+def _ray_engine(args: argparse.Namespace):
+    """The Ray engine (app.core.batch_ray): the same call and results as run_batch, on actors of a cluster."""
+    from app.core.batch_ray import RayEngine, ToolRecipe
+
+    recipe = ToolRecipe(args.tool, args.device, args.size, tuple(args.attr), args.vividness)
+    return RayEngine(recipe, args.ray or None, chunk=args.batch_size or None)
