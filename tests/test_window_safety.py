@@ -4,6 +4,7 @@ every replace/discard path asking first, file dialogs starting in the last used 
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -215,3 +216,67 @@ def test_quit_asks_every_window_and_stops_at_the_first_cancel(qtbot, window, que
         if shiboken6.isValid(second):
             second.document.history.set_clean()
             second.close()
+
+
+# --- file dialogs start in the last used folder ---------------------------------------------------------------
+
+
+@pytest.fixture
+def dialog_starts(monkeypatch):
+    """Every QFileDialog call records the folder it starts in and is cancelled (or answers `answers`)."""
+    record = {"starts": [], "answers": []}
+
+    def fake(kind):
+        def dialog(parent, caption, start="", *args, **kwargs):
+            record["starts"].append((caption, start))
+            answer = record["answers"].pop(0) if record["answers"] else ""
+            return answer if kind == "folder" else (answer, "")
+        return dialog
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", fake("open"))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake("save"))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", fake("folder"))
+    return record
+
+
+def test_every_file_dialog_starts_in_the_last_used_folder(qtbot, window, dialog_starts, tiny_rgb, tmp_path, monkeypatch):
+    from app.gui.panels.latent_panel import LatentPanel
+    from app.gui.panels.latent_widgets import NewDirectionDialog
+
+    first = tmp_path / "first"
+    first.mkdir()
+    monkeypatch.chdir(tmp_path)  # the working directory is never where a dialog starts
+    open_image(qtbot, window, tiny_rgb(name="first/photo.png"))
+    window.document.close()
+    latent = next(panel for panel in window.panels if isinstance(panel, LatentPanel))
+    sketch = sketch_panel(window)
+    batch = window.open_batch_dialog()
+    direction = NewDirectionDialog(window, window.preferences)
+    dialogs = {
+        "Open": window.editor_actions.open.trigger,
+        "Load B": latent._on_load_b,
+        "Load sketch": sketch._on_load,
+        "Save sketch": sketch._on_save_sketch,
+        "Batch input folder": lambda: batch._choose_folder(batch.in_dir, "Input"),
+        "New direction folder": lambda: direction._browse(direction.with_edit, "With"),
+        "Save As (untitled)": lambda: (window.open_untitled(Picture(np.zeros((4, 4, 3), np.uint8)), "x"),
+                                       window.files.save_as(), window.document.history.set_clean(),
+                                       window.document.close()),
+    }
+    for name, open_dialog in dialogs.items():
+        dialog_starts["starts"].clear()
+        open_dialog()
+        assert len(dialog_starts["starts"]) == 1, name
+        start = dialog_starts["starts"][0][1]
+        assert start == str(first) or Path(start).parent == first, f"{name} started in {start}"
+
+    # a folder chosen in any dialog (here the batch input's) is where the next one starts, the main Open included
+    second = tmp_path / "second"
+    second.mkdir()
+    dialog_starts["answers"].append(str(second))
+    batch._choose_folder(batch.in_dir, "Input")
+    assert batch.in_dir.text() == str(second)
+    dialog_starts["starts"].clear()
+    window.editor_actions.open.trigger()
+    assert dialog_starts["starts"] == [("Open Image", str(second))]
+    batch.close()

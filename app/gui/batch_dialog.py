@@ -11,12 +11,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+    QAbstractItemView, QCheckBox, QComboBox, QDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
     QLineEdit, QProgressBar, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from app.core.batch import REPORT
 from app.gui.batch_runner import BatchRequest, BatchSession, RateMeter, format_eta
+from app.gui.files import ask_folder
 from app.gui.preferences import Preferences
 
 TOOLS = (("colorize", "Colorize"), ("sketch", "Sketch to image"), ("edit", "Face edit"))
@@ -147,7 +148,7 @@ class BatchDialog(QDialog):
         return edit, row
 
     def _choose_folder(self, edit: QLineEdit, title: str) -> None:
-        folder = QFileDialog.getExistingDirectory(self, title, edit.text() or self._preferences.last_directory)
+        folder = ask_folder(self, self._preferences, title, edit.text())
         if folder:
             edit.setText(folder)
 

@@ -29,6 +29,50 @@ INDEPENDENT_KINDS = ("device", "save", "open")
 SAVE_FILTERS = {"PNG (*.png)": ".png", "JPEG (*.jpg *.jpeg)": ".jpg", "WebP (*.webp)": ".webp", "TIFF (*.tif *.tiff)": ".tif"}
 
 
+# --- file dialogs: every one starts in the folder last used (any dialog, any open or save) ---------------
+
+
+def dialog_folder(preferences: Preferences, current: str = "") -> str:
+    """Where a file dialog starts: `current` (a field's folder) if it exists, else the last used folder if it
+    still exists, else the home folder (never the working directory the editor happened to start in)."""
+    for candidate in (current.strip(), preferences.last_directory):
+        if candidate and os.path.isdir(candidate):
+            return os.path.abspath(candidate)
+    return os.path.expanduser("~")
+
+
+def remember_folder(preferences: Preferences, path: str | os.PathLike) -> None:
+    """The folder of `path` (or `path` itself, a folder) becomes the one the next dialog starts in."""
+    path = os.path.abspath(path)
+    preferences.last_directory = path if os.path.isdir(path) else os.path.dirname(path)
+
+
+def ask_open_file(parent: QWidget | None, preferences: Preferences, caption: str, filters: str = OPEN_FILTER) -> str:
+    """A file to read, chosen starting in the last used folder ("" when cancelled)."""
+    path, _ = QFileDialog.getOpenFileName(parent, caption, dialog_folder(preferences), filters)
+    if path:
+        remember_folder(preferences, path)
+    return path
+
+
+def ask_save_file(parent: QWidget | None, preferences: Preferences, caption: str, name: str,
+                  filters: str, selected: str = "") -> tuple[str, str]:
+    """(path, chosen filter) to write, the dialog showing `name` (a bare name goes in the last used folder)."""
+    start = name if os.path.dirname(name) else os.path.join(dialog_folder(preferences), name)
+    path, chosen = QFileDialog.getSaveFileName(parent, caption, start, filters, selected)
+    if path:
+        remember_folder(preferences, path)
+    return path, chosen
+
+
+def ask_folder(parent: QWidget | None, preferences: Preferences, caption: str, current: str = "") -> str:
+    """A folder, chosen starting at `current` if it exists, else in the last used folder ("" when cancelled)."""
+    folder = QFileDialog.getExistingDirectory(parent, caption, dialog_folder(preferences, current))
+    if folder:
+        remember_folder(preferences, folder)
+    return folder
+
+
 def dropped_image_paths(mime: QMimeData) -> list[str]:
     """Local files in a drag whose extension looks like an image we can read."""
     if not mime.hasUrls():
@@ -60,7 +104,7 @@ class FileController(QObject):
     # --- opening ------------------------------------------------------------------------------------------
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self._window, "Open Image", self._preferences.last_directory, OPEN_FILTER)
+        path = ask_open_file(self._window, self._preferences, "Open Image")
         if path:
             self.open_path(path)
 
@@ -99,7 +143,7 @@ class FileController(QObject):
     def _on_opened(self, path: str, picture: Picture) -> None:
         self._document.load(picture, path)
         self._preferences.add_recent(path)
-        self._preferences.last_directory = str(Path(path).parent)
+        remember_folder(self._preferences, path)
         self._status(f"Opened {Path(path).name}")
 
     def _on_open_failed(self, path: str, message: str) -> None:
@@ -140,13 +184,13 @@ class FileController(QObject):
         document = self._document
         named = document.path or document.suggested_path  # a restored autosave suggests its original's name
         stem = named.stem if named else "untitled"
-        folder = str(named.parent) if named else self._preferences.last_directory
         suffix = named.suffix.lower() if named else ".png"
         suffix = suffix if suffix in WRITE_FORMATS else ".png"
         chosen = next((name for name in SAVE_FILTERS if f"*{suffix}" in name), "")
-        path, selected = QFileDialog.getSaveFileName(
-            self._window, "Save Image As", os.path.join(folder, stem + suffix), ";;".join(SAVE_FILTERS), chosen
-        )
+        # a named picture is offered beside its file; an untitled one in the last used folder
+        name = str(named.with_name(stem + suffix)) if named else stem + suffix
+        path, selected = ask_save_file(self._window, self._preferences, "Save Image As", name,
+                                       ";;".join(SAVE_FILTERS), chosen)
         if not path:
             return None
         if Path(path).suffix.lower() not in WRITE_FORMATS:

@@ -17,13 +17,13 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QWidget
 from superqt.utils import qdebounced, qthrottled
 
 from app.core.imageio import Picture
 from app.core.jobs import Job
 from app.gui.context import EditorContext
-from app.gui.files import OPEN_FILTER
+from app.gui.files import ask_open_file
 from app.gui.panels.base_panel import ToolPanel
 from app.gui.panels.latent_jobs import (
     DirectionInfo, Encoded, LatentModel, define_job, detect_job, encode_job, gray, load_face_job, load_job,
@@ -273,12 +273,12 @@ class LatentPanel(ToolPanel):
             self.context.show_preview(None)
 
     def _on_new_direction(self) -> None:
-        dialog = NewDirectionDialog(self)
+        dialog = NewDirectionDialog(self, self.context.preferences)
         if dialog.exec():
             self.define_direction(*dialog.values())
 
     def _on_load_b(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Face B", "", OPEN_FILTER)
+        path = ask_open_file(self, self.context.preferences, "Face B")
         if path:
             self.load_b(path)
 

@@ -8,14 +8,16 @@ import numpy as np
 from PySide6.QtCore import QRegularExpression, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QRegularExpressionValidator
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+    QDialog, QDialogButtonBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
     QSizePolicy, QToolButton, QVBoxLayout, QWidget,
 )
 from superqt import QLabeledDoubleSlider
 
+from app.gui.files import ask_folder
 from app.gui.image_convert import to_qimage
 from app.gui.panels.latent_jobs import DirectionInfo
 from app.gui.panels.latent_state import SIGMA_RANGE, BoxTuple
+from app.gui.preferences import Preferences
 
 FACE_VIEW = 192  # the preview shows the 64x64 decode at 3x, crisp
 THUMB = 40  # the morph strip's faces (six of them fit the narrowest dock)
@@ -146,8 +148,9 @@ def paint_box(painter: QPainter, zoom: float, box: BoxTuple, current: bool) -> N
 class NewDirectionDialog(QDialog):
     """Name a direction and pick a folder of pictures with the property and one without it."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, preferences: Preferences | None = None) -> None:
         super().__init__(parent)
+        self._preferences = preferences if preferences is not None else Preferences()
         self.setWindowTitle("New Direction")
         layout = QVBoxLayout(self)
         intro = QLabel("A new slider from your own pictures: one folder of faces that have a property (e.g. smiling), "
@@ -184,7 +187,7 @@ class NewDirectionDialog(QDialog):
         return row
 
     def _browse(self, edit: QLineEdit, caption: str) -> None:
-        folder = QFileDialog.getExistingDirectory(self, caption, edit.text())
+        folder = ask_folder(self, self._preferences, caption, edit.text())
         if folder:
             edit.setText(folder)
 

@@ -19,7 +19,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import (
-    QButtonGroup, QColorDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+    QButtonGroup, QColorDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea,
     QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 from superqt.utils import qthrottled
@@ -28,7 +28,7 @@ from app.core.errors import LatentStudioError
 from app.core.imageio import Picture, save_image
 from app.core.jobs import Job
 from app.gui.context import EditorContext
-from app.gui.files import OPEN_FILTER, SAVE_FILTERS
+from app.gui.files import SAVE_FILTERS, ask_open_file, ask_save_file
 from app.gui.image_convert import to_qimage
 from app.gui.panels.base_panel import ToolPanel
 from app.gui.panels.sketch_canvas import SketchCanvas
@@ -241,15 +241,13 @@ class SketchPanel(ToolPanel):
         self.context.open_untitled(Picture(self.result.copy()), LABEL)
 
     def _on_load(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load Sketch", self.context.preferences.last_directory,
-                                              OPEN_FILTER)
+        path = ask_open_file(self, self.context.preferences, "Load Sketch")
         if path:
             self.load_sketch(path)
 
     def _ask_save_path(self, title: str, name: str) -> str | None:
-        folder = self.context.preferences.last_directory
-        path, selected = QFileDialog.getSaveFileName(self, title, os.path.join(folder, name),
-                                                     ";;".join(SAVE_FILTERS), next(iter(SAVE_FILTERS)))
+        path, selected = ask_save_file(self, self.context.preferences, title, name, ";;".join(SAVE_FILTERS),
+                                       next(iter(SAVE_FILTERS)))
         if path and not os.path.splitext(path)[1]:
             path += SAVE_FILTERS.get(selected, ".png")
         return path or None
