@@ -24,8 +24,16 @@ EXIT_INTERRUPTED = 130
 log = logging.getLogger("latent_studio")
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse's own refusals (`--steps 1e9`, a missing argument) as one line with exit code 2, like every other
+    error, instead of the usage block; the sub-command parsers are of this class too."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help).\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="latent-studio",
         description="Latent Studio: colorize, sketch-to-image and latent editing with the project's own models.",
         epilog="Run without a sub-command to open the editor window.",

@@ -1,4 +1,5 @@
-"""`latent-studio colorize IN OUT [--size N] [--hint x,y,#rrggbb ...] [--vividness V] [--device ...]`: one picture."""
+"""`latent-studio colorize IN OUT [--size N] [--hint x,y,#rrggbb ...] [--scribble x1,y1;x2,y2;...,#rrggbb ...]
+[--vividness V] [--device ...]`: one picture."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from app.core.errors import LatentStudioError
 
 _HINT = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*,\s*(\d+(?:\.\d*)?)\s*,\s*#?([0-9a-fA-F]{6})\s*$")
+_POINT = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*,\s*(\d+(?:\.\d*)?)\s*$")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -24,11 +26,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="a colour hint at pixel X,Y of the input (repeatable), e.g. --hint 120,80,#3a7bd5",
     )
     parser.add_argument(
+        "--scribble", action="append", default=[], metavar="X1,Y1;X2,Y2;...,#RRGGBB",
+        help="a scribble hint: one colour along a polyline of 2 or more points (repeatable), "
+             "e.g. --scribble '10,20;60,25;90,40,#3a7bd5'",
+    )
+    parser.add_argument(
         "--vividness", type=float, default=0.0, metavar="V",
         help="0 (default): natural, the most accurate colours; up to 1: close to real photos' colourfulness, more wrong guesses",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     parser.add_argument("--full-precision", action="store_true", help="no fp16 on the GPU")
+    parser.add_argument("--in-place", action="store_true", help="allow OUTPUT to be the input file (replaced atomically)")
     parser.set_defaults(func=run)
 
 
@@ -43,14 +51,31 @@ def parse_hint(text: str):
     return Hint(x, y, (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)))
 
 
+def parse_scribble(text: str):
+    """'x1,y1;x2,y2;...,#rrggbb' -> Hint along that polyline, or a LatentStudioError explaining the form."""
+    from app.core.colorize import MAX_SCRIBBLE_POINTS, Hint
+
+    *points, last = text.split(";")
+    match = _HINT.match(last)
+    pairs = [_POINT.match(point) for point in points]
+    if match is None or not points or None in pairs or len(points) + 1 > MAX_SCRIBBLE_POINTS:
+        raise LatentStudioError(f"The scribble '{text}' is not of the form X1,Y1;X2,Y2;...,#RRGGBB "
+                                f"(2 to {MAX_SCRIBBLE_POINTS} points, for example 10,20;60,25,#3a7bd5).")
+    path = tuple((float(p.group(1)), float(p.group(2))) for p in pairs) + ((float(match.group(1)), float(match.group(2))),)
+    colour = match.group(3)
+    return Hint(path[0][0], path[0][1], (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)), path)
+
+
 def run(args: argparse.Namespace) -> int:
     from app.core.colorize import check_vividness, colorize
     from app.core.device import ComputeSettings, configure_torch_threads
     from app.core.imageio import load_image, save_image
     from app.core.jobs import run_sync
+    from app.core.outputs import check_output_file
 
-    hints = [parse_hint(text) for text in args.hint]
-    check_vividness(args.vividness)  # before the picture is read
+    check_output_file(args.output, [args.input], args.in_place)  # before the picture is read
+    hints = [parse_hint(text) for text in args.hint] + [parse_scribble(text) for text in args.scribble]
+    check_vividness(args.vividness)
     settings = ComputeSettings(device=args.device, half_precision=not args.full_precision)
     configure_torch_threads()
     picture = load_image(args.input)

@@ -12,10 +12,14 @@ the edit is pasted back into the full photo with a feathered mask, adding only w
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from app.core.errors import LatentStudioError
+
+MAX_SCALE = 16  # interpolate --scale: each 64-pixel face at most 1024 pixels
+MAX_STRIP_PIXELS = 50_000_000  # interpolate: all faces together (150 MB of 8-bit RGB, a few copies while assembling)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -31,6 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     edit.add_argument("--face-only", action="store_true", help="write only the edited face at the model's size")
     edit.add_argument("--paste", choices=["delta", "face"], default="delta",
                       help="delta: add only the edit's change to the photo (keeps detail); face: paste the decoded face")
+    _in_place(edit)
     _common(edit)
     edit.set_defaults(func=run)
 
@@ -39,8 +44,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     interp.add_argument("a", type=Path, help="first photo")
     interp.add_argument("b", type=Path, help="second photo")
     interp.add_argument("output", type=Path, help="strip .png, or a folder (existing, or a path without suffix) for frames")
-    interp.add_argument("--steps", type=int, default=8, help="number of faces, both ends included (default 8)")
-    interp.add_argument("--scale", type=int, default=2, help="upscale each face by this factor (default 2)")
+    interp.add_argument("--steps", type=int, default=8, help="number of faces, both ends included (2-256, default 8)")
+    interp.add_argument("--scale", type=int, default=2, help=f"upscale each face by this factor (1-{MAX_SCALE}, default 2)")
+    _in_place(interp)
     _common(interp)
     interp.set_defaults(func=run_interpolate)
 
@@ -58,18 +64,35 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
 
 
-def parse_box(text: str | None):
-    """'X,Y,W,H' -> a square Box centred on that rectangle (side = the longer side)."""
-    from app.core.faces import Box
+def _in_place(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--in-place", action="store_true", help="allow OUTPUT to be an input file (replaced atomically)")
 
+
+def parse_box(text: str | None) -> tuple[float, float, float, float] | None:
+    """'X,Y,W,H' -> the four numbers (finite, width and height above 1), or None for no box."""
     if text is None:
         return None
     try:
         x, y, w, h = (float(v) for v in text.split(","))
     except ValueError:
         raise LatentStudioError(f"--box '{text}' is not X,Y,W,H in pixels (e.g. --box 120,80,200,200).") from None
+    if not all(math.isfinite(v) for v in (x, y, w, h)):
+        raise LatentStudioError(f"--box '{text}' must be four finite numbers X,Y,W,H in pixels.")
     if w <= 1 or h <= 1:
         raise LatentStudioError(f"--box '{text}' needs a width and height above 1 pixel.")
+    return x, y, w, h
+
+
+def box_in_picture(text: str, rect: tuple[float, float, float, float], width: int, height: int):
+    """The square Box centred on `rect` (side = its longer side), if the rectangle overlaps the picture and is
+    at most twice the picture's longer side (parts past the edges are edge-padded, so the cost stays bounded)."""
+    from app.core.faces import Box
+
+    x, y, w, h = rect
+    limit = 2 * max(width, height)
+    if x >= width or y >= height or x + w <= 0 or y + h <= 0 or max(w, h) > limit:
+        raise LatentStudioError(f"--box '{text}' must overlap the {width} x {height} picture "
+                                f"and be at most {limit} pixels wide and high.")
     return Box.around(x + w / 2, y + h / 2, max(w, h))
 
 
@@ -84,19 +107,26 @@ def _editor(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from app.core.imageio import load_image, save_image
     from app.core.latent import parse_sliders
+    from app.core.outputs import check_output_file
 
-    editor = _editor(args)
     if args.list:
+        editor = _editor(args)
         for name, kind, text, sigma in zip(editor.directions.names, editor.directions.kinds, editor.directions.descriptions,
                                            editor.directions.sigmas.tolist()):
             print(f"{name:12s} {kind:9s} sigma={sigma:.3f}  {text}")
         return 0
     if args.input is None or args.output is None:
         raise LatentStudioError("edit needs an input and an output file (or --list).")
+    # 1. everything the user typed, before any picture or model is loaded
+    check_output_file(args.output, [args.input], args.in_place)
     sliders = parse_sliders(args.attr)
-    offset = editor.offset(sliders)  # checks the names before any work
+    rect = parse_box(args.box)
+    # 2. the picture (the box must overlap it), then the model (the slider names must exist)
     picture = load_image(args.input)
-    encoded = editor.encode(picture.pixels, parse_box(args.box))
+    box = box_in_picture(args.box, rect, picture.width, picture.height) if rect is not None else None
+    editor = _editor(args)
+    offset = editor.offset(sliders)
+    encoded = editor.encode(picture.pixels, box)
     print(f"{args.input}: {encoded.crop.note}", file=sys.stderr)
     edited = editor.decode(encoded.code + offset)
     if args.face_only:
@@ -115,17 +145,34 @@ def run_interpolate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from app.core.imageio import Picture, load_image, save_image
+    from app.core.latent import check_steps
+    from app.core.outputs import check_output_file, check_output_folder
 
+    # 1. the numbers and the output, before any picture or model is loaded
+    check_steps(args.steps)
+    if not 1 <= args.scale <= MAX_SCALE:
+        raise LatentStudioError(f"--scale must be from 1 to {MAX_SCALE}, not {args.scale}.")
+    frames = args.output.is_dir() or not args.output.suffix
+    if frames:
+        names = [f"frame_{i:03d}.png" for i in range(args.steps)]
+        check_output_folder(args.output, names, [args.a, args.b], args.in_place)
+    else:
+        check_output_file(args.output, [args.a, args.b], args.in_place)
     editor = _editor(args)
+    side = editor.size * args.scale
+    if args.steps * side * side > MAX_STRIP_PIXELS:
+        megapixels = args.steps * side * side / 1e6
+        raise LatentStudioError(f"{args.steps} faces of {side} x {side} pixels are {megapixels:.0f} megapixels; "
+                                f"the limit is {MAX_STRIP_PIXELS / 1e6:.0f} (use fewer --steps or a smaller --scale).")
+    # 2. encode both ends, decode the line between them
     ends = []
     for path in (args.a, args.b):
         encoded = editor.encode(load_image(path).pixels)
         print(f"{path}: {encoded.crop.note}", file=sys.stderr)
         ends.append(encoded.code)
     faces = editor.decode(editor.interpolate(ends[0], ends[1], args.steps))
-    scale = max(1, args.scale)
-    faces = faces.repeat(scale, axis=1).repeat(scale, axis=2)
-    if args.output.is_dir() or not args.output.suffix:
+    faces = faces.repeat(args.scale, axis=1).repeat(args.scale, axis=2)
+    if frames:
         args.output.mkdir(parents=True, exist_ok=True)
         for i, face in enumerate(faces):
             save_image(Picture(np.ascontiguousarray(face)), args.output / f"frame_{i:03d}.png")
@@ -141,7 +188,8 @@ def run_define(args: argparse.Namespace) -> int:
     from app.core.jobs import Progress
 
     editor = _editor(args)
-    with tqdm(total=100, unit="%", file=sys.stderr, leave=False) as bar:
+    editor.check_new_name(args.name)  # before the progress bar starts
+    with tqdm(total=100, unit="%", file=sys.stderr, leave=False, disable=not sys.stderr.isatty()) as bar:
         def callback(fraction: float, message: str = "") -> None:
             value = int(fraction * 100)
             if value != bar.n:

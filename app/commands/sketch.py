@@ -33,6 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="short side in pixels the model runs at (default 256; 0 = the sketch's own size)",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
+    parser.add_argument("--in-place", action="store_true", help="allow OUTPUT to be an input file (replaced atomically)")
     parser.set_defaults(func=run)
 
 
@@ -54,10 +55,14 @@ def run(args: argparse.Namespace) -> int:
     from app.core.errors import LatentStudioError
     from app.core.imageio import load_image, save_image
     from app.core.jobs import run_sync
+    from app.core.outputs import check_output_file
     from app.core.sketch import SketchSettings, photo_to_sketch, sketch_to_image
 
+    check_output_file(args.output, [args.input, args.colors], args.in_place)
     if args.resolution < 0:
         raise LatentStudioError("--resolution must be 0 (the sketch's own size) or a positive number of pixels.")
+    if args.resolution > SketchSettings.max_side:
+        raise LatentStudioError(f"--resolution must be at most {SketchSettings.max_side} pixels, not {args.resolution}.")
     if args.extract and args.colors:
         raise LatentStudioError("--colors only applies to sketch -> image, not to --extract.")
     compute = ComputeSettings(device=args.device)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import math
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 
 from app.core.device import ComputeSettings
 from app.core.errors import LatentStudioError
@@ -34,6 +36,9 @@ from models.vae.directions import DirectionSet, mean_difference
 DIRECTIONS_FILE = "vae-directions-v1.safetensors"
 USER_DIRECTIONS_ENV = "LATENT_STUDIO_DIRECTIONS"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+MAX_SLIDER = 10.0  # sigmas either way (the window's sliders stop at 3; far beyond, the decoder draws no face)
+MAX_INTERPOLATION_STEPS = 256
+USER_PREFIX = "user:"  # a user file's direction named like a shipped one is loaded under this prefix
 log = logging.getLogger(__name__)
 
 
@@ -52,8 +57,8 @@ def user_directions_dir() -> Path:
 def parse_sliders(items: list[str]) -> dict[str, float]:
     """["young=+1.5", ...] -> {"young": 1.5}: the `--attr` syntax of `edit` and `batch edit`.
 
-    Only the syntax is checked here; unknown names are caught by `LatentEditor.offset`, which knows the
-    installed directions. A malformed item is a LatentStudioError.
+    The syntax and the amounts (finite, within +-MAX_SLIDER) are checked here; unknown names are caught by
+    `LatentEditor.offset`, which knows the installed directions. A bad item is a LatentStudioError.
     """
     sliders: dict[str, float] = {}
     for item in items:
@@ -61,10 +66,18 @@ def parse_sliders(items: list[str]) -> dict[str, float]:
         try:
             if not sep or not name.strip():
                 raise ValueError
-            sliders[name.strip()] = float(value)
+            amount = float(value)
         except ValueError:
             raise LatentStudioError(f"--attr '{item}' is not NAME=VALUE with a number (e.g. --attr young=+1.5).") from None
+        if not _slider_ok(amount):
+            raise LatentStudioError(
+                f"--attr '{item}': the amount must be a number from -{MAX_SLIDER:g} to +{MAX_SLIDER:g} (sigmas).")
+        sliders[name.strip()] = amount
     return sliders
+
+
+def _slider_ok(amount: float) -> bool:
+    return math.isfinite(amount) and abs(amount) <= MAX_SLIDER
 
 
 @dataclass(frozen=True)
@@ -89,11 +102,9 @@ class LatentEditor:
         self._sampling_factor: torch.Tensor | None = None
         self.fingerprint = model_fingerprint(vae)
         for path in sorted(self.user_dir.glob("*.safetensors")) if self.user_dir.is_dir() else []:
-            extra = DirectionSet.load(path)
-            if extra.facts.get("vae") != self.fingerprint:
-                log.warning("Skipping user direction %s: it was made with another version of the face model.", path.name)
-                continue
-            self._merge_user(extra)
+            extra = self._read_user_file(path)
+            if extra is not None:
+                self._merge_user(extra, path)
 
     @classmethod
     def load(cls, settings: ComputeSettings | None = None, registry=None, user_dir: Path | None = None) -> "LatentEditor":
@@ -169,6 +180,9 @@ class LatentEditor:
             if name not in names:
                 available = ", ".join(names) or "none (no directions are installed)"
                 raise UnknownDirectionError(f"There is no direction called '{name}'. Available directions: {available}.")
+            if not _slider_ok(float(amount)):
+                raise LatentStudioError(
+                    f"The slider '{name}' must be from -{MAX_SLIDER:g} to +{MAX_SLIDER:g} sigmas, not {amount}.")
             i = names.index(name)
             total += float(amount) * float(self.directions.sigmas[i]) * self.directions.vectors[i].float()
         return total
@@ -180,8 +194,7 @@ class LatentEditor:
     @staticmethod
     def interpolate(code_a: torch.Tensor, code_b: torch.Tensor, steps: int) -> torch.Tensor:
         """(steps, D) codes from a to b, both ends included (linear: the prior is Gaussian, codes are means)."""
-        if steps < 2:
-            raise LatentStudioError(f"Interpolation needs at least 2 steps (got {steps}).")
+        check_steps(steps)
         t = torch.linspace(0, 1, steps)[:, None]
         return code_a.float()[None] * (1 - t) + code_b.float()[None] * t
 
@@ -212,8 +225,7 @@ class LatentEditor:
         two groups' mean codes, and its sigma comes from the training codes' covariance (shipped asset), or
         from these pictures when no asset is installed. Saved to `user_dir`/NAME.safetensors if `save`.
         """
-        if not _NAME.match(name):
-            raise LatentStudioError(f"'{name}' cannot be a direction name: use a letter then letters, digits, '-' or '_' (at most 40).")
+        self.check_new_name(name)
         progress = progress or Progress()
         groups = []
         for k, folder in enumerate((folder_with, folder_without)):
@@ -232,6 +244,13 @@ class LatentEditor:
             single.save(self.user_dir / f"{name}.safetensors")
         return updated
 
+    def check_new_name(self, name: str) -> None:
+        """Raise the user's error if `name` cannot name a new user direction (bad characters, or a shipped name)."""
+        if not _NAME.match(name):
+            raise LatentStudioError(f"'{name}' cannot be a direction name: use a letter then letters, digits, '-' or '_' (at most 40).")
+        if name in self._shipped_names():
+            raise LatentStudioError(f"'{name}' is the name of a shipped direction; choose another name for your direction.")
+
     def _encode_folder(self, folder: Path, progress: Progress) -> torch.Tensor:
         if not folder.is_dir():
             raise LatentStudioError(f"Folder {folder} does not exist.")
@@ -244,9 +263,38 @@ class LatentEditor:
             codes.append(self.encode(load_image(file).pixels).code)
         return torch.stack(codes)
 
-    def _merge_user(self, extra: DirectionSet) -> None:
+    def _shipped_names(self) -> set[str]:
+        if self.directions is None:
+            return set()
+        return {name for name, kind in zip(self.directions.names, self.directions.kinds) if kind != "user"}
+
+    def _read_user_file(self, path: Path) -> DirectionSet | None:
+        """One file of the user's folder, or None (with a warning naming it) when it cannot be used."""
+        try:
+            extra = DirectionSet.load(path)
+            made_here = extra.facts.get("vae") == self.fingerprint
+            fits = (extra.vectors.ndim == 2 and tuple(extra.vectors.shape) == (len(extra.names), self.latent_dim)
+                    and len(extra.descriptions) == len(extra.names) and bool(torch.isfinite(extra.vectors).all()))
+        except (SafetensorError, OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError) as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            log.warning("Skipping user direction %s: it is not a direction file Latent Studio can read (%s).", path.name, reason)
+            return None
+        if not made_here:
+            log.warning("Skipping user direction %s: it was made with another version of the face model.", path.name)
+            return None
+        if not fits:
+            log.warning("Skipping user direction %s: its vectors do not fit this face model.", path.name)
+            return None
+        return extra
+
+    def _merge_user(self, extra: DirectionSet, path: Path) -> None:
+        shipped = self._shipped_names()
         base = self.directions if self.directions is not None else extra
         for i, name in enumerate(extra.names):
+            if name in shipped:
+                log.warning("User direction %s is named like the shipped direction '%s': it is loaded as '%s%s'.",
+                            path.name, name, USER_PREFIX, name)
+                name = USER_PREFIX + name
             base = base.with_direction(name, extra.vectors[i], "user", extra.descriptions[i])
         self.directions = base
 
@@ -256,6 +304,12 @@ class LatentEditor:
     def paste_back(photo: np.ndarray, face: np.ndarray, box: Box, reference: np.ndarray | None = None) -> np.ndarray:
         """The photo with the edited face feathered into `box` (see app.core.faces.paste_back)."""
         return _paste_back(photo, face, box, reference)
+
+
+def check_steps(steps: int) -> None:
+    """Raise the user's error for an interpolation length outside 2-MAX_INTERPOLATION_STEPS."""
+    if not 2 <= steps <= MAX_INTERPOLATION_STEPS:
+        raise LatentStudioError(f"Interpolation takes 2 to {MAX_INTERPOLATION_STEPS} steps, not {steps}.")
 
 
 def model_fingerprint(vae: torch.nn.Module) -> str:
