@@ -131,6 +131,18 @@ class Registry:
         """Check one listed file's sha256 and format (raises WeightsError)."""
         self._read_verified(file_name, self.entry(file_name))
 
+    def verify_all(self) -> dict[str, WeightsError | None]:
+        """Every listed file checked, in name order: None if it is sound, else its error (one bad file does not
+        hide the next)."""
+        results: dict[str, WeightsError | None] = {}
+        for file_name in sorted(read_manifest(self.folder)["files"]):
+            try:
+                self.verify(file_name)
+                results[file_name] = None
+            except WeightsError as error:
+                results[file_name] = error
+        return results
+
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()

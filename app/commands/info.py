@@ -13,22 +13,30 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Exit 0, or with --verify 2 when any weights file is bad: every file is checked and each bad one named."""
+    import sys
+
     import torch
 
     from app import __version__
+    from app.cli import EXIT_USAGE
     from app.core.device import ComputeSettings
-    from models.manifest import read_manifest, weights_dir
+    from models.manifest import read_manifest
     from models.registry import default_registry
 
     settings = ComputeSettings(device=args.device)
     print(f"Latent Studio {__version__}, torch {torch.__version__}")
     print(f"device: {settings.describe()}")
-    files = read_manifest()["files"]
-    print(f"weights: {weights_dir()} ({len(files)} files)")
+    registry = default_registry()
+    files = read_manifest(registry.folder)["files"]
+    print(f"weights: {registry.folder} ({len(files)} files)")
+    errors = registry.verify_all() if args.verify else {}
     for name, entry in sorted(files.items()):
         line = f"  {name}: {entry.get('parameters', 0) / 1e6:.2f} M parameters, {entry.get('bytes', 0) / 2**20:.1f} MiB"
         if args.verify:
-            default_registry().verify(name)
-            line += ", sha256 ok"
+            line += ", FAILED" if errors.get(name) else ", sha256 ok"
         print(line)
-    return 0
+    bad = [error for error in errors.values() if error is not None]
+    for error in bad:
+        print(f"latent-studio: error: {error}", file=sys.stderr)
+    return EXIT_USAGE if bad else 0
