@@ -16,7 +16,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# On an X display, first check the system libraries Qt's xcb plugin needs (prints the apt-get line if any is missing).
 run: $(STAMP)
+	@$(PY) -m app.gui.xcb_check
 	$(VENV)/bin/latent-studio $(ARGS)
 
 lint: $(STAMP)
