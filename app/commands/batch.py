@@ -1,7 +1,13 @@
 """`latent-studio batch TOOL IN_DIR OUT_DIR ...`: run a tool over a whole folder.
 
 Exit code 0 when every item was done or skipped, 1 when any item failed (see the CSV report in OUT_DIR),
-2 for a usage error, 130 when interrupted (a re-run resumes where it stopped).
+2 for a usage or set-up error (bad folders or options, a missing or corrupt model: one line, before any
+picture is read), 130 when interrupted (a re-run resumes where it stopped).
+
+Inputs that would share an output name (a.jpg and a.png with --format png, c.gif and c.png) are told apart:
+the one already named like the output keeps the name, the others add the extension to their full name
+(a.jpg.png, c.gif.png). --in-place replaces every picture with its result in its own file and format
+(atomically; BMP and GIF, which are not written, are reported as failed).
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     existing = parser.add_mutually_exclusive_group()
     existing.add_argument("--overwrite", action="store_true", help="redo every item, replacing existing outputs")
     existing.add_argument("--skip-existing", action="store_true", help="keep finished outputs (the default)")
-    parser.add_argument("--in-place", action="store_true", help="allow OUT_DIR to be IN_DIR")
+    parser.add_argument("--in-place", action="store_true",
+                        help="OUT_DIR is IN_DIR: replace each picture with its result (same file and format)")
     parser.add_argument("--workers", type=int, default=0, help="decode/encode threads (default: 2 on a CPU, up to 6 beside a GPU)")
     parser.add_argument("--batch-size", type=int, default=0, help="images per forward pass (default: 1 on a CPU, 16 on a GPU)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
@@ -47,15 +54,13 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from app.cli import EXIT_INTERRUPTED, EXIT_ITEMS_FAILED, EXIT_OK
-    from app.core.batch import BatchOptions, default_pipeline, plan_batch, run_batch, summarize
+    from app.core.batch import BatchOptions, check_folders, default_pipeline, plan_batch, run_batch, summarize
     from app.core.batch_tools import make_tool
     from app.core.device import ComputeSettings, configure_torch_threads
     from app.core.jobs import Progress
 
     configure_torch_threads()
     settings = ComputeSettings(device=args.device)
-    tool = make_tool(args.tool, settings, size=args.size, attrs=args.attr, vividness=args.vividness)
-    engine = run_batch if args.ray is None else _ray_engine(args)  # the local engine, or Ray (joined here)
     workers, batch_size = default_pipeline(settings.torch_device.type)
     options = BatchOptions(
         recursive=args.recursive,
@@ -65,8 +70,11 @@ def run(args: argparse.Namespace) -> int:
         workers=max(1, args.workers or workers),
         batch_size=max(1, args.batch_size or batch_size),
     )
-    plan = plan_batch(args.in_dir, args.out_dir, tool, options)
-    total = len(plan.items) + len(plan.skipped)
+    check_folders(args.in_dir, args.out_dir, options)  # 1. cheap checks before the model loads
+    tool = make_tool(args.tool, settings, size=args.size, attrs=args.attr, vividness=args.vividness)  # 2. set-up
+    engine = run_batch if args.ray is None else _ray_engine(args)  # the local engine, or Ray (joined here)
+    plan = plan_batch(args.in_dir, args.out_dir, tool, options)  # 3. the items
+    total = plan.total
     bar = tqdm(total=total, unit="img", disable=args.no_progress or None, file=sys.stderr, dynamic_ncols=True)
     results = []
     start = time.perf_counter()

@@ -1,13 +1,19 @@
 """Batch processing of a folder: a generator of per-item results that one bad file never stops.
 
 Pipeline (each stage overlaps the others):
-1. plan: list the images under IN_DIR, mirror each onto OUT_DIR, skip outputs already done for an unchanged
-   source with the same settings (the done-log in OUT_DIR makes a re-run resume where a killed run stopped);
+1. plan: list the images under IN_DIR, mirror each onto OUT_DIR (inputs that would share an output name are
+   told apart, see `output_names`), skip outputs already done for an unchanged source with the same settings
+   (the done-log in OUT_DIR makes a re-run resume where a killed run stopped);
 2. decode in a thread pool, a bounded number of items ahead of the model;
 3. run the tool on chunks of up to `batch_size` pictures (tools batch same-size tensors on the device);
-4. encode + write in a thread pool, atomically (temporary file, then rename), then append to the done-log.
-A failure of one item (unreadable, too large, a tool error) becomes a "failed" result with its reason, and is
-written to the CSV report; the batch goes on.
+4. encode + write in a thread pool, atomically (temporary file, then rename), then append to the done-log
+   the source's size and mtime as they were when it was read (a source replaced meanwhile is redone next time).
+A failure of one item (unreadable, too large, deleted meanwhile, a tool error, a full disk) becomes a "failed"
+result with its reason, and is written to the CSV report; the batch goes on. What must hold before any item
+runs (the folders, the report) is checked up front and raised as one LatentStudioError.
+
+With `allow_in_place` and OUT_DIR == IN_DIR, each picture is replaced by its result, atomically, in its own
+file and format (the done-log then records the written file, so a re-run does not process a result again).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from pathlib import Path
 from typing import Protocol
 
 from app.core.errors import Cancelled, LatentStudioError
-from app.core.imageio import DEFAULT_MAX_PIXELS, WRITE_FORMATS, Picture, load_image, save_image
+from app.core.imageio import DEFAULT_MAX_PIXELS, WRITE_FORMATS, Picture, load_source, save_image
 from app.core.jobs import COMPUTE_LOCK, Progress
 
 READ_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
@@ -89,16 +95,25 @@ class ItemResult:
     status: str  # "done", "skipped" or "failed"
     error: str = ""
     seconds: float = 0.0
+    record: dict | None = None  # done items: their done-log record (see done_record)
 
 
 @dataclass
 class BatchPlan:
     items: list[tuple[Path, Path]] = field(default_factory=list)  # (source, output) to process
     skipped: list[tuple[Path, Path]] = field(default_factory=list)  # already done
+    refused: list[tuple[Path, Path, str]] = field(default_factory=list)  # (source, output, reason): reported failed
+
+    @property
+    def total(self) -> int:
+        """Every input the run reports on (processed, skipped or refused)."""
+        return len(self.items) + len(self.skipped) + len(self.refused)
 
 
 def output_path(source: Path, in_dir: Path, out_dir: Path, output_format: str) -> Path:
-    """Mirror `source` from in_dir onto out_dir; with a format other than "same", change the extension."""
+    """Mirror `source` from in_dir onto out_dir; with a format other than "same", change the extension.
+
+    The plain name: `output_names` tells apart inputs that would share it."""
     relative = source.relative_to(in_dir)
     if output_format == "same":
         suffix = source.suffix.lower()
@@ -109,36 +124,134 @@ def output_path(source: Path, in_dir: Path, out_dir: Path, output_format: str) -
     return out_dir / relative.with_suffix(suffix)
 
 
-def plan_batch(in_dir: Path, out_dir: Path, tool: BatchTool, options: BatchOptions) -> BatchPlan:
-    """Decide what to process; raise LatentStudioError for an unusable folder pair."""
+def output_names(sources: list[Path], in_dir: Path, out_dir: Path, output_format: str
+                 ) -> tuple[list[tuple[Path, Path]], list[tuple[Path, Path, str]]]:
+    """Each source's output, never one output for two sources: ([(source, output)], [(source, output, reason)]).
+
+    Where sources would share an output name (`a.jpg` and `a.png` with format png, `c.gif` and `c.png`), the
+    source already named like the output keeps the plain name and the others add the output's extension to
+    their full name (`a.jpg.png`, `c.gif.png`). A source whose output still meets another's (an input really
+    called `a.jpg.png`) is refused with its reason instead of overwriting it.
+    """
+    plain = {source: output_path(source, in_dir, out_dir, output_format) for source in sources}
+    claims: dict[str, int] = {}
+    for target in plain.values():
+        claims[_fold(target)] = claims.get(_fold(target), 0) + 1
+    targets = {
+        source: target if claims[_fold(target)] == 1 or source.name == target.name
+        else target.with_name(source.name + target.suffix)
+        for source, target in plain.items()
+    }
+    owners: dict[str, Path] = {}
+    named, refused = [], []
+    for source in sorted(sources, key=lambda s: (targets[s].name != s.name, s)):  # plain names claim first
+        target = targets[source]
+        owner = owners.setdefault(_fold(target), source)
+        if owner == source:
+            named.append((source, target))
+        else:
+            refused.append((source, target, f"{source.name} was not processed: its output {target.name} "
+                                            f"would also be the output of {owner.name}; rename one of them."))
+    return sorted(named), refused
+
+
+def _fold(path: Path) -> str:
+    """The name as the file system compares it (case-folded where it ignores case)."""
+    return os.path.normcase(str(path))
+
+
+def check_output_folder(out_dir: Path) -> None:
+    """Raise one LatentStudioError unless `out_dir` is, or can be created as, a folder we may write into.
+
+    Creates nothing (a bad option found later must leave no empty folder behind); run_batch creates it.
+    """
+    out_dir = Path(out_dir).absolute()
+    existing = out_dir
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        if existing == out_dir:
+            raise LatentStudioError(f"The output folder {out_dir} is a file, not a folder.")
+        raise LatentStudioError(f"The output folder {out_dir} cannot be created: {existing} is a file.")
+    if _read_only(existing):
+        raise LatentStudioError(f"The output folder {out_dir} cannot be written: {existing} is on a read-only file system.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise LatentStudioError(f"The output folder {out_dir} cannot be written: {existing} is not writable (permission denied).")
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):  # no statvfs (Windows): the writes themselves will say
+        return False
+
+
+def check_folders(in_dir: Path, out_dir: Path, options: BatchOptions) -> None:
+    """Raise one LatentStudioError for an unusable folder pair or options (cheap: callers run it before loading
+    a model; `plan_batch` runs it again)."""
     in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
     if not in_dir.is_dir():
         raise LatentStudioError(f"The input folder {in_dir} does not exist.")
     if options.output_format not in FORMATS:
         raise LatentStudioError(f"Unknown output format '{options.output_format}': use one of {', '.join(FORMATS)}.")
-    inside = out_dir == in_dir or in_dir in out_dir.parents
-    if out_dir == in_dir and not options.allow_in_place:
+    in_place = out_dir == in_dir
+    if in_place and not options.allow_in_place:
         raise LatentStudioError(
             f"The output folder is the input folder ({in_dir}); choose another folder, or allow writing into the input folder explicitly."
         )
+    if in_place and options.output_format != "same":
+        raise LatentStudioError(
+            "Writing into the input folder replaces each picture in its own file and format; "
+            f"the output format must be 'same', not '{options.output_format}'."
+        )
+    check_output_folder(out_dir)
+
+
+def plan_batch(in_dir: Path, out_dir: Path, tool: BatchTool, options: BatchOptions) -> BatchPlan:
+    """Decide what to process; raise LatentStudioError for an unusable folder pair."""
+    check_folders(in_dir, out_dir, options)
+    in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
+    inside = out_dir == in_dir or in_dir in out_dir.parents
+    in_place = out_dir == in_dir
     pattern = "**/*" if options.recursive else "*"
-    sources = sorted(
+    sources = sorted(  # not only regular files: a FIFO or a device named like an image is reported, not skipped
         p for p in in_dir.glob(pattern)
-        if p.is_file() and p.suffix.lower() in READ_SUFFIXES and not (inside and out_dir != in_dir and out_dir in p.parents)
+        if not p.is_dir() and p.suffix.lower() in READ_SUFFIXES and not (inside and not in_place and out_dir in p.parents)
     )
+    plan = BatchPlan()
+    if in_place:
+        named = [(source, source) for source in sources if source.suffix.lower() in WRITE_FORMATS]
+        plan.refused = [
+            (source, source, f"{source.name} cannot be replaced in place: Latent Studio does not write "
+                             f"{source.suffix.lower()} files; write the results into another folder instead.")
+            for source in sources if source.suffix.lower() not in WRITE_FORMATS
+        ]
+    else:
+        named, plan.refused = output_names(sources, in_dir, out_dir, options.output_format)
     done = read_done_log(out_dir)
     key = tool.settings_key()
-    plan = BatchPlan()
-    for source in sources:
-        target = output_path(source, in_dir, out_dir, options.output_format)
-        if not options.overwrite and target.exists():
+    for source, target in named:
+        if not options.overwrite and (in_place or target.exists()):
             record = done.get(str(target.relative_to(out_dir)))
-            unchanged = record is not None and record == source_record(source, key)
-            if unchanged or record is None:  # never clobber a file we did not write, unless --overwrite
+            if record is not None and _unchanged(record, source, key, in_place):
+                plan.skipped.append((source, target))
+                continue
+            if record is None and not in_place:  # never clobber a file we did not write, unless --overwrite
                 plan.skipped.append((source, target))
                 continue
         plan.items.append((source, target))
     return plan
+
+
+def _unchanged(record: dict, source: Path, key: str, in_place: bool) -> bool:
+    """Whether a done-log record still describes `source`: the same settings and the source as it was read
+    (in place: as it was written, since the result replaced it)."""
+    try:
+        now = _file_state(source.stat())
+    except OSError:  # gone since the listing: planned, then reported as that item's failure
+        return False
+    seen = record.get("written") if in_place else record
+    return record.get("settings") == key and isinstance(seen, dict) and all(seen.get(k) == v for k, v in now.items())
 
 
 def run_batch(
@@ -157,16 +270,24 @@ def run_batch(
     progress = progress or Progress()
     in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
     plan = plan if plan is not None else plan_batch(in_dir, out_dir, tool, options)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LatentStudioError(f"Cannot create the output folder {out_dir}: {error.strerror or error}.") from None
     remove_stale_parts([target for _, target in plan.items + plan.skipped])
     for source, target in plan.skipped:
         yield ItemResult(source, target, "skipped")
     total = len(plan.items)
-    if total == 0:
+    if total == 0 and not plan.refused:
         return
     key = tool.settings_key()
-    log = DoneLog(out_dir)
     report = Report(out_dir / REPORT)
+    log = DoneLog(out_dir)
+    for source, target, reason in plan.refused:
+        refused = ItemResult(source, target, "failed", reason)
+        report.write(refused)
+        yield refused
+    reads: dict[Path, dict] = {}  # output -> its source's state as it was read
     finished = 0
     with ThreadPoolExecutor(options.workers, thread_name_prefix="batch-io") as pool:
         loads: deque[tuple[Path, Path, Future, float]] = deque()
@@ -187,7 +308,8 @@ def run_batch(
                 source, target, future, started = saves.popleft()
                 result = _settle(source, target, future, started)
                 if result.status == "done":
-                    log.append(target.relative_to(out_dir), source_record(source, key))
+                    result.record = done_record(reads.pop(target), key, future.result())
+                    log.append(target.relative_to(out_dir), result.record)
                 report.write(result)
                 finished += 1
                 yield result
@@ -204,7 +326,8 @@ def run_batch(
                 while loads and len(chunk) < options.batch_size:
                     source, target, future, started = loads.popleft()
                     try:
-                        chunk.append((source, target, future.result(), started))
+                        loaded, reads[target] = future.result()
+                        chunk.append((source, target, loaded, started))
                     except LatentStudioError as error:
                         failed = ItemResult(source, target, "failed", str(error), time.perf_counter() - started)
                         report.write(failed)
@@ -213,7 +336,6 @@ def run_batch(
                 fill()
                 for source, target, result, started in _process_chunk(tool, chunk, progress):
                     if isinstance(result, Picture) or callable(result):
-                        _ensure_folder(target)
                         saves.append((source, target, pool.submit(_save, tool, result, target), started))
                     else:
                         failed = ItemResult(source, target, "failed", result, time.perf_counter() - started)
@@ -228,12 +350,14 @@ def run_batch(
                 future.cancel()
             for source, target, future, started in saves:  # let started writes finish: they are atomic
                 try:
-                    future.result()
-                    log.append(target.relative_to(out_dir), source_record(source, key))
+                    log.append(target.relative_to(out_dir), done_record(reads[target], key, future.result()))
                 except LatentStudioError:
                     pass
             report.close()
             log.close()
+    for problem in (report.error, log.error):  # every item ran; say once what could not be recorded
+        if problem:
+            raise LatentStudioError(problem)
 
 
 def process_items(tool: BatchTool, items: list[tuple[Path, Path]], max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -242,41 +366,56 @@ def process_items(tool: BatchTool, items: list[tuple[Path, Path]], max_pixels: i
     tool, finish + atomic write; a failure is only its item's. Results in the items' order.
 
     For engines that hand chunks to other processes (app.core.batch_ray); the caller keeps the done-log and
-    the report, as `run_batch` does."""
+    the report, as `run_batch` does: a done item's `record` is the line for the done-log."""
     progress = progress or Progress()
     results: dict[Path, ItemResult] = {}
+    reads: dict[Path, dict] = {}
     chunk = []
+    key = tool.settings_key()
     for source, target in items:  # 1. decode (+ the tool's prepare stage)
         started = time.perf_counter()
         try:
-            chunk.append((source, target, _load(tool, source, max_pixels), started))
+            loaded, reads[target] = _load(tool, source, max_pixels)
+            chunk.append((source, target, loaded, started))
         except LatentStudioError as error:
             results[target] = ItemResult(source, target, "failed", str(error), time.perf_counter() - started)
     for source, target, result, started in _process_chunk(tool, chunk, progress):  # 2. the network
-        error = result if isinstance(result, str) else ""
+        error, record = result if isinstance(result, str) else "", None
         if not error:  # 3. finish + write
             try:
-                _ensure_folder(target)
-                _save(tool, result, target)
+                record = done_record(reads[target], key, _save(tool, result, target))
             except LatentStudioError as failure:
                 error = str(failure)
-        results[target] = ItemResult(source, target, "failed" if error else "done", error, time.perf_counter() - started)
+        results[target] = ItemResult(source, target, "failed" if error else "done", error, time.perf_counter() - started,
+                                     record)
     return [results[target] for _, target in items]
 
 
-def _load(tool: BatchTool, source: Path, max_pixels: int):
-    """Decode-thread work: read the image, then the tool's `prepare` stage if it has one."""
-    picture = load_image(source, max_pixels)
+def _load(tool: BatchTool, source: Path, max_pixels: int) -> tuple[object, dict]:
+    """Decode-thread work: read the image, then the tool's `prepare` stage if it has one.
+
+    Returns it with the source's state as read (`_file_state`), which is what the done-log records."""
+    picture, status = load_source(source, max_pixels)
     prepare = getattr(tool, "prepare", None)
     if prepare is None:
-        return picture
-    return _as_item_error(tool, source, prepare, picture)
+        return picture, _file_state(status)
+    return _as_item_error(tool, source, prepare, picture), _file_state(status)
 
 
-def _save(tool: BatchTool, result, target: Path) -> None:
-    """Encode-thread work: finish the picture if the tool deferred that, then write it atomically."""
+def _save(tool: BatchTool, result, target: Path) -> dict:
+    """Encode-thread work: finish the picture if the tool deferred that, then write it atomically.
+
+    Returns the written file's state (`_file_state`)."""
     picture = result if isinstance(result, Picture) else _as_item_error(tool, target, result)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LatentStudioError(f"Cannot create the folder {target.parent}: {error.strerror or error}.") from None
     _as_item_error(tool, target, save_image, picture, target)  # save_image's own errors are already clear
+    try:
+        return _file_state(target.stat())
+    except OSError:  # replaced or removed by someone else right after the write: nothing to trust next time
+        return {}
 
 
 def _as_item_error(tool: BatchTool, path: Path, function, *args):
@@ -341,13 +480,19 @@ def remove_stale_parts(targets: list[Path]) -> None:
                 part.unlink(missing_ok=True)
 
 
-def _ensure_folder(target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _file_state(status: os.stat_result) -> dict:
+    return {"size": status.st_size, "mtime_ns": status.st_mtime_ns}
+
+
+def done_record(read: dict, key: str, written: dict) -> dict:
+    """A done-log record: the source's state when it was read, the settings key, and the written output's
+    state (what an in-place re-run compares the source with, since the output replaced it)."""
+    return {**read, "settings": key, "written": written}
 
 
 def source_record(source: Path, key: str) -> dict:
-    stat = source.stat()
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "settings": key}
+    """The record of `source` as it is now (no written state): only for a source just read by the caller."""
+    return {**_file_state(source.stat()), "settings": key}
 
 
 def read_done_log(out_dir: Path) -> dict[str, dict]:
@@ -365,35 +510,71 @@ def read_done_log(out_dir: Path) -> dict[str, dict]:
 
 
 class DoneLog:
-    """Append-only, flushed per line: a kill loses at most the line being written."""
+    """Append-only, flushed per line: a kill loses at most the line being written.
+
+    Opening it fails with a LatentStudioError (before any item runs); a later write error (a full disk) does
+    not stop the batch: the first one is kept in `error`, for the caller to say once at the end."""
 
     def __init__(self, out_dir: Path) -> None:
-        self._handle = open(out_dir / DONE_LOG, "a", encoding="utf-8")
+        self.path = Path(out_dir) / DONE_LOG
+        self.error = ""
+        self._handle = _open_for_writing(self.path, "a", "the batch done-log")
         self._lock = threading.Lock()
 
     def append(self, output: Path, record: dict) -> None:
         with self._lock:
-            self._handle.write(json.dumps({"output": str(output), "source": record}) + "\n")
-            self._handle.flush()
+            try:
+                self._handle.write(json.dumps({"output": str(output), "source": record}) + "\n")
+                self._handle.flush()
+            except OSError as error:
+                self.error = self.error or (
+                    f"The batch done-log {self.path} could not be written ({error.strerror or error}); "
+                    "the outputs are complete, but a re-run will not know which of them this run finished."
+                )
 
     def close(self) -> None:
-        self._handle.close()
+        _close_quietly(self._handle)
 
 
 class Report:
-    """The CSV report of this run: one row per processed or failed item."""
+    """The CSV report of this run: one row per processed or failed item (errors as in DoneLog)."""
 
     def __init__(self, path: Path) -> None:
-        self._handle = open(path, "w", newline="", encoding="utf-8")
+        self.path = Path(path)
+        self.error = ""
+        self._handle = _open_for_writing(self.path, "w", "the batch report")
         self._writer = csv.writer(self._handle)
-        self._writer.writerow(["source", "output", "status", "error", "seconds"])
+        self._row(["source", "output", "status", "error", "seconds"])
 
     def write(self, result: ItemResult) -> None:
-        self._writer.writerow([result.source, result.output, result.status, result.error, f"{result.seconds:.3f}"])
-        self._handle.flush()
+        self._row([result.source, result.output, result.status, result.error, f"{result.seconds:.3f}"])
+
+    def _row(self, row: list) -> None:
+        try:
+            self._writer.writerow(row)
+            self._handle.flush()
+        except OSError as error:
+            self.error = self.error or (
+                f"The batch report {self.path} could not be written ({error.strerror or error}); "
+                "it lacks some items (the outputs written are complete)."
+            )
 
     def close(self) -> None:
-        self._handle.close()
+        _close_quietly(self._handle)
+
+
+def _open_for_writing(path: Path, mode: str, what: str):
+    try:
+        return open(path, mode, newline="" if mode == "w" else None, encoding="utf-8")
+    except OSError as error:
+        raise LatentStudioError(f"Cannot write {what} {path}: {error.strerror or error}.") from None
+
+
+def _close_quietly(handle) -> None:
+    try:
+        handle.close()
+    except OSError:  # the flush of a full disk: already recorded by the failed write
+        pass
 
 
 def summarize(results: list[ItemResult], seconds: float) -> str:

@@ -3,7 +3,9 @@
 `settings_key()` names everything that changes the output (tool, model file checksum, options), so a
 re-run redoes items whose settings changed and skips the rest. Every tool returns `picture.with_pixels(...)`
 so the source's EXIF and ICC profile travel to the output. Tools check their options when they are made
-(`make_tool`), so a bad option stops the CLI with exit code 2 before any image is touched.
+(`make_tool`), and `make_tool` loads and verifies the model then, so a bad option or a missing or corrupt
+weights file stops the CLI with one line and exit code 2 (the dialog with one message) before any image is
+touched, instead of failing every item with the same error.
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ class ColorizeTool:
 
     def settings_key(self) -> str:
         return f"colorize:{_weights_key('colorizer')}:size={self.working_size}:vividness={self.vividness:g}"
+
+    def load(self) -> None:
+        """Load and verify the model now (set-up); the registry keeps it for the items."""
+        from app.core.colorize import MODEL_NAME
+        from models.registry import default_registry
+
+        default_registry().load_model(MODEL_NAME, self.settings.torch_device, self.settings.dtype)
 
     @property
     def _offloads(self) -> bool:
@@ -97,6 +106,16 @@ class SketchTool:
     def settings_key(self) -> str:
         options = self._sketch_settings()
         return f"sketch:{_weights_key('sketch')}:resolution={options.resolution}:max_side={options.max_side}"
+
+    def load(self) -> None:
+        """Load and verify the model now (set-up), in the dtype `sketch_to_image` asks the registry for."""
+        import torch
+
+        from app.core.sketch import MODEL_NAME
+        from models.registry import default_registry
+
+        registry, device, dtype = default_registry(), self.settings.torch_device, self.settings.dtype
+        registry.load_model(MODEL_NAME, device, dtype if registry.spec(MODEL_NAME).half_precision else torch.float32)
 
     def process(self, pictures: list[Picture], progress: Progress) -> list[Picture]:
         from app.core.sketch import sketch_to_image
@@ -166,11 +185,15 @@ class EditTool:
 
 def make_tool(name: str, settings: ComputeSettings, size: int = 256, attrs: list[str] | None = None,
               vividness: float = 0.0):
-    """The batch tool called `name`, configured from CLI/GUI options (`size`: colorize/sketch working size)."""
+    """The batch tool called `name`, configured from CLI/GUI options (`size`: colorize/sketch working size), with
+    its model loaded and verified (a WeightsError here is the set-up's error, not every item's)."""
     if name == "colorize":
-        return ColorizeTool(settings, size, vividness)
-    if name == "sketch":
-        return SketchTool(settings, size)
-    if name == "edit":
-        return EditTool.from_attrs(settings, list(attrs or []))
-    raise LatentStudioError(f"There is no batch tool called '{name}' (available: {', '.join(TOOL_NAMES)}).")
+        tool = ColorizeTool(settings, size, vividness)
+    elif name == "sketch":
+        tool = SketchTool(settings, size)
+    elif name == "edit":
+        return EditTool.from_attrs(settings, list(attrs or []))  # loads the face model itself
+    else:
+        raise LatentStudioError(f"There is no batch tool called '{name}' (available: {', '.join(TOOL_NAMES)}).")
+    tool.load()
+    return tool

@@ -90,22 +90,24 @@ def batch_job(request: BatchRequest, planned: Callable[[int], None], item: Calla
     """`run(progress) -> summary line`: make the tool, plan, then process, calling `item` per result."""
 
     def run(progress: Progress) -> str:
-        from app.core.batch import BatchOptions, default_pipeline, plan_batch, run_batch, summarize
+        from app.core.batch import BatchOptions, check_folders, default_pipeline, plan_batch, run_batch, summarize
         from app.core.batch_tools import make_tool
         from app.core.device import ComputeSettings, configure_torch_threads  # imports torch: worker thread only
 
-        # 1. the tool (loads and verifies its model; a bad option fails here, before any file is touched)
+        # 1. the folders, then the tool (loads and verifies its model): a bad folder, option or weights file
+        #    fails here, once, as the job's error, before any file is touched
         configure_torch_threads()
         settings = ComputeSettings(device=request.device)
-        tool = make_tool(request.tool, settings, request.working_size, list(request.attrs), request.vividness)
         workers, batch_size = default_pipeline(settings.torch_device.type)
         options = BatchOptions(
             recursive=request.recursive, output_format=request.output_format, overwrite=request.overwrite,
             workers=workers, batch_size=batch_size,
         )
+        check_folders(request.in_dir, request.out_dir, options)
+        tool = make_tool(request.tool, settings, request.working_size, list(request.attrs), request.vividness)
         # 2. the plan, so the dialog knows the total
         plan = plan_batch(request.in_dir, request.out_dir, tool, options)
-        planned(len(plan.items) + len(plan.skipped))
+        planned(plan.total)
         # 3. the items, one signal each
         results, start = [], time.perf_counter()
         for result in run_batch(request.in_dir, request.out_dir, tool, options, progress, pause, plan):
