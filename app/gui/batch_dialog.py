@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.batch import REPORT
+from app.core.batch_ray import ray_available
 from app.gui.batch_runner import BatchRequest, BatchSession, RateMeter, format_eta
 from app.gui.files import ask_folder
 from app.gui.preferences import Preferences
@@ -79,6 +80,18 @@ class BatchDialog(QDialog):
         self.existing = QComboBox()
         self.existing.addItem("Skip finished outputs (resume)", False)
         self.existing.addItem("Overwrite existing outputs", True)
+        self.engine = QComboBox()  # offered only where Ray is installed (the 'cluster' extra)
+        self.engine.addItem("Local", "local")
+        self.engine.addItem("Ray (address)", "ray")
+        self.ray_address = QLineEdit()
+        self.ray_address.setPlaceholderText("empty: a local Ray runtime; or HOST:PORT of a cluster")
+        self.ray_address.setToolTip("The head of a cluster started with `ray start --head`; every node must see the "
+                                    "input and output folders at the same paths.")
+        self.engine_row = QWidget()
+        engine_layout = QHBoxLayout(self.engine_row)
+        engine_layout.setContentsMargins(0, 0, 0, 0)
+        engine_layout.addWidget(self.engine)
+        engine_layout.addWidget(self.ray_address, 1)
 
         form = QFormLayout()
         form.addRow("Tool:", self.tool)
@@ -90,6 +103,8 @@ class BatchDialog(QDialog):
         form.addRow("", self.recursive)
         form.addRow("Output format:", self.output_format)
         form.addRow("Existing outputs:", self.existing)
+        form.addRow("Engine:", self.engine_row)
+        form.setRowVisible(self.engine_row, ray_available())
         self._form = form
 
         self.progress = QProgressBar()
@@ -130,6 +145,7 @@ class BatchDialog(QDialog):
         layout.addLayout(buttons)
 
         self.tool.currentIndexChanged.connect(self._update_enabled)
+        self.engine.currentIndexChanged.connect(self._update_enabled)
         self.start_button.clicked.connect(self.start)
         self.pause_button.toggled.connect(self._on_pause_toggled)
         self.cancel_button.clicked.connect(self.session.cancel)
@@ -166,6 +182,7 @@ class BatchDialog(QDialog):
             attrs=parse_attrs(self.attrs.text()) if self.tool.currentData() == "edit" else (),
             vividness=self.vividness.value() / 100 if self.tool.currentData() == "colorize" else 0.0,
             device=self._device,
+            ray_address=self.ray_address.text().strip() if self._on_ray() else None,
         )
 
     def start(self) -> None:
@@ -248,9 +265,14 @@ class BatchDialog(QDialog):
         self._form.setRowVisible(self.attrs, tool == "edit")
         self.vividness.setEnabled(not running and tool == "colorize")
         self._form.setRowVisible(self.vividness, tool == "colorize")
+        self.engine.setEnabled(not running)
+        self.ray_address.setEnabled(not running and self._on_ray())
         self.start_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
+
+    def _on_ray(self) -> bool:
+        return self.engine.currentData() == "ray" and ray_available()
 
 
 def _relative(path: Path, root: str) -> Path:

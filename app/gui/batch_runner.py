@@ -37,6 +37,7 @@ class BatchRequest:
     attrs: tuple[str, ...] = ()
     vividness: float = 0.0  # colorize only
     device: str = "auto"
+    ray_address: str | None = None  # None: the local engine; "": a local Ray runtime; else a cluster's HOST:PORT
 
 
 class RateMeter:
@@ -105,17 +106,26 @@ def batch_job(request: BatchRequest, planned: Callable[[int], None], item: Calla
         )
         check_folders(request.in_dir, request.out_dir, options)
         tool = make_tool(request.tool, settings, request.working_size, list(request.attrs), request.vividness)
+        engine = run_batch if request.ray_address is None else _ray_engine(request)
         # 2. the plan, so the dialog knows the total
         plan = plan_batch(request.in_dir, request.out_dir, tool, options)
         planned(plan.total)
         # 3. the items, one signal each
         results, start = [], time.perf_counter()
-        for result in run_batch(request.in_dir, request.out_dir, tool, options, progress, pause, plan):
+        for result in engine(request.in_dir, request.out_dir, tool, options, progress, pause, plan):
             results.append(result)
             item(result)
         return summarize(results, time.perf_counter() - start)
 
     return run
+
+
+def _ray_engine(request: BatchRequest):
+    """The Ray engine (app.core.batch_ray, joined here): the same call and results as run_batch."""
+    from app.core.batch_ray import RayEngine, ToolRecipe
+
+    recipe = ToolRecipe(request.tool, request.device, request.working_size, request.attrs, request.vividness)
+    return RayEngine(recipe, request.ray_address or None)
 
 
 class _Relay(QObject):
