@@ -22,6 +22,7 @@ one machine); pixels never travel through Ray's object store, only paths and res
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -96,25 +97,28 @@ def connect(address: str | None) -> bool:
     if ray.is_initialized():  # a caller (a test, a notebook) already joined a cluster: use it
         return False
     if address and address != "auto":
-        _probe(address)
+        check_address(address)
     try:
         if address:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
         else:
-            ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False)
+            ray.init(address="local", include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     except Exception as error:  # ConnectionError, TimeoutError, RuntimeError, ValueError: one line for the user
         where = f"the Ray cluster at {address}" if address else "a local Ray runtime"
         raise LatentStudioError(f"Cannot start or join {where}: {_first_line(error)}") from None
     return True
 
 
-def _probe(address: str, timeout: float = 5.0) -> None:
+def check_address(address: str, timeout: float = 5.0) -> None:
+    """Raise a one-line LatentStudioError unless something listens at `address` (HOST[:PORT] or ray://HOST:PORT)."""
     host_port = address.removeprefix("ray://")
     host, _, port = host_port.rpartition(":") if ":" in host_port else (host_port, "", str(DEFAULT_PORT))
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise LatentStudioError(f"The Ray address '{address}' is not HOST:PORT (e.g. 10.0.0.5:6379, as `ray start --head` prints).")
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
             pass
-    except (OSError, ValueError) as error:
+    except OSError as error:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         raise LatentStudioError(
             f"Cannot reach the Ray cluster at {address}: {reason} (start one with `ray start --head`, "
