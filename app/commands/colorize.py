@@ -67,13 +67,14 @@ def parse_scribble(text: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.core.outputs import check_output_file
+
+    check_output_file(args.output, [args.input], args.in_place)  # first: before torch is even imported
     from app.core.colorize import check_vividness, colorize
     from app.core.device import ComputeSettings, configure_torch_threads
     from app.core.imageio import load_image, save_image
     from app.core.jobs import run_sync
-    from app.core.outputs import check_output_file
 
-    check_output_file(args.output, [args.input], args.in_place)  # before the picture is read
     hints = [parse_hint(text) for text in args.hint] + [parse_scribble(text) for text in args.scribble]
     check_vividness(args.vividness)
     settings = ComputeSettings(device=args.device, half_precision=not args.full_precision)

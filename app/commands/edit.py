@@ -105,8 +105,6 @@ def _editor(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.imageio import load_image, save_image
-    from app.core.latent import parse_sliders
     from app.core.outputs import check_output_file
 
     if args.list:
@@ -117,10 +115,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.input is None or args.output is None:
         raise LatentStudioError("edit needs an input and an output file (or --list).")
-    # 1. everything the user typed, before any picture or model is loaded
+    # 1. everything the user typed, before any picture or model is loaded (the output before torch is imported)
     check_output_file(args.output, [args.input], args.in_place)
-    sliders = parse_sliders(args.attr)
     rect = parse_box(args.box)
+    from app.core.imageio import load_image, save_image
+    from app.core.latent import parse_sliders
+
+    sliders = parse_sliders(args.attr)
     # 2. the picture (the box must overlap it), then the model (the slider names must exist)
     picture = load_image(args.input)
     box = box_in_picture(args.box, rect, picture.width, picture.height) if rect is not None else None
@@ -142,13 +143,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_interpolate(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from app.core.imageio import Picture, load_image, save_image
     from app.core.latent import check_steps
     from app.core.outputs import check_output_file, check_output_folder
 
-    # 1. the numbers and the output, before any picture or model is loaded
+    # 1. the numbers, then the output (a folder of that many frames), before any picture or model is loaded
     check_steps(args.steps)
     if not 1 <= args.scale <= MAX_SCALE:
         raise LatentStudioError(f"--scale must be from 1 to {MAX_SCALE}, not {args.scale}.")
@@ -158,6 +156,10 @@ def run_interpolate(args: argparse.Namespace) -> int:
         check_output_folder(args.output, names, [args.a, args.b], args.in_place)
     else:
         check_output_file(args.output, [args.a, args.b], args.in_place)
+    import numpy as np
+
+    from app.core.imageio import Picture, load_image, save_image
+
     editor = _editor(args)
     side = editor.size * args.scale
     if args.steps * side * side > MAX_STRIP_PIXELS:

@@ -49,16 +49,17 @@ def strokes_layer(pixels: np.ndarray) -> np.ndarray:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.core.outputs import check_output_file
+
+    check_output_file(args.output, [args.input, args.colors], args.in_place)  # first: before torch is even imported
     from tqdm import tqdm
 
     from app.core.device import ComputeSettings
     from app.core.errors import LatentStudioError
     from app.core.imageio import load_image, save_image
     from app.core.jobs import run_sync
-    from app.core.outputs import check_output_file
     from app.core.sketch import SketchSettings, photo_to_sketch, sketch_to_image
 
-    check_output_file(args.output, [args.input, args.colors], args.in_place)
     if args.resolution < 0:
         raise LatentStudioError("--resolution must be 0 (the sketch's own size) or a positive number of pixels.")
     if args.resolution > SketchSettings.max_side:

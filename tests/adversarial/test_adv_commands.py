@@ -195,3 +195,15 @@ def test_interpolate_checks_the_total_size_before_decoding(folder, capsys):
     refused(["interpolate", "in.png", "b.png", "s.png", "--steps", "256", "--scale", "16", "--device", "cpu"],
             "256 faces of 1024 x 1024 pixels are 268 megapixels; the limit is 50 (use fewer --steps or a smaller --scale).",
             folder, capsys)
+
+
+def test_a_bad_output_is_refused_before_torch_is_imported(folder):
+    """The refusal costs the interpreter's start, not a torch import (15 s on a loaded 2-core machine)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from app.cli import main; "
+            "codes = [main(['colorize', 'in.png', 'out.gif']), main(['sketch', 'in.png', 'in.png']), "
+            "main(['edit', 'in.png', './in.png', '--attr', 'young=1'])]; print(codes, 'torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, timeout=120)
+    assert result.stdout == "[2, 2, 2] False\n"
