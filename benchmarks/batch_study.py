@@ -29,7 +29,7 @@ from app.core.batch import default_pipeline
 from app.core.batch_tools import make_tool
 from app.core.colorize import colorize
 from app.core.device import ComputeSettings, configure_torch_threads
-from app.core.imageio import load_image, save_image
+from app.core.imageio import load_image, load_source, save_image
 from benchmarks.batch import QUICK_SIZES, SIZES, engine_run, make_folder, naive_loop
 from benchmarks.timing import sync
 
@@ -86,14 +86,14 @@ class TimedTool:
 def run_engine(source: Path, out: Path, tool, workers: int, chunk: int) -> tuple[float, dict]:
     """`engine_run` with every stage timed: the engine's load/save functions and the tool's stages wrapped."""
     clock = StageClock()
-    originals = engine.load_image, engine.save_image
-    engine.load_image, engine.save_image = clock.timed("decode", load_image), clock.timed("encode+write", save_image)
+    originals = engine.load_source, engine.save_image
+    engine.load_source, engine.save_image = clock.timed("decode", load_source), clock.timed("encode+write", save_image)
     try:
         models = hasattr(tool, "settings")
         seconds = engine_run(source, out, TimedTool(tool, clock) if models else tool, workers, chunk,
                              tool.settings.torch_device if models else "cpu")
     finally:
-        engine.load_image, engine.save_image = originals
+        engine.load_source, engine.save_image = originals
     return seconds, {stage: round(s, 3) for stage, s in clock.seconds.items()}
 
 
