@@ -10,6 +10,7 @@ import errno
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -224,7 +225,7 @@ def test_corrupt_weights_fail_the_dialogs_job_once(tmp_path, corrupt_weights):
     picture(tmp_path / "in" / "a.png", 10)
     items, planned = [], []
     run = batch_job(BatchRequest("colorize", str(tmp_path / "in"), str(tmp_path / "out"), device="cpu"),
-                    planned.append, items.append, __import__("threading").Event())
+                    planned.append, items.append, threading.Event())
     with pytest.raises(LatentStudioError, match=f"Weights file {corrupt_weights} is corrupt"):
         run_sync(run)
     assert planned == [] and items == [] and not (tmp_path / "out").exists()
