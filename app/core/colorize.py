@@ -26,16 +26,23 @@ MODEL_NAME = "colorizer"
 WORKING_SIZES = (256, 512)
 MIN_WORKING_SIZE, MAX_WORKING_SIZE = 64, 1024
 MAX_VIVIDNESS = 1.0
+MAX_SCRIBBLE_POINTS = 256  # a scribble hint is a short polyline
 _STRIP_ROWS = 1024  # full-resolution work goes in strips of rows, so huge scans need little memory
 
 
 @dataclass(frozen=True)
 class Hint:
-    """A user's colour hint: pixel (x, y) of the full-resolution picture and an sRGB colour (0-255)."""
+    """A user's colour hint: pixel (x, y) of the full-resolution picture and an sRGB colour (0-255); a scribble
+    also has its polyline's points in `path` (starting at (x, y)). Hints are local: see `app.core.hint_spread`."""
 
     x: float
     y: float
     rgb: tuple[int, int, int]
+    path: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def points(self) -> tuple[tuple[float, float], ...]:
+        return self.path or ((self.x, self.y),)
 
 
 @dataclass(frozen=True)
@@ -298,10 +305,12 @@ def _load(model_name: str, settings: ComputeSettings, registry) -> torch.nn.Modu
 
 
 def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_size: int, vividness: float) -> torch.Tensor:
-    from models.colorizer.inference import predict_ab
+    from app.core.hint_spread import local_hint_ab
 
-    correction = model.vivid_correction(vividness)
-    return predict_ab(model, lightness, _hints_ab(hints, lightness.device), working_size, correction=correction)
+    # the automatic result plus each hint's correction spread over its region (issue #13: local, strong hints)
+    strokes = [(tuple((x + 0.5, y + 0.5) for x, y in h.points), a, b) for h, (_, _, a, b) in
+               zip(hints, _hints_ab(hints, lightness.device))]
+    return local_hint_ab(model, lightness, strokes, working_size, correction=model.vivid_correction(vividness))
 
 
 def _hints_ab(hints: Sequence[Hint], device: torch.device) -> list[tuple[float, float, float, float]]:
@@ -328,7 +337,10 @@ def _check_request(picture: Picture, hints: Sequence[Hint], working_size: int, v
     if picture.pixels.ndim != 3 or picture.pixels.shape[2] not in (3, 4):
         raise LatentStudioError("Colorization needs an RGB or RGBA picture.")
     for hint in hints:
-        _check_point(picture, hint.x, hint.y, "A colour hint")
+        if len(hint.points) > MAX_SCRIBBLE_POINTS:
+            raise LatentStudioError(f"A scribble hint may have at most {MAX_SCRIBBLE_POINTS} points, not {len(hint.points)}.")
+        for x, y in hint.points:
+            _check_point(picture, x, y, "A colour hint")
         if len(hint.rgb) != 3 or any(not 0 <= int(v) <= 255 for v in hint.rgb):
             raise LatentStudioError(f"A colour hint's colour must be three values from 0 to 255, not {hint.rgb}.")
 
