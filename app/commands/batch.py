@@ -42,6 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--size", type=int, default=256, help="working size of the network (colorize, sketch; default 256)")
     parser.add_argument("--vividness", type=float, default=0.0, metavar="V",
                         help="colorize: 0 (default) natural, the most accurate colours; up to 1 close to real photos' colourfulness")
+    parser.add_argument("--reference", metavar="PHOTO",
+                        help="colorize: one colour photo to take the colours from for the whole folder (matched by content)")
     parser.add_argument("--attr", action="append", default=[], metavar="NAME=AMOUNT", help="edit: attribute change in sigmas")
     parser.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                         help="run on Ray (pip install 'latent-studio[cluster]'): a local Ray runtime, or the cluster at "
@@ -71,7 +73,15 @@ def run(args: argparse.Namespace) -> int:
         batch_size=max(1, args.batch_size or batch_size),
     )
     check_folders(args.in_dir, args.out_dir, options)  # 1. cheap checks before the model loads
-    tool = make_tool(args.tool, settings, size=args.size, attrs=args.attr, vividness=args.vividness)  # 2. set-up
+    reference = None
+    if args.reference:
+        from app.commands.colorize import load_reference
+        from app.core.errors import LatentStudioError
+
+        if args.tool != "colorize":
+            raise LatentStudioError(f"--reference is an option of batch colorize, not of batch {args.tool}.")
+        reference = load_reference(args.reference)
+    tool = make_tool(args.tool, settings, size=args.size, attrs=args.attr, vividness=args.vividness, reference=reference)  # 2. set-up
     engine = run_batch if args.ray is None else _ray_engine(args)  # the local engine, or Ray (joined here)
     plan = plan_batch(args.in_dir, args.out_dir, tool, options)  # 3. the items
     total = plan.total

@@ -34,6 +34,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--vividness", type=float, default=0.0, metavar="V",
         help="0 (default): natural, the most accurate colours; up to 1: close to real photos' colourfulness, more wrong guesses",
     )
+    parser.add_argument("--reference", metavar="PHOTO",
+                        help="a colour photo to take the colours from, matched by content (hints still apply on top)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     parser.add_argument("--full-precision", action="store_true", help="no fp16 on the GPU")
     parser.add_argument("--in-place", action="store_true", help="allow OUTPUT to be the input file (replaced atomically)")
@@ -66,6 +68,16 @@ def parse_scribble(text: str):
     return Hint(path[0][0], path[0][1], (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)), path)
 
 
+def load_reference(path: str):
+    """The reference photo, read and checked (unreadable, too small or gray: the user's error, one line)."""
+    from app.core.colorize_reference import check_reference
+    from app.core.imageio import load_image
+
+    picture = load_image(path)
+    check_reference(picture)
+    return picture
+
+
 def run(args: argparse.Namespace) -> int:
     from app.core.outputs import check_output_file
 
@@ -80,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
     settings = ComputeSettings(device=args.device, half_precision=not args.full_precision)
     configure_torch_threads()
     picture = load_image(args.input)
-    result = run_sync(lambda progress: colorize(picture, hints, args.size, settings, progress, vividness=args.vividness))
+    reference = load_reference(args.reference) if args.reference else None
+    result = run_sync(lambda progress: colorize(picture, hints, args.size, settings, progress, vividness=args.vividness,
+                                                reference=reference))
     save_image(result.picture, args.output)
     if result.note and not getattr(args, "quiet", False):
         print(f"note: {result.note}")

@@ -38,15 +38,34 @@ class ColorizeTool:
     settings: ComputeSettings = field(default_factory=ComputeSettings)
     working_size: int = 256
     vividness: float = 0.0
+    reference: Picture | None = None  # one colour photo for the whole folder (colours matched by content)
     name: str = "colorize"
 
     def __post_init__(self) -> None:
         from app.core.colorize import check_vividness
 
         check_vividness(self.vividness)
+        self._prepared_reference = None
+        if self.reference is not None:
+            from app.core.colorize_reference import check_reference, reference_digest
+
+            check_reference(self.reference)
+            self._reference_key = f":reference={reference_digest(self.reference)}"  # a changed reference redoes all
 
     def settings_key(self) -> str:
-        return f"colorize:{_weights_key('colorizer')}:size={self.working_size}:vividness={self.vividness:g}"
+        key = f"colorize:{_weights_key('colorizer')}:size={self.working_size}:vividness={self.vividness:g}"
+        return key + (self._reference_key if self.reference is not None else "")
+
+    def _reference(self):
+        """The reference prepared once, on first use, for every chunk (network thread)."""
+        if self.reference is not None and self._prepared_reference is None:
+            from app.core.colorize import MODEL_NAME, _load
+            from app.core.colorize_reference import prepare_reference
+
+            model = _load(MODEL_NAME, self.settings, None)
+            self._prepared_reference = prepare_reference(self.reference, model, self.working_size,
+                                                         self.settings.torch_device)
+        return self._prepared_reference
 
     def load(self) -> None:
         """Load and verify the model now (set-up); the registry keeps it for the items."""
@@ -76,7 +95,7 @@ class ColorizeTool:
 
         prepared = items if self._offloads else [prepare_picture(p, self.working_size, self.settings) for p in items]
         finishers = colorize_prepared(prepared, working_size=self.working_size, settings=self.settings, progress=progress,
-                                      vividness=self.vividness)
+                                      vividness=self.vividness, reference=self._reference())
         if self._offloads:
             return [partial(_picture_of, finish) for finish in finishers]
         return [finish().picture for finish in finishers]
@@ -184,11 +203,12 @@ class EditTool:
 
 
 def make_tool(name: str, settings: ComputeSettings, size: int = 256, attrs: list[str] | None = None,
-              vividness: float = 0.0):
-    """The batch tool called `name`, configured from CLI/GUI options (`size`: colorize/sketch working size), with
+              vividness: float = 0.0, reference: Picture | None = None):
+    """The batch tool called `name`, configured from CLI/GUI options (`size`: colorize/sketch working size;
+    `reference`: colorize's reference photo), with
     its model loaded and verified (a WeightsError here is the set-up's error, not every item's)."""
     if name == "colorize":
-        tool = ColorizeTool(settings, size, vividness)
+        tool = ColorizeTool(settings, size, vividness, reference)
     elif name == "sketch":
         tool = SketchTool(settings, size)
     elif name == "edit":

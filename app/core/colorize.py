@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -21,6 +22,9 @@ from app.core.errors import LatentStudioError
 from app.core.imageio import Picture
 from app.core.jobs import Progress
 from app.core.tensors import merge_alpha, split_alpha, tensor_to_pixels
+
+if TYPE_CHECKING:
+    from app.core.colorize_reference import PreparedReference
 
 MODEL_NAME = "colorizer"
 WORKING_SIZES = (256, 512)
@@ -67,18 +71,21 @@ def colorize(
     registry=None,
     *,
     vividness: float = 0.0,
+    reference: "Picture | PreparedReference | None" = None,
 ) -> ColorizeResult:
-    """Colorize `picture` (gray, or colour reduced to gray) at full resolution (`vividness`: see `decode_ab`)."""
+    """Colorize `picture` (gray, or colour reduced to gray) at full resolution (`vividness`: see `decode_ab`;
+    `reference`: a colour photo to take the colours from by content, see `app.core.colorize_reference`)."""
     progress = progress or Progress()
     _check_request(picture, hints, working_size, vividness)
     # 1. model and full-resolution lightness
     model = _load(model_name, settings, registry)
+    reference = _prepared_reference(reference, model, working_size, settings)
     rgb_pixels, alpha = split_alpha(picture.pixels)
     progress.report(0.05, "Reading lightness")
     lightness = lightness_of(rgb_pixels, settings.torch_device, progress.sub(0.05, 0.3))
     # 2. chroma from the network at the working size, upsampled to full resolution
     progress.report(0.3, "Colorizing")
-    ab = _predict_ab(model, lightness, hints, working_size, vividness)
+    ab = _predict_ab(model, lightness, hints, working_size, vividness, reference)
     # 3. full-resolution L + ab -> RGB, in strips
     progress.report(0.6, "Applying colour")
     return _finish(picture, lightness, ab, alpha, progress.sub(0.6, 1.0))
@@ -121,8 +128,10 @@ def colorize_prepared(
     registry=None,
     *,
     vividness: float = 0.0,
+    reference: "PreparedReference | None" = None,
 ) -> list[Callable[[], ColorizeResult]]:
-    """The network stage of automatic colorization of many pictures; returns one finisher per picture.
+    """The network stage of automatic colorization of many pictures; returns one finisher per picture
+    (`reference`: one prepared reference photo for all of them, see `app.core.colorize_reference`).
 
     Pictures whose working shape is the same (same aspect ratio, any resolution) share one forward pass
     (`prepare_picture` shrank each one's lightness to that shape). Each finisher then upsamples its own
@@ -144,7 +153,12 @@ def colorize_prepared(
         with torch.inference_mode():
             ab_small = decode_ab(model, output, vividness)
         for row, index in enumerate(indices):
-            finishers[index] = partial(_finish_prepared, prepared[index], ab_small[row : row + 1])
+            ab_row = ab_small[row : row + 1]
+            if reference is not None:
+                from app.core.colorize_reference import reference_ab
+
+                ab_row = reference_ab(reference, model, prepared[index].small, ab_row)
+            finishers[index] = partial(_finish_prepared, prepared[index], ab_row)
         progress.report((done + 1) / len(groups))
     return finishers  # type: ignore[return-value]
 
@@ -172,11 +186,12 @@ def colorize_picture(picture: Picture, progress: Progress, hints: Sequence[Hint]
 
 
 def colorize_job(picture: Picture, hints: Sequence[Hint] = (), working_size: int = 256,
-                 settings: ComputeSettings = ComputeSettings(), vividness: float = 0.0,
+                 settings: ComputeSettings = ComputeSettings(), vividness: float = 0.0, reference: Picture | None = None,
                  ) -> Callable[[Progress], ColorizeResult]:
     """The job function for a runner (GUI worker, CLI, batch): `run(progress) -> ColorizeResult`."""
     hints = tuple(hints)
-    return lambda progress: colorize(picture, hints, working_size, settings, progress, vividness=vividness)
+    return lambda progress: colorize(picture, hints, working_size, settings, progress, vividness=vividness,
+                                     reference=reference)
 
 
 def decode_ab(model, output: torch.Tensor, vividness: float = 0.0) -> torch.Tensor:
@@ -304,13 +319,32 @@ def _load(model_name: str, settings: ComputeSettings, registry) -> torch.nn.Modu
     return (registry or default_registry()).load_model(model_name, settings.torch_device, settings.dtype)
 
 
-def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_size: int, vividness: float) -> torch.Tensor:
+def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_size: int, vividness: float,
+                reference: "PreparedReference | None" = None) -> torch.Tensor:
     from app.core.hint_spread import local_hint_ab
 
     # the automatic result plus each hint's correction spread over its region (issue #13: local, strong hints)
     strokes = [(tuple((x + 0.5, y + 0.5) for x, y in h.points), a, b) for h, (_, _, a, b) in
                zip(hints, _hints_ab(hints, lightness.device))]
+    if reference is not None:  # the reference's colours by content, the same hint spreading on top
+        from app.core.colorize_reference import predict_ab_with_reference
+        from app.core.hint_spread import spread_on_grid
+
+        spread = partial(spread_on_grid, lightness=lightness, strokes=strokes) if strokes else None
+        return predict_ab_with_reference(model, lightness, reference, working_size,
+                                         model.vivid_correction(vividness), spread)
     return local_hint_ab(model, lightness, strokes, working_size, correction=model.vivid_correction(vividness))
+
+
+def _prepared_reference(reference, model, working_size: int, settings: ComputeSettings):
+    """A reference picture prepared for matching (one already prepared at this working size is kept)."""
+    from app.core.colorize_reference import PreparedReference, prepare_reference
+
+    if reference is None or (isinstance(reference, PreparedReference) and reference.working_size == working_size):
+        return reference
+    if isinstance(reference, PreparedReference):
+        raise LatentStudioError("The reference was prepared for another working size.")
+    return prepare_reference(reference, model, working_size, settings.torch_device)
 
 
 def _hints_ab(hints: Sequence[Hint], device: torch.device) -> list[tuple[float, float, float, float]]:
