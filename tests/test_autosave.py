@@ -58,7 +58,8 @@ def test_format_round_trip_keeps_16bit_alpha_and_metadata(tmp_path):
     back = read_autosave(path)
     assert np.array_equal(back.picture.pixels, picture.pixels)
     assert back.picture.pixels.dtype == np.uint16 and np.array_equal(back.original.pixels, original.pixels)
-    assert (back.picture.exif, back.picture.icc_profile, back.picture.source_mode) == (b"Exif\0\0xyz", b"icc-bytes", "RGBA;16")
+    kept = (back.picture.exif, back.picture.icc_profile, back.picture.source_mode)
+    assert kept == (b"Exif\0\0xyz", b"icc-bytes", "RGBA;16")
     assert back.original.is_gray and back.original.exif is None
     assert back.source_path == tmp_path / "photo.tif"
     assert [item.name for item in tmp_path.iterdir()] == ["a.npz"]  # no temporary file left
@@ -212,3 +213,50 @@ def test_a_damaged_autosave_is_reported_and_set_aside(qtbot, monkeypatch, questi
     assert errors == [f"The autosave autosave-5-bad.npz is damaged and cannot be restored (it is truncated or not "
                       f"an autosave file). It was kept as {folder / 'autosave-5-bad.damaged'}."]
     assert questions["asked"] == [] and (folder / "autosave-5-bad.damaged").exists()
+
+
+def test_leftovers_of_dead_sessions_are_swept_but_a_live_one_is_kept(qtbot, monkeypatch, questions, tiny_rgb):
+    folder = autosave_dir()
+    folder.mkdir(parents=True)
+    dead_lock = ("from PySide6.QtCore import QLockFile; import os, sys; "
+                 "held = QLockFile(sys.argv[1]); held.lock(); os._exit(0)")
+    subprocess.run([sys.executable, "-c", dead_lock, str(folder / "autosave-7-gone.lock")], check=True, timeout=60)
+    assert (folder / "autosave-7-gone.lock").exists()  # the lock of a session that died without a file
+    (folder / ".autosave-7-gone.npz.x1y2.part").write_bytes(b"half")  # its write, cut short
+    with running_window(qtbot, monkeypatch) as live:
+        open_and_edit(live, tiny_rgb())
+        path = write_now(qtbot, live)
+        with running_window(qtbot, monkeypatch) as window:
+            assert window.autosave.leftovers() == []
+        assert sorted(item.name for item in folder.iterdir()) == sorted([path.name, path.with_suffix(".lock").name])
+
+
+def test_an_unusable_data_folder_turns_autosave_off_with_one_line(qtbot, monkeypatch, tiny_rgb, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("LATENT_STUDIO_DATA", str(blocker))
+    with running_window(qtbot, monkeypatch) as window:
+        open_and_edit(window, tiny_rgb())
+        assert window.autosave.save_if_needed() is None
+        expected = f"Autosave is off: cannot create {blocker / 'autosave'} (Not a directory)."
+        assert window.status.currentMessage() == expected
+
+
+def test_a_failed_write_is_reported_and_retried(qtbot, monkeypatch, tiny_rgb):
+    import app.gui.autosave as autosave
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    with running_window(qtbot, monkeypatch) as window:
+        open_and_edit(window, tiny_rgb())
+        monkeypatch.setattr(autosave, "write_autosave", full_disk)
+        with qtbot.waitSignal(window.autosave.failed, timeout=5000):
+            window.autosave.save_if_needed()
+        qtbot.waitUntil(lambda: window.status.currentMessage().startswith("Autosave failed"), timeout=5000)
+        assert window.status.currentMessage() == (f"Autosave failed: cannot write {window.autosave.path} "
+                                                  "(No space left on device).")
+        monkeypatch.undo()  # the disk has room again: the next tick writes
+        monkeypatch.setenv("LATENT_STUDIO_DATA", str(window.autosave.folder.parent))
+        write_now(qtbot, window)
+        assert read_autosave(window.autosave.path).source_path == window.document.path

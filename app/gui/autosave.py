@@ -144,6 +144,7 @@ class Autosave(QObject):
         """Autosaves of sessions that ended without a clean close (their lock is free), newest first."""
         if not self.folder.is_dir():
             return []
+        self._sweep()
         found = []
         for path in self.folder.glob(f"{PREFIX}*{SUFFIX}"):
             if path == self.path:
@@ -153,6 +154,20 @@ class Autosave(QObject):
                 lock.unlock()
                 found.append(path)
         return sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)
+
+    def _sweep(self) -> None:
+        """Remove what dead sessions left beside their autosaves: a lock with no file, a write cut short."""
+        for lock_path in self.folder.glob(f"{PREFIX}*.lock"):
+            if not lock_path.with_suffix(SUFFIX).exists() and lock_path != self.path.with_suffix(".lock"):
+                lock = _lock_for(lock_path)
+                if lock.tryLock(0):
+                    lock.unlock()  # removes the lock file
+        for part in self.folder.glob(f".{PREFIX}*{SUFFIX}.*.part"):
+            owner = self.folder / part.name[1:].split(f"{SUFFIX}.")[0]
+            lock = _lock_for(owner.with_suffix(SUFFIX))
+            if owner.with_suffix(SUFFIX) != self.path and lock.tryLock(0):
+                lock.unlock()
+                part.unlink(missing_ok=True)
 
     def offer_restore(self) -> bool:
         """Ask whether to restore the newest leftover autosave; True when it became the document.
