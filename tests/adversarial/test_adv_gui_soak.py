@@ -100,7 +100,8 @@ def test_the_window_survives_a_long_session_without_losing_references(qtbot, mon
         hovered = [0]
         canvas.hovered.connect(lambda x, y: hovered.__setitem__(0, hovered[0] + 1))
         width, height = viewport.width(), viewport.height()
-        post_moves(viewport, (((i * 7) % (width - 4) + 2, (i * 3) % (height - 4) + 2) for i in range(HOVER_MOVES)), before)
+        points = (((i * 7) % (width - 4) + 2, (i * 3) % (height - 4) + 2) for i in range(HOVER_MOVES))
+        post_moves(viewport, points, before)
         assert hovered[0] == HOVER_MOVES
 
         # 2. a drag with the left button places a colour hint and moves it; the previews follow
