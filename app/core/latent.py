@@ -39,6 +39,7 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 MAX_SLIDER = 10.0  # sigmas either way (the window's sliders stop at 3; far beyond, the decoder draws no face)
 MAX_INTERPOLATION_STEPS = 256
 USER_PREFIX = "user:"  # a user file's direction named like a shipped one is loaded under this prefix
+MAX_USER_FILE_BYTES = 16 * 2**20  # a direction file is ~0.1 MB; anything far larger in the folder is not one
 log = logging.getLogger(__name__)
 
 
@@ -271,6 +272,8 @@ class LatentEditor:
     def _read_user_file(self, path: Path) -> DirectionSet | None:
         """One file of the user's folder, or None (with a warning naming it) when it cannot be used."""
         try:
+            if path.stat().st_size > MAX_USER_FILE_BYTES:
+                raise ValueError(f"{path.stat().st_size / 2**20:.0f} MB, far larger than a direction")
             extra = DirectionSet.load(path)
             made_here = extra.facts.get("vae") == self.fingerprint
             fits = (extra.vectors.ndim == 2 and tuple(extra.vectors.shape) == (len(extra.names), self.latent_dim)

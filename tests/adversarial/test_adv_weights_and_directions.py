@@ -93,6 +93,8 @@ def _user_file(editor: LatentEditor, folder: Path, name: str, file_stem: str | N
 def test_empty_and_foreign_files_are_skipped_with_a_warning(user_dir, shipped_editor, tmp_path, capsys, caplog):
     (user_dir / "empty.safetensors").write_bytes(b"")
     save_file({"weight": torch.zeros(3)}, str(user_dir / "foreign.safetensors"))
+    with open(user_dir / "huge.safetensors", "wb") as handle:
+        handle.truncate(20 * 2**20)  # sparse: never read
     _user_file(shipped_editor, user_dir, "smiling")
     with caplog.at_level(logging.WARNING):
         code, out, _ = cli(["edit", "--list", "--device", "cpu"], capsys)
@@ -101,6 +103,8 @@ def test_empty_and_foreign_files_are_skipped_with_a_warning(user_dir, shipped_ed
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(w.startswith("Skipping user direction empty.safetensors: it is not a direction file") for w in warnings)
     assert any(w.startswith("Skipping user direction foreign.safetensors: it is not a direction file") for w in warnings)
+    assert ("Skipping user direction huge.safetensors: it is not a direction file Latent Studio can read "
+            "(20 MB, far larger than a direction)." in warnings)
     # and an edit with the good user direction still runs
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (6, 8, 3), dtype=np.uint8)).save(tmp_path / "in.png")
     assert cli(["edit", tmp_path / "in.png", tmp_path / "out.png", "--attr", "smiling=1", "--box", "0,0,6,6",
