@@ -135,12 +135,15 @@ def test_auto_hint_apply_undo_in_the_real_window(qtbot, window, tmp_path):
         panel.ui.vividness_slider.setValue(0)
     assert np.array_equal(shown_pixels(window), auto)
 
-    # 2. choose blue, click the ground: a hint there, a new preview bluer at that spot, and a palette
-    panel.set_colour(BLUE)
+    # 2. click the ground: a hint there in the model's top suggestion, and a palette; choose blue: a new
+    #    preview bluer at that spot
     x, y = 30, 54
     with wait_for(qtbot, window, PREVIEW_KIND, SUGGEST_KIND):
         qtbot.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton,
                          pos=window.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5)))
+    assert [(p.x, p.y, p.rgb) for p in panel.hints.points] == [(x, y, panel.ui.palette.colours[0])]
+    with wait_for(qtbot, window, PREVIEW_KIND):
+        panel.set_colour(BLUE)
     assert [(p.x, p.y, p.rgb) for p in panel.hints.points] == [(x, y, BLUE)]
     target = rgb_to_lab(torch.tensor(BLUE, dtype=torch.float32).view(1, 3, 1, 1) / 255)[0, 1:, 0, 0]
     hinted = shown_pixels(window)

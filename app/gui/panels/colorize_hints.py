@@ -4,6 +4,10 @@
 marker grabs it, elsewhere adds one; dragging moves the grabbed one; a right click deletes), so all of that
 is tested without Qt events. The panel only forwards canvas signals to it and re-runs the model when it
 reports a change. Points are in full-resolution image pixels, like `app.core.colorize.Hint`.
+
+A new hint is *provisional* until it has a colour of its own: it shows the colour under it until the model's
+top suggestion there arrives and replaces it (`adopt`); a colour the user picks ends that. A press with the
+scribble modifier starts a *scribble* instead: dragging draws its polyline (`path`), one hint of one colour.
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
 RGB = tuple[int, int, int]
 
 MARKER_RADIUS = 6.0  # screen pixels
 GRAB_RADIUS = 10.0  # screen pixels: a press this close to a marker grabs it instead of adding a new one
+MAX_SCRIBBLE_POINTS = 256  # a scribble is short: points past this are ignored
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,8 @@ class HintPoint:
     x: float
     y: float
     rgb: RGB
+    path: tuple[tuple[float, float], ...] = ()  # a scribble's polyline (from (x, y)); empty for a point
+    provisional: bool = False  # the colour is a stand-in until the model's suggestion arrives
 
 
 class HintSet:
@@ -34,21 +41,30 @@ class HintSet:
         self.selected: int | None = None
         self.grabbed: int | None = None  # the point a left-button drag is moving
         self.moved = False  # whether the current drag has moved it
+        self.scribbling = False  # the current drag draws the grabbed scribble instead of moving it
 
     # --- gestures (canvas coordinates in image pixels; radius in image pixels) ------------------------------
 
-    def press(self, x: float, y: float, radius: float, rgb: RGB) -> bool:
-        """Left press: grab (and select) the marker under the pointer, else add a new hint there and grab it.
-        True when a hint was added."""
-        index = self.hit(x, y, radius)
+    def press(self, x: float, y: float, radius: float, rgb: RGB, provisional: bool = False,
+              scribble: bool = False) -> bool:
+        """Left press: grab (and select) the marker under the pointer, else add a new hint there and grab it
+        (with `scribble`, always a new scribble, drawn by the drag). True when a hint was added."""
+        index = None if scribble else self.hit(x, y, radius)
         added = index is None
         if added:
-            index = self.add(x, y, rgb)
-        self.selected, self.grabbed, self.moved = index, index, False
+            index = self.add(x, y, rgb, provisional, ((x, y),) if scribble else ())
+        self.selected, self.grabbed, self.moved, self.scribbling = index, index, False, scribble
         return added
 
     def drag(self, x: float, y: float) -> bool:
-        """Move the grabbed hint; True when it moved."""
+        """Move the grabbed hint, or extend the scribble being drawn; True when it changed."""
+        if self.grabbed is not None and self.scribbling:
+            point = self.points[self.grabbed]
+            if point.path[-1] == (x, y) or len(point.path) >= MAX_SCRIBBLE_POINTS:
+                return False
+            self.points[self.grabbed] = replace(point, path=point.path + ((x, y),))
+            self.moved = True
+            return True
         if self.grabbed is None or not self.move(self.grabbed, x, y):
             return False
         self.moved = True
@@ -57,7 +73,7 @@ class HintSet:
     def release(self) -> bool:
         """End a drag; True when it moved a hint (the model should see its new place)."""
         moved = self.grabbed is not None and self.moved
-        self.grabbed, self.moved = None, False
+        self.grabbed, self.moved, self.scribbling = None, False, False
         return moved
 
     def right_press(self, x: float, y: float, radius: float) -> bool:
@@ -70,8 +86,8 @@ class HintSet:
     def __len__(self) -> int:
         return len(self.points)
 
-    def add(self, x: float, y: float, rgb: RGB) -> int:
-        self.points.append(HintPoint(x, y, tuple(int(v) for v in rgb)))
+    def add(self, x: float, y: float, rgb: RGB, provisional: bool = False, path: tuple = ()) -> int:
+        self.points.append(HintPoint(x, y, tuple(int(v) for v in rgb), tuple(path), provisional))
         self.selected = len(self.points) - 1
         return self.selected
 
@@ -92,14 +108,25 @@ class HintSet:
         point = self.points[index]
         if (point.x, point.y) == (x, y):
             return False
-        self.points[index] = replace(point, x=x, y=y)
+        path = tuple((px + x - point.x, py + y - point.y) for px, py in point.path)  # a scribble moves whole
+        self.points[index] = replace(point, x=x, y=y, path=path)
         return True
 
     def recolour(self, index: int, rgb: RGB) -> bool:
+        """The user's colour for a hint (it is no longer provisional)."""
         rgb = tuple(int(v) for v in rgb)
-        if self.points[index].rgb == rgb:
+        point = self.points[index]
+        if point.rgb == rgb and not point.provisional:
             return False
-        self.points[index] = replace(self.points[index], rgb=rgb)
+        self.points[index] = replace(point, rgb=rgb, provisional=False)
+        return point.rgb != rgb
+
+    def adopt(self, index: int, rgb: RGB) -> bool:
+        """The model's suggestion becomes a provisional hint's colour; True when that changed the hint."""
+        point = self.points[index]
+        if not point.provisional:
+            return False
+        self.points[index] = replace(point, rgb=tuple(int(v) for v in rgb), provisional=False)
         return True
 
     def remove(self, index: int) -> bool:
@@ -113,7 +140,7 @@ class HintSet:
 
     def clear(self) -> bool:
         changed = bool(self.points)
-        self.points, self.selected, self.grabbed, self.moved = [], None, None, False
+        self.points, self.selected, self.grabbed, self.moved, self.scribbling = [], None, None, False, False
         return changed
 
     @property
@@ -138,6 +165,14 @@ def paint_hints(painter: QPainter, zoom: float, hints: HintSet) -> None:
     for index, point in enumerate(hints.points):
         centre = QPointF(point.x + 0.5, point.y + 0.5)
         selected = index == hints.selected
+        if len(point.path) > 1:  # a scribble: its line, outlined like the markers
+            line = QPolygonF([QPointF(px + 0.5, py + 0.5) for px, py in point.path])
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for colour, width in ((QColor(0, 0, 0), 6.0), (QColor(*point.rgb), 3.0)):
+                pen = QPen(colour, width * scale)
+                pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+                painter.setPen(pen)
+                painter.drawPolyline(line)
         radius = (MARKER_RADIUS + (2.0 if selected else 0.0)) * scale
         painter.setBrush(QColor(*point.rgb))
         painter.setPen(QPen(QColor(0, 0, 0), 3.5 * scale))

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # typing only: keeps torch off the GUI's import path
 def _core_hints(points: Sequence[HintPoint]) -> list:
     from app.core.colorize import Hint
 
-    return [Hint(point.x, point.y, point.rgb) for point in points]
+    return [Hint(point.x, point.y, point.rgb, point.path) for point in points]
 
 
 def preview_job(source: Picture, points: Sequence[HintPoint], working_size: int,

@@ -15,7 +15,8 @@ WORKING_SIZES = (256, 512)
 PALETTE_SIZE = 8
 VIVIDNESS_HELP = ("0 %: natural colours, the model's most accurate (measured on held-out photos). Higher: more "
                   "colourful, close to real photos at 100 %, with more wrong guesses.")
-HELP = "Click the picture to add a colour hint, drag a hint to move it, right-click a hint to delete it."
+HELP = ("Click the picture to add a colour hint (Shift+drag: a scribble), drag a hint to move it, right-click a hint "
+        "to delete it. A hint recolours its region only.")
 
 
 class ColorizeControls:

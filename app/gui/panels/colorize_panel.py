@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QGuiApplication, QPainter
 from PySide6.QtWidgets import QColorDialog, QWidget
 from superqt.utils import qthrottled
 
@@ -30,6 +30,7 @@ from app.gui.panels.colorize_layout import PALETTE_SIZE, ColorizeControls
 from app.gui.panels.colorize_palette import swatch_style
 
 PREVIEW_KIND, SUGGEST_KIND, APPLY_KIND = "colorize-preview", "colorize-suggest", "colorize"
+SCRIBBLE_MODIFIER = Qt.KeyboardModifier.ShiftModifier  # Shift+drag draws a scribble hint
 
 
 class ColorizePanel(ToolPanel):
@@ -43,7 +44,7 @@ class ColorizePanel(ToolPanel):
         self.source: Picture | None = None  # the picture the session colorizes
         self.result = None  # the newest ColorizeResult, for `result_key`
         self.result_key: tuple | None = None
-        self.brush: RGB | None = None  # the colour chosen for new hints (None: the colour shown there)
+        self.brush: RGB | None = None  # the colour last chosen (the colour dialog's start; new hints take the model's)
         self._applied: Picture | None = None
         self._active = False  # a result is being shown as a preview
         self.ui = ColorizeControls(self, context.working_size)
@@ -134,9 +135,12 @@ class ColorizePanel(ToolPanel):
         selected = self.hints.selected_point
         if selected is not None and (selected.x, selected.y) == (point.x, point.y):
             self.ui.palette.set_colours(colours)
+            if colours and self.hints.adopt(self.hints.selected, colours[0]):  # a new hint: the top suggestion
+                self._hints_changed()
 
     def set_colour(self, rgb: RGB) -> None:
-        """The chosen colour goes to the selected hint (re-running the model) and to new hints."""
+        """The chosen colour goes to the selected hint (re-running the model); new hints start with the model's
+        top suggestion at their point instead (see `HintSet.adopt`)."""
         self.brush = tuple(int(v) for v in rgb)
         self.ui.colour_button.setStyleSheet(swatch_style(self.brush))
         if self.hints.selected is not None and self.hints.recolour(self.hints.selected, self.brush):
@@ -208,11 +212,13 @@ class ColorizePanel(ToolPanel):
         if button != Qt.MouseButton.LeftButton or not (0 <= x < source.width and 0 <= y < source.height):
             return
         x, y = clamp_to(x, y, source.width, source.height)
-        if self.hints.press(x, y, radius, self.brush or self._shown_colour(x, y)):
-            self._hints_changed()
+        scribble = bool(QGuiApplication.keyboardModifiers() & SCRIBBLE_MODIFIER)
+        # a new hint shows the colour under it until the model's suggestion there replaces it (then it runs)
+        self.hints.press(x, y, radius, self._shown_colour(x, y), provisional=True, scribble=scribble)
         self.context.canvas.update_overlays()
         self._update_controls()
-        self.request_suggestions()
+        if not scribble:  # a scribble asks once it is drawn
+            self.request_suggestions()
 
     def _on_canvas_dragged(self, x: float, y: float, buttons) -> None:
         source = self.source
@@ -220,13 +226,17 @@ class ColorizePanel(ToolPanel):
             return
         if self.hints.drag(*clamp_to(x, y, source.width, source.height)):
             self.context.canvas.update_overlays()
-            self._throttled_preview()
+            if not self.hints.scribbling:
+                self._throttled_preview()
 
     def _on_canvas_released(self, x: float, y: float, button) -> None:
-        if button == Qt.MouseButton.LeftButton and self.hints.release():
+        drawn = self.hints.scribbling  # a scribble asks for its colour when released, even if never dragged
+        if button == Qt.MouseButton.LeftButton and (self.hints.release() or drawn):
             self._throttled_preview.cancel()
             self.request_suggestions()
-            self.run_preview()
+            point = self.hints.selected_point
+            if point is None or not point.provisional:  # a provisional one runs when its colour arrives
+                self.run_preview()
 
     def _on_choose_colour(self) -> None:
         point = self.hints.selected_point
