@@ -260,3 +260,27 @@ def test_a_failed_write_is_reported_and_retried(qtbot, monkeypatch, tiny_rgb):
         monkeypatch.setenv("LATENT_STUDIO_DATA", str(window.autosave.folder.parent))
         write_now(qtbot, window)
         assert read_autosave(window.autosave.path).source_path == window.document.path
+
+
+def test_the_editor_offers_the_autosave_when_it_starts(qtbot, monkeypatch, questions):
+    from PySide6.QtWidgets import QApplication
+
+    import app.gui.application as application
+    from app.gui.main_window import MainWindow
+
+    picture = Picture(np.full((4, 5, 3), 9, np.uint8))
+    write_autosave(autosave_dir() / "autosave-98-dead.npz", edited(picture), picture, None)
+    questions["answers"] = [YES]
+    windows = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: pytest.fail(text))
+    monkeypatch.setattr(application, "_install_exception_hook", windows.append)  # keep pytest's excepthook
+    monkeypatch.setattr(MainWindow, "start_device_probe", lambda self: None)
+    monkeypatch.setattr(QApplication, "exec", lambda self: qtbot.waitUntil(lambda: bool(questions["asked"])) or 0)
+    assert application.run_gui([]) == 0
+    [window] = windows
+    try:
+        assert window.document.is_dirty and np.array_equal(window.document.picture.pixels, 255 - picture.pixels)
+    finally:
+        window.document.history.set_clean()
+        window.close()
+        window.deleteLater()
