@@ -27,14 +27,17 @@ def _core_hints(points: Sequence[HintPoint]) -> list:
 
 
 def preview_job(source: Picture, points: Sequence[HintPoint], working_size: int,
-                settings: "ComputeSettings", vividness: float = 0.0) -> Callable[[Progress], "ColorizeResult"]:
-    """`run(progress) -> ColorizeResult`: the full-resolution colorization of `source` with these hints."""
+                settings: "ComputeSettings", vividness: float = 0.0, reference: Picture | None = None,
+                ) -> Callable[[Progress], "ColorizeResult"]:
+    """`run(progress) -> ColorizeResult`: the full-resolution colorization of `source` with these hints (and
+    the colours of `reference`, matched by content)."""
     points = tuple(points)
 
     def run(progress: Progress) -> "ColorizeResult":
         from app.core.colorize import colorize
 
-        return colorize(source, _core_hints(points), working_size, settings, progress, vividness=vividness)
+        return colorize(source, _core_hints(points), working_size, settings, progress, vividness=vividness,
+                        reference=reference)
 
     return run
 

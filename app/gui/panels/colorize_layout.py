@@ -7,12 +7,16 @@ the Latent panel's `latent_layout`).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
+)
 
 from app.gui.panels.colorize_palette import SwatchPalette
 
 WORKING_SIZES = (256, 512)
 PALETTE_SIZE = 8
+THUMBNAIL_HEIGHT = 48
 VIVIDNESS_HELP = ("0 %: natural colours, the model's most accurate (measured on held-out photos). Higher: more "
                   "colourful, close to real photos at 100 %, with more wrong guesses.")
 HELP = ("Click the picture to add a colour hint (Shift+drag: a scribble), drag a hint to move it, right-click a hint "
@@ -48,6 +52,22 @@ class ColorizeControls:
         layout.addWidget(QLabel("Suggested colours at the selected hint:"))
         self.palette = SwatchPalette(PALETTE_SIZE)
         layout.addWidget(self.palette)
+
+        self.reference_button = QPushButton("Reference…")
+        self.reference_button.setToolTip("Colour like this photo: its colours are matched to the picture by content; "
+                                         "hints still apply on top")
+        self.reference_thumb = QLabel()
+        self.reference_thumb.setToolTip("The reference photo")
+        self.reference_remove = QToolButton()
+        self.reference_remove.setText("×")
+        self.reference_remove.setToolTip("Remove the reference (back to automatic colours)")
+        row = QHBoxLayout()
+        row.addWidget(self.reference_button)
+        row.addWidget(self.reference_thumb)
+        row.addWidget(self.reference_remove)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.show_reference(None)
 
         self.delete_button = QPushButton("Delete hint")
         self.clear_button = QPushButton("Clear hints")
@@ -103,6 +123,15 @@ class ColorizeControls:
     @property
     def vividness(self) -> float:
         return self.vividness_slider.value() / 100
+
+    def show_reference(self, image: QImage | None) -> None:
+        """The reference's thumbnail and its remove button, or neither."""
+        if image is None:
+            self.reference_thumb.clear()
+        else:
+            self.reference_thumb.setPixmap(QPixmap.fromImage(image.scaledToHeight(THUMBNAIL_HEIGHT)))
+        self.reference_thumb.setVisible(image is not None)
+        self.reference_remove.setVisible(image is not None)
 
     def show_vividness(self) -> None:
         self.vividness_label.setText(f"{self.vividness_slider.value()} %")

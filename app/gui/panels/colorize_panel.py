@@ -20,7 +20,8 @@ from PySide6.QtGui import QColor, QGuiApplication, QPainter
 from PySide6.QtWidgets import QColorDialog, QWidget
 from superqt.utils import qthrottled
 
-from app.core.imageio import Picture
+from app.core.errors import LatentStudioError
+from app.core.imageio import Picture, load_image
 from app.core.jobs import Job
 from app.gui.context import EditorContext
 from app.gui.panels.base_panel import ToolPanel
@@ -44,6 +45,7 @@ class ColorizePanel(ToolPanel):
         self.source: Picture | None = None  # the picture the session colorizes
         self.result = None  # the newest ColorizeResult, for `result_key`
         self.result_key: tuple | None = None
+        self.reference: Picture | None = None  # a colour photo whose colours are matched by content
         self.brush: RGB | None = None  # the colour last chosen (the colour dialog's start; new hints take the model's)
         self._applied: Picture | None = None
         self._active = False  # a result is being shown as a preview
@@ -69,6 +71,8 @@ class ColorizePanel(ToolPanel):
         ui.size_box.currentIndexChanged.connect(self._on_size_changed)
         ui.vividness_slider.valueChanged.connect(self._on_vividness_changed)
         ui.palette.picked.connect(self.set_colour)
+        ui.reference_button.clicked.connect(self._on_choose_reference)
+        ui.reference_remove.clicked.connect(self._on_remove_reference)
 
     @property
     def working_size(self) -> int:
@@ -81,8 +85,8 @@ class ColorizePanel(ToolPanel):
     # --- the session ---------------------------------------------------------------------------------------
 
     def request_key(self) -> tuple:
-        """What a result depends on: the source, the hints, the working size and the vividness."""
-        return (id(self.source), tuple(self.hints.points), self.working_size, self.vividness)
+        """What a result depends on: the source, the hints, the working size, the vividness and the reference."""
+        return (id(self.source), tuple(self.hints.points), self.working_size, self.vividness, id(self.reference))
 
     def _ensure_source(self) -> Picture | None:
         if self.source is None:
@@ -104,7 +108,8 @@ class ColorizePanel(ToolPanel):
                                           on_error=self.context.show_error)
 
     def _colorize_job(self, kind: str, source: Picture, description: str) -> Job:
-        run = preview_job(source, self.hints.points, self.working_size, self.context.settings, self.vividness)
+        run = preview_job(source, self.hints.points, self.working_size, self.context.settings, self.vividness,
+                          self.reference)
         return Job(kind, run, description)
 
     def _on_preview_ready(self, key: tuple, result) -> None:
@@ -263,6 +268,28 @@ class ColorizePanel(ToolPanel):
         self.ui.show_vividness()
         if self._active:
             self._throttled_preview()
+
+    def _on_choose_reference(self) -> None:
+        from app.gui.files import ask_open_file
+        from app.gui.image_convert import to_qimage
+
+        path = ask_open_file(self, self.context.preferences, "Reference photo")
+        if not path:
+            return
+        try:
+            self.reference = load_image(path)
+        except LatentStudioError as error:
+            self.context.show_error(str(error))
+            return
+        self.ui.show_reference(to_qimage(self.reference.pixels))
+        if self._ensure_source() is not None:
+            self.run_preview()
+
+    def _on_remove_reference(self) -> None:
+        self.reference = None
+        self.ui.show_reference(None)
+        if self._active:
+            self.run_preview()
 
     def _on_hint_mode(self, on: bool) -> None:
         self.wants_canvas_clicks = on
