@@ -25,7 +25,7 @@ SIGNALS = 3000  # 6.12.0 aborted within this many; each path below delivers this
 
 CHILD = textwrap.dedent(
     """
-    import json, sys
+    import json, sys, threading
     from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 
     N = int(sys.argv[1])
@@ -95,6 +95,13 @@ CHILD = textwrap.dedent(
         for _ in range(N):
             QCoreApplication.postEvent(receiver, QEvent(QEvent.Type.User))
 
+    def from_a_thread():  # as the job runner's relay: emitted on a worker thread, delivered on this one
+        emitter.any_value.disconnect(receiver.on_value)
+        emitter.any_value.connect(receiver.on_value, Qt.ConnectionType.QueuedConnection)
+        worker = threading.Thread(target=queued)
+        worker.start()
+        worker.join()
+
     def timers():
         timer = QTimer()
         timer.setInterval(0)
@@ -106,6 +113,7 @@ CHILD = textwrap.dedent(
 
     measure("queued signals", queued, 2 * N)
     measure("direct signals", direct, N)
+    measure("signals from a thread", from_a_thread, 2 * N)
     measure("posted events", posted_events, N)
     measure("timer timeouts", timers, N)
     print(json.dumps(results))
