@@ -131,6 +131,14 @@ def _first_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
+def _last_line(error: BaseException) -> str:
+    """The raised exception's own message at the end of a remote traceback ("module.Error: message")."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    last = lines[-1] if lines else type(error).__name__
+    name, sep, message = last.partition(": ")
+    return message if sep and name.replace(".", "").replace("_", "").isalnum() else last
+
+
 @dataclass
 class _Actor:
     handle: object
@@ -151,7 +159,8 @@ class RayEngine:
                  chunk: int | None = None) -> None:
         self.recipe, self.address, self.actors, self.chunk = recipe, address, actors, chunk
         self.started_ray = connect(address)
-        self.stats = {"actors_lost": 0, "items_retried": 0, "renamed": Counter()}
+        self.stats = {"actors": 0, "actors_ready_s": 0.0, "actors_lost": 0, "items_retried": 0, "renamed": Counter()}
+        self._started = 0.0
         self._pool: list[_Actor] = []
 
     def busy_pids(self) -> list[int]:
@@ -163,6 +172,7 @@ class RayEngine:
                  plan: BatchPlan | None = None) -> Iterator[ItemResult]:
         import ray
 
+        self._started = time.perf_counter()
         progress = progress or Progress()
         in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
         plan = plan if plan is not None else plan_batch(in_dir, out_dir, tool, options)
@@ -211,6 +221,7 @@ class RayEngine:
 
     def _run(self, ray, items, out_dir, staging, key, options, progress, pause, log, report) -> Iterator[ItemResult]:
         count, resources, threads = self._layout(ray)
+        self.stats["actors"] = count
         actor_class = ray.remote(BatchWorker).options(max_concurrency=IN_FLIGHT, max_restarts=0, **resources)
 
         def spawn() -> None:
@@ -233,20 +244,24 @@ class RayEngine:
             ready, _ = ray.wait(waiting, num_returns=1, timeout=0.2)
             for ref in ready:
                 actor = next(a for a in self._pool if a.ready == ref or ref in a.calls)
-                if actor.ready == ref:
-                    self._on_ready(ray, actor, key)
+                if actor.ready == ref and self._on_ready(ray, actor, key):
                     continue
-                folder, chunk = actor.calls.pop(ref)
-                actor.alone = False
-                try:
-                    outcomes = ray.get(ref)
-                except ray.exceptions.RayActorError:  # the worker died: its calls go back to the queue
-                    lost = [chunk] + [c for _, c in actor.calls.values()]
+                lost: list = []
+                if actor.ready is None:
+                    folder, chunk = actor.calls.pop(ref)
+                    actor.alone = False
+                    try:
+                        outcomes = ray.get(ref)
+                    except ray.exceptions.RayActorError:
+                        lost = [chunk]
+                if actor.ready is not None or lost:  # the worker died (or vanished): its calls go back to the queue
+                    lost += [c for _, c in actor.calls.values()]
+                    ray.kill(actor.handle)  # if it only vanished, it must not come back to write
                     self._pool.remove(actor)
                     self.stats["actors_lost"] += 1
                     for item in (item for c in lost for item in c):
                         deaths[item] += 1
-                        if deaths[item] >= 2 and len(lost) == 1 and len(chunk) == 1:
+                        if deaths[item] >= 2 and len(lost) == 1 and len(lost[0]) == 1:
                             failed = ItemResult(*item, "failed", "The Ray worker died twice while processing "
                                                 "this item (killed, out of memory, or a crash in a decoder).")
                             report.write(failed)
@@ -283,19 +298,24 @@ class RayEngine:
         per = max(1, cpus // count)
         return count, {"num_cpus": per, "num_gpus": 0}, per
 
-    def _on_ready(self, ray, actor: _Actor, key: str) -> None:
+    def _on_ready(self, ray, actor: _Actor, key: str) -> bool:
+        """An actor answered describe(): True if it is ready, False if it died while starting (a loss); its
+        own error while making the tool (a missing model on that node, say) stops the batch."""
         try:
             actor.info = ray.get(actor.ready)
         except ray.exceptions.RayActorError as error:
-            raise LatentStudioError(f"A Ray worker could not start: {_first_line(error)}") from None
-        except ray.exceptions.RayTaskError as error:  # the tool's own error in the actor, e.g. a missing model
-            raise LatentStudioError(f"A Ray worker could not make the tool: {_first_line(error.cause or error)}") from None
+            if error.actor_init_failed:
+                raise LatentStudioError(f"A Ray worker could not start: {_last_line(error)}") from None
+            return False
         actor.ready = None
+        if not self.stats["actors_ready_s"] and all(a.ready is None for a in self._pool):
+            self.stats["actors_ready_s"] = time.perf_counter() - self._started  # model loads included
         if actor.info["key"] != key:
             raise LatentStudioError(
                 f"The Ray worker on {actor.info['node']} would make other outputs ({actor.info['key']}) than this "
                 f"machine ({key}): install the same Latent Studio and weights on every node."
             )
+        return True
 
     def _dispatch(self, queue, deaths, staging: Path, out_dir: Path, max_pixels: int) -> None:
         """Hand out chunks to actors with room; items that were on a dying worker go alone, to an idle actor."""
