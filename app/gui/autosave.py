@@ -121,8 +121,9 @@ class Autosave(QObject):
     def _write(self, state: State) -> None:  # on the writer thread
         try:
             write_autosave(self.path, *state)
-        except OSError as error:
-            self.failed.emit(f"Autosave failed: cannot write {self.path} ({error.strerror or error}).")
+        except (OSError, ValueError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            self.failed.emit(f"Autosave failed: cannot write {self.path} ({reason}).")
             return
         self.written.emit(str(self.path))
 
@@ -203,8 +204,7 @@ class Autosave(QObject):
             self._window,
             "Restore unsaved work?",
             f"Latent Studio did not close normally. Restore the unsaved changes to {name}, autosaved {when}?\n\n"
-            "The restored picture opens as a new, unsaved document; no file is overwritten. "
-            "No discards it.",
+            "Yes opens them as a new, unsaved picture (no file is overwritten); No discards them.",
             buttons.Yes | buttons.No,
             buttons.Yes,
         )
@@ -213,9 +213,13 @@ class Autosave(QObject):
             self._status("The autosaved work was discarded.")
             return False
         self._document.restore(recovered.picture, recovered.original, recovered.source_path)
-        if self._take_lock():  # it is this session's autosave now, so a second crash still finds it
-            os.replace(path, self.path)
-            self._written = (self._document.picture, self._document.original, recovered.source_path)
+        try:
+            if self._take_lock():  # it is this session's autosave now, so a second crash still finds it
+                os.replace(path, self.path)
+                self._written = (self._document.picture, self._document.original, recovered.source_path)
+        except OSError:  # could not move it: write this session's own copy now, then drop the old one
+            if self.save_if_needed() is not None:
+                self._executor.submit(self._remove, path)
         self._status(f"Restored {self._document.display_name}: save it to keep it.")
         return True
 
