@@ -19,6 +19,7 @@ ACTIONS = {
     "colorize_1024": ("colorize a 1024x1024 photo (full-resolution output)", (1024, 1024), (256, 256), 0.5),
     "colorize_4000x3000": ("colorize a 4000x3000 photo (full-resolution output)", (3000, 4000), (480, 640), 2.0),
     "sketch_256": ("one live sketch update (256x256, colour strokes)", (256, 256), (64, 64), 0.1),
+    "hint_update_256": ("one colour-hint update (256x256, 3 hints + a scribble)", (256, 256), (64, 64), 0.15),
     "slider": ("one slider update (edit + decode + QImage)", (64, 64), (64, 64), 0.03),
 }
 
@@ -60,6 +61,26 @@ def _colorize(size, settings, repeats):
     return _measure(lambda: colorize(picture, (), 256, settings), settings.torch_device, repeats)
 
 
+def _hint_update(size, settings, repeats):
+    """The Colorize panel's preview after a hint change: network, local spreading of 4 hints, full-size result."""
+    from app.core.colorize import Hint, colorize
+    from app.core.imageio import Picture
+    from benchmarks.images import synthetic_photo
+
+    picture = Picture(synthetic_photo(*size), is_gray=True)
+    h, w = size
+    hints = [Hint(w * 0.2, h * 0.3, (40, 160, 60)), Hint(w * 0.7, h * 0.2, (60, 110, 220)),
+             Hint(w * 0.5, h * 0.8, (200, 120, 60)),
+             Hint(w * 0.1, h * 0.6, (220, 60, 60), path=((w * 0.1, h * 0.6), (w * 0.3, h * 0.65), (w * 0.4, h * 0.7)))]
+    moves = iter(range(10**6))  # each update moves one hint (the automatic result is reused, as in the panel)
+
+    def update():
+        step = next(moves) % 8
+        return colorize(picture, [Hint(w * (0.2 + 0.02 * step), h * 0.3, (40, 160, 60))] + hints[1:], 256, settings)
+
+    return _measure(update, settings.torch_device, repeats)
+
+
 def _sketch(size, settings, repeats):
     from app.core.sketch import SketchSettings, sketch_to_image
     from benchmarks.images import colour_strokes, sketch_lines
@@ -94,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = ComputeSettings(device=args.device)
     _, full, small, _ = ACTIONS[args.name]
     size = small if args.quick else full
-    run = {"colorize_1024": _colorize, "colorize_4000x3000": _colorize, "sketch_256": _sketch, "slider": _slider}[args.name]
+    run = {"colorize_1024": _colorize, "colorize_4000x3000": _colorize, "sketch_256": _sketch,
+           "hint_update_256": _hint_update, "slider": _slider}[args.name]
     repeats = 2 if args.quick else {"colorize_4000x3000": 5}.get(args.name, 9 if args.name.startswith("col") else 21)
     row = run(size, settings, repeats)
     row["peak_rss_mib"] = peak_rss_mib()

@@ -6,6 +6,7 @@ from __future__ import annotations
 CPU_TARGETS = (
     ("slider update", ("actions", "slider", "median_ms"), 30.0, "ms"),
     ("sketch update", ("actions", "sketch_256", "median_ms"), 100.0, "ms"),
+    ("colour-hint update", ("actions", "hint_update_256", "median_ms"), 150.0, "ms"),
     ("colorize 1024x1024", ("actions", "colorize_1024", "median_ms"), 500.0, "ms"),
     ("colorize 4000x3000", ("actions", "colorize_4000x3000", "median_ms"), 2000.0, "ms"),
     ("app window shown", ("gui", "start", "seconds"), 3.0, "s"),
