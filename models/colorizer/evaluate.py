@@ -42,6 +42,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--vividness", type=float, nargs="*", default=[],
                         help="also measure the colorizer at these vividness settings (the app's slider, 0-1)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--segmentations", type=Path,
+                        help="BSDS500 groundTruth/<split> folder: also measure hint locality (models/colorizer/hint_locality.py)")
+    parser.add_argument("--hint-montage", type=Path, help="with --segmentations: write the hint montage PNG here")
     return parser.parse_args(argv)
 
 
@@ -119,11 +122,19 @@ def main(argv: list[str] | None = None) -> int:
             variant.prior_correction = models["colorizer"].vivid_correction(vividness)
             models[f"colorizer, vividness {vividness:g}"] = variant
     report = evaluate(photos, models, args.size, args.hints, device)
+    locality = None
+    if args.segmentations:  # issue #13: one wrong hint in the largest segment; does it stay there?
+        from models.colorizer.hint_locality import run_locality
+
+        plain = {name: models[name] for name in ("colorizer", "plain L2") if name in models}
+        locality = run_locality(plain, args.segmentations, args.size, device, args.limit, args.hint_montage)
     print(f"{len(photos)} photos, working size {args.size}, device {device}\n")
     print(markdown(report))
     if args.out:
         temperature = models["colorizer"].temperature if "colorizer" in models else None
         payload = {"data": [str(d) for d in args.data], "images": len(photos), "working_size": args.size,
                    "hints": args.hints, "temperature": temperature, "device": str(device), "methods": report}
+        if locality is not None:
+            payload["hint_locality"] = locality
         args.out.write_text(json.dumps(payload, indent=2) + "\n")
     return 0
