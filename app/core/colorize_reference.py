@@ -173,7 +173,7 @@ def _describe(model, small: torch.Tensor) -> torch.Tensor:
     gh, gw = _grid(*small.shape[-2:])
     param = next(model.parameters())
     zeros = torch.zeros_like(small)
-    x = make_input(small, torch.cat([zeros, zeros], dim=1), zeros).to(param.dtype)
+    x = make_input(small, torch.cat([zeros, zeros], dim=1), zeros).to(param.dtype).contiguous(memory_format=torch.channels_last)
     s2 = model.enc2(model.enc1(model.stem(x)))
     s3 = model.enc3(s2)
     s4 = model.enc4(s3)
