@@ -45,6 +45,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--segmentations", type=Path,
                         help="BSDS500 groundTruth/<split> folder: also measure hint locality (models/colorizer/hint_locality.py)")
     parser.add_argument("--hint-montage", type=Path, help="with --segmentations: write the hint montage PNG here")
+    parser.add_argument("--reference", action="store_true",
+                        help="also measure reference colorization (own original, mirrored, 15%% cropped off one side)")
+    parser.add_argument("--reference-montage", type=Path, default=Path("/tmp/reference_montage.png"),
+                        help="with --reference: the montage PNG (gray | auto | with reference | original)")
     return parser.parse_args(argv)
 
 
@@ -128,6 +132,13 @@ def main(argv: list[str] | None = None) -> int:
 
         plain = {name: models[name] for name in ("colorizer", "plain L2") if name in models}
         locality = run_locality(plain, args.segmentations, args.size, device, args.limit, args.hint_montage)
+    if args.reference and "colorizer" in models:  # issue #13 section 2: colour like this photo
+        from models.colorizer.reference_protocol import evaluate_reference
+        from models.colorizer.validate import save_grid
+
+        reference_rows, montage = evaluate_reference(photos, models["colorizer"], args.size, device)
+        report.update({f"reference: {name}": values for name, values in reference_rows.items() if name != "gray"})
+        save_grid(montage, args.reference_montage, height=160)
     print(f"{len(photos)} photos, working size {args.size}, device {device}\n")
     print(markdown(report))
     if args.out:
