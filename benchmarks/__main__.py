@@ -16,15 +16,16 @@ import tempfile
 import time
 from pathlib import Path
 
-SECTIONS = ("models", "actions", "gui", "batch", "settings")
+SECTIONS = ("models", "actions", "gui", "batch", "settings", "cluster")
+DEFAULT_SECTIONS = SECTIONS[:-1]  # cluster (batch on Ray) only when asked for: it starts a Ray runtime
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and 1-2 repeats: a smoke test of every field")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (the settings study is CPU-only)")
-    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), metavar="SECTION",
-                        help=f"run only these sections ({', '.join(SECTIONS)})")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(DEFAULT_SECTIONS), metavar="SECTION",
+                        help=f"run only these sections ({', '.join(SECTIONS)}; all but cluster by default)")
     parser.add_argument("--count", type=int, default=None, help="photos in the batch benchmark's folder")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads for every section (sets LATENT_STUDIO_THREADS; default: the app's choice)")
@@ -74,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.settings import run_settings_study
 
             results["settings"] = run_settings_study(args.quick)
+        if "cluster" in args.only:
+            from benchmarks.cluster import run_cluster_benchmark
+
+            results["cluster"] = run_cluster_benchmark(args.device, args.count, args.quick)
         from benchmarks.report import check_targets, format_report
 
         results["targets"] = check_targets(results)
@@ -81,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     print(format_report(results))
+    if "cluster" in results:
+        from benchmarks.cluster import format_cluster
+
+        print("\n".join(format_cluster(results["cluster"])))
     print(f"\nwritten: {args.out}")
     return 0
 
