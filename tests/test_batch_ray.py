@@ -84,6 +84,15 @@ def test_ray_engine_writes_what_the_local_engine_writes(cluster, tmp_path):
     assert set(engine.stats["renamed"].values()) == {1}
 
 
+def test_a_reference_photo_travels_to_the_workers(cluster, tmp_path):
+    src = folder(tmp_path / "in", count=2, bad=False)
+    recipe = ToolRecipe("colorize", "cpu", 64, reference=load_image(photo(tmp_path / "ref.png", 48, 40, seed=7)))
+    list(run_batch(src, tmp_path / "local", recipe.make(), BatchOptions(recursive=True)))
+    results = list(RayEngine(recipe, actors=1)(src, tmp_path / "ray", recipe.make(), BatchOptions(recursive=True)))
+    assert [r.status for r in results] == ["done", "done"]  # a worker without it would fail the key check
+    assert outputs(tmp_path / "ray") == outputs(tmp_path / "local")
+
+
 def test_a_killed_worker_loses_nothing_and_writes_nothing_twice(cluster, tmp_path):
     src = folder(tmp_path / "in", count=8, bad=False, side=96)
     out = tmp_path / "out"

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             raise LatentStudioError(f"--reference is an option of batch colorize, not of batch {args.tool}.")
         reference = load_reference(args.reference)
     tool = make_tool(args.tool, settings, size=args.size, attrs=args.attr, vividness=args.vividness, reference=reference)  # 2. set-up
-    engine = run_batch if args.ray is None else _ray_engine(args)  # the local engine, or Ray (joined here)
+    engine = run_batch if args.ray is None else _ray_engine(args, reference)  # the local engine, or Ray (joined here)
     plan = plan_batch(args.in_dir, args.out_dir, tool, options)  # 3. the items
     total = plan.total
     bar = tqdm(total=total, unit="img", disable=args.no_progress or None, file=sys.stderr, dynamic_ncols=True)
@@ -103,9 +103,9 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_ITEMS_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
 
 
-def _ray_engine(args: argparse.Namespace):
+def _ray_engine(args: argparse.Namespace, reference):
     """The Ray engine (app.core.batch_ray): the same call and results as run_batch, on actors of a cluster."""
     from app.core.batch_ray import RayEngine, ToolRecipe
 
-    recipe = ToolRecipe(args.tool, args.device, args.size, tuple(args.attr), args.vividness)
+    recipe = ToolRecipe(args.tool, args.device, args.size, tuple(args.attr), args.vividness, reference)
     return RayEngine(recipe, args.ray or None, chunk=args.batch_size or None)

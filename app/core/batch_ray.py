@@ -39,6 +39,7 @@ from app.core.batch import (
     remove_stale_parts,
 )
 from app.core.errors import LatentStudioError
+from app.core.imageio import Picture
 from app.core.jobs import Progress
 
 STAGING = ".latent-studio-staging"
@@ -56,12 +57,14 @@ class ToolRecipe:
     size: int = 256
     attrs: tuple[str, ...] = ()
     vividness: float = 0.0
+    reference: Picture | None = field(default=None, compare=False)  # colorize: one colour photo for every item
 
     def make(self):
         from app.core.batch_tools import make_tool
         from app.core.device import ComputeSettings
 
-        return make_tool(self.name, ComputeSettings(device=self.device), self.size, list(self.attrs), self.vividness)
+        return make_tool(self.name, ComputeSettings(device=self.device), self.size, list(self.attrs), self.vividness,
+                         self.reference)
 
 
 class BatchWorker:
