@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 # On an X display, first check the system libraries Qt's xcb plugin needs (prints the apt-get line if any is missing).
 run: $(STAMP)
-	@$(PY) -m app.gui.xcb_check
+	@$(PY) -m latent_studio.app.gui.xcb_check
 	$(VENV)/bin/latent-studio $(ARGS)
 
 lint: $(STAMP)

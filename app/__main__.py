@@ -1,7 +1,7 @@
-"""`python -m app` is the same as the `latent-studio` console script."""
+"""`python -m latent_studio.app` is the same as the `latent-studio` console script."""
 
 import sys
 
-from app.cli import main
+from latent_studio.app.cli import main
 
 sys.exit(main())

@@ -1,4 +1,4 @@
-"""`latent-studio`: the command-line entry point (also `python -m app`).
+"""`latent-studio`: the command-line entry point (also `python -m latent_studio.app`).
 
 With no sub-command it starts the GUI. Exit codes: 0 success, 1 the work ran but some item failed
 (e.g. a batch with bad files), 2 bad usage or an input/setup error the user must fix, 130 interrupted.
@@ -12,9 +12,9 @@ import importlib
 import logging
 import sys
 
-from app import __version__
-from app.commands import COMMAND_MODULES
-from app.core.errors import LatentStudioError
+from latent_studio.app import __version__
+from latent_studio.app.commands import COMMAND_MODULES
+from latent_studio.app.core.errors import LatentStudioError
 
 EXIT_OK = 0
 EXIT_ITEMS_FAILED = 1
@@ -88,7 +88,7 @@ def _default_to_gui(parser: argparse.ArgumentParser, argv: list[str]) -> list[st
 
 
 def _gui_command():
-    from app.commands.gui import run
+    from latent_studio.app.commands.gui import run
 
     return run
 

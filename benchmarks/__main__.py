@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["LATENT_STUDIO_THREADS"] = str(args.threads)  # read by configure_torch_threads, here and in subprocesses
     import torch
 
-    from app.core.device import configure_torch_threads, resolve_device
+    from latent_studio.app.core.device import configure_torch_threads, resolve_device
     from benchmarks.weights import prepare_weights
 
     device = resolve_device(args.device)

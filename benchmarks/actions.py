@@ -53,8 +53,8 @@ def _measure(fn, device, repeats: int) -> dict:
 
 
 def _colorize(size, settings, repeats):
-    from app.core.colorize import colorize
-    from app.core.imageio import Picture
+    from latent_studio.app.core.colorize import colorize
+    from latent_studio.app.core.imageio import Picture
     from benchmarks.images import synthetic_photo
 
     picture = Picture(synthetic_photo(*size), is_gray=True)
@@ -63,8 +63,8 @@ def _colorize(size, settings, repeats):
 
 def _hint_update(size, settings, repeats):
     """The Colorize panel's preview after a hint change: network, local spreading of 4 hints, full-size result."""
-    from app.core.colorize import Hint, colorize
-    from app.core.imageio import Picture
+    from latent_studio.app.core.colorize import Hint, colorize
+    from latent_studio.app.core.imageio import Picture
     from benchmarks.images import synthetic_photo
 
     picture = Picture(synthetic_photo(*size), is_gray=True)
@@ -82,7 +82,7 @@ def _hint_update(size, settings, repeats):
 
 
 def _sketch(size, settings, repeats):
-    from app.core.sketch import SketchSettings, sketch_to_image
+    from latent_studio.app.core.sketch import SketchSettings, sketch_to_image
     from benchmarks.images import colour_strokes, sketch_lines
 
     lines, strokes = sketch_lines(size[0]), colour_strokes(size[0])
@@ -91,8 +91,8 @@ def _sketch(size, settings, repeats):
 
 
 def _slider(size, settings, repeats):
-    from app.core.latent import LatentEditor
-    from app.gui.image_convert import to_qimage
+    from latent_studio.app.core.latent import LatentEditor
+    from latent_studio.app.gui.image_convert import to_qimage
 
     editor = LatentEditor.load(settings)
     code = editor.sample(0)
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    from app.core.device import ComputeSettings, configure_torch_threads
+    from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
     from benchmarks.timing import peak_rss_mib
 
     configure_torch_threads()

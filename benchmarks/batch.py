@@ -14,10 +14,10 @@ from pathlib import Path
 
 import torch
 
-from app.core.batch import BatchOptions, default_pipeline, run_batch
-from app.core.colorize import colorize, colorize_pictures
-from app.core.device import ComputeSettings
-from app.core.imageio import Picture, load_image, save_image
+from latent_studio.app.core.batch import BatchOptions, default_pipeline, run_batch
+from latent_studio.app.core.colorize import colorize, colorize_pictures
+from latent_studio.app.core.device import ComputeSettings
+from latent_studio.app.core.imageio import Picture, load_image, save_image
 from benchmarks.images import synthetic_photo
 from benchmarks.timing import median_seconds, sync
 
@@ -61,7 +61,7 @@ def engine_run(source: Path, out: Path, tool, workers: int, chunk: int, device) 
 
 
 def run_batch_benchmark(device: str, count: int | None = None, quick: bool = False) -> dict:
-    from app.core.batch_tools import make_tool
+    from latent_studio.app.core.batch_tools import make_tool
 
     settings = ComputeSettings(device=device)
     cuda = settings.torch_device.type == "cuda"

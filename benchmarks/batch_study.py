@@ -24,12 +24,12 @@ from pathlib import Path
 
 import torch
 
-import app.core.batch as engine
-from app.core.batch import default_pipeline
-from app.core.batch_tools import make_tool
-from app.core.colorize import colorize
-from app.core.device import ComputeSettings, configure_torch_threads
-from app.core.imageio import load_image, load_source, save_image
+import latent_studio.app.core.batch as engine
+from latent_studio.app.core.batch import default_pipeline
+from latent_studio.app.core.batch_tools import make_tool
+from latent_studio.app.core.colorize import colorize
+from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
+from latent_studio.app.core.imageio import load_image, load_source, save_image
 from benchmarks.batch import QUICK_SIZES, SIZES, engine_run, make_folder, naive_loop
 from benchmarks.timing import sync
 

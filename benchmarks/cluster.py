@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.core.batch import BatchOptions, default_pipeline, run_batch
-from app.core.colorize import colorize
-from app.core.device import ComputeSettings
-from app.core.imageio import load_image
+from latent_studio.app.core.batch import BatchOptions, default_pipeline, run_batch
+from latent_studio.app.core.colorize import colorize
+from latent_studio.app.core.device import ComputeSettings
+from latent_studio.app.core.imageio import load_image
 from benchmarks.batch import QUICK_SIZES, SIZES, make_folder
 
 
@@ -32,7 +32,7 @@ def run_cluster_benchmark(device: str, count: int | None = None, quick: bool = F
         import ray
     except ImportError:
         return {"skipped": "Ray is not installed: pip install 'latent-studio[cluster]'"}
-    from app.core.batch_ray import RayEngine, ToolRecipe, connect
+    from latent_studio.app.core.batch_ray import RayEngine, ToolRecipe, connect
 
     settings = ComputeSettings(device=device)
     cuda = settings.torch_device.type == "cuda"
@@ -73,7 +73,7 @@ def run_cluster_benchmark(device: str, count: int | None = None, quick: bool = F
 
 
 def _gpu_scaling(tmp: Path, count: int, quick: bool) -> list[dict]:
-    from app.core.batch_ray import RayEngine, ToolRecipe
+    from latent_studio.app.core.batch_ray import RayEngine, ToolRecipe
 
     source = make_folder(tmp / "gpu-in", count, QUICK_SIZES if quick else SIZES)
     recipe = ToolRecipe("colorize", "cuda", 256)

@@ -58,8 +58,8 @@ def _start(launched: float) -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.gui.application import create_application, run_gui
-    from app.gui.main_window import MainWindow
+    from latent_studio.app.gui.application import create_application, run_gui
+    from latent_studio.app.gui.main_window import MainWindow
     from benchmarks.timing import peak_rss_mib
 
     create_application()
@@ -81,11 +81,11 @@ def _stall(device: str, quick: bool) -> None:
 
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
-    from app.core.colorize import colorize_picture
-    from app.core.device import ComputeSettings
-    from app.core.imageio import Picture
-    from app.gui.application import create_application
-    from app.gui.main_window import MainWindow
+    from latent_studio.app.core.colorize import colorize_picture
+    from latent_studio.app.core.device import ComputeSettings
+    from latent_studio.app.core.imageio import Picture
+    from latent_studio.app.gui.application import create_application
+    from latent_studio.app.gui.main_window import MainWindow
     from benchmarks.images import synthetic_photo
     from benchmarks.timing import peak_rss_mib
 

@@ -13,7 +13,7 @@ import torch
 
 from benchmarks.floor import gflops_of
 from benchmarks.timing import median_seconds
-from models.registry import default_registry
+from latent_studio.models.registry import default_registry
 
 
 @dataclass(frozen=True)

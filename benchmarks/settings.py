@@ -17,7 +17,7 @@ import torch
 
 from benchmarks.models import WORKLOADS
 from benchmarks.timing import sync
-from models.registry import default_registry
+from latent_studio.models.registry import default_registry
 
 STUDIED = ("colorizer", "sketch")
 

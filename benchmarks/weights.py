@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from models.manifest import WEIGHTS_ENV, read_manifest, sha256_of, weights_dir, write_manifest
-from models.registry import Registry
+from latent_studio.models.manifest import WEIGHTS_ENV, read_manifest, sha256_of, weights_dir, write_manifest
+from latent_studio.models.registry import Registry
 
 #: Models the benchmark measures, in table order.
 MODEL_NAMES = ("colorizer", "colorizer-l2", "sketch", "vae", "face-attributes")
@@ -62,7 +62,7 @@ def _random_model(spec) -> tuple[dict, dict, dict]:
 
 def _random_directions() -> tuple[dict, dict, dict]:
     """A few random unit directions for the VAE's latent space (what the slider benchmark moves along)."""
-    from models.vae.directions import DirectionSet
+    from latent_studio.models.vae.directions import DirectionSet
 
     dim = int(Registry().spec("vae").default_config.get("latent_dim", 128))
     generator = torch.Generator().manual_seed(0)

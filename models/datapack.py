@@ -112,7 +112,7 @@ def pack_photos(sources: list[Path | str], out: Path | str, short_side: int, qua
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m models.datapack", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.datapack", description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", required=True, help="folders of photos")
     parser.add_argument("--out", required=True, help="output .npz")
     parser.add_argument("--short-side", type=int, default=160)

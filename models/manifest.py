@@ -11,13 +11,16 @@ import json
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from latent_studio import package_folder
+
 WEIGHTS_ENV = "LATENT_STUDIO_WEIGHTS"
 
 
 def weights_dir() -> Path:
-    """The shipped weights folder (overridable with LATENT_STUDIO_WEIGHTS, e.g. for tests)."""
-    return Path(os.environ.get(WEIGHTS_ENV) or REPO_ROOT / "weights")
+    """The shipped weights folder: the installed package's (weights/ in a checkout), or LATENT_STUDIO_WEIGHTS."""
+    if os.environ.get(WEIGHTS_ENV):
+        return Path(os.environ[WEIGHTS_ENV])
+    return package_folder("weights")
 
 
 def manifest_path(folder: Path | None = None) -> Path:

@@ -18,8 +18,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
-from app.core.errors import WeightsError
-from models.manifest import read_manifest, sha256_of, weights_dir
+from latent_studio.app.core.errors import WeightsError
+from latent_studio.models.manifest import manifest_path, read_manifest, sha256_of, weights_dir
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,12 @@ class Registry:
 
     def entry(self, file_name: str) -> dict:
         """The manifest entry of a weights file (raises WeightsError if it is not listed)."""
+        if not manifest_path(self.folder).is_file():
+            raise WeightsError(
+                f"No shipped weights in {self.folder}: its manifest.json is missing, so the installation is "
+                "incomplete. Reinstall Latent Studio (pip install --force-reinstall latent-studio, or `make venv` in a "
+                "checkout), or set LATENT_STUDIO_WEIGHTS to a folder that holds the weights and their manifest.json."
+            )
         entry = read_manifest(self.folder)["files"].get(file_name)
         if entry is None:
             raise WeightsError(f"Weights file {self.folder / file_name} is not listed in weights/manifest.json.")
@@ -173,7 +179,7 @@ def _ensure_builtin_specs() -> None:
     if _BUILTINS_LOADED:
         return
     _BUILTINS_LOADED = True
-    for module in ("models.colorizer.spec", "models.sketch.spec", "models.vae.spec"):
+    for module in ("latent_studio.models.colorizer.spec", "latent_studio.models.sketch.spec", "latent_studio.models.vae.spec"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as error:

@@ -1,4 +1,4 @@
-"""`python -m models.ship NAME --weights FILE [--metrics JSON] ...`: put a trained file into weights/ and the manifest.
+"""`python -m latent_studio.models.ship NAME --weights FILE [--metrics JSON] ...`: put a trained file into weights/ and the manifest.
 
 Copies the file (safetensors only) to weights/<name in the registry>, and records its sha256, size,
 parameter count, architecture config, training data, training command and measured metrics.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from safetensors import safe_open
 
-from models.manifest import read_manifest, sha256_of, weights_dir, write_manifest
+from latent_studio.models.manifest import read_manifest, sha256_of, weights_dir, write_manifest
 
 
 def count_parameters(path: Path) -> int:
@@ -48,7 +48,7 @@ def ship(file_name: str, source: Path, *, kind: str, fields: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.ship", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.ship", description=__doc__.splitlines()[0])
     parser.add_argument("file_name", help="name in weights/, e.g. colorizer-v2.safetensors")
     parser.add_argument("--weights", type=Path, required=True, help="trained .safetensors file")
     parser.add_argument("--kind", default="model", choices=["model", "asset"])

@@ -1,8 +1,8 @@
-"""`python -m models.train <model> --data ... --out ...`: the one entry point of every training recipe.
+"""`python -m latent_studio.models.train <model> --data ... --out ...`: the one entry point of every training recipe.
 
 Each recipe lives beside its network (models/<name>/train.py) and exposes `main(argv) -> int`. Recipes are
 resumable (they continue from <out>/checkpoint.safetensors), log losses to <out>/log.jsonl, write sample
-grids and finish with <out>/metrics.json, which `python -m models.ship` records in the manifest.
+grids and finish with <out>/metrics.json, which `python -m latent_studio.models.ship` records in the manifest.
 """
 
 from __future__ import annotations
@@ -11,19 +11,19 @@ import importlib
 import sys
 
 RECIPES = {
-    "colorizer": ("models.colorizer.train", []),
-    "colorizer-l2": ("models.colorizer.train", ["--loss", "l2"]),
-    "sketch": ("models.sketch.train", []),
-    "vae": ("models.vae.train", []),
-    "face-attributes": ("models.vae.classifier_train", []),
+    "colorizer": ("latent_studio.models.colorizer.train", []),
+    "colorizer-l2": ("latent_studio.models.colorizer.train", ["--loss", "l2"]),
+    "sketch": ("latent_studio.models.sketch.train", []),
+    "vae": ("latent_studio.models.vae.train", []),
+    "face-attributes": ("latent_studio.models.vae.classifier_train", []),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in RECIPES:
-        print("usage: python -m models.train {" + ",".join(RECIPES) + "} --data DIR --out DIR [options]")
-        print("       python -m models.train MODEL --help   for the recipe's own options")
+        print("usage: python -m latent_studio.models.train {" + ",".join(RECIPES) + "} --data DIR --out DIR [options]")
+        print("       python -m latent_studio.models.train MODEL --help   for the recipe's own options")
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     module_name, extra = RECIPES[argv[0]]
     return importlib.import_module(module_name).main(extra + argv[1:])

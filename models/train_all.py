@@ -1,7 +1,7 @@
-"""`python -m models.train_all`: run every training recipe at once on one GPU, within one wall-clock budget.
+"""`python -m latent_studio.models.train_all`: run every training recipe at once on one GPU, within one wall-clock budget.
 
 A lent GPU comes for minutes, not hours, so the recipes share it concurrently rather than one after another.
-The commands come from models/recipes.txt (one `python -m models.train ...` line each; `--ready DIR` reads
+The commands come from models/recipes.txt (one `python -m latent_studio.models.train ...` line each; `--ready DIR` reads
 `DIR/READY-*.txt` instead). While they run,
 snapshots of their output folders are packed every minute into at most four <= 15 MiB parts under --out, so a
 run cut short still returns its latest checkpoints (unpack with `cat runs.tar.part* | tar x`).
@@ -38,7 +38,7 @@ def read_commands(ready: Path) -> list[list[str]]:
 
 def adapt(command: list[str], runs: Path, minutes: float, smoke: bool) -> tuple[str, list[str]]:
     """Use this interpreter, our runs folder and budget; in smoke mode, a few steps only."""
-    if command[:3] != ["python", "-m", "models.train"]:
+    if command[:3] != ["python", "-m", "latent_studio.models.train"]:
         raise SystemExit(f"not a training command: {' '.join(command)}")
     args = command[3:]
     name = args[0] + next((f"-{args[i + 1]}" for i, a in enumerate(args) if a == "--loss"), "")
@@ -46,7 +46,7 @@ def adapt(command: list[str], runs: Path, minutes: float, smoke: bool) -> tuple[
     args = _set(args, "--minutes", str(minutes))
     if smoke:
         args = _set(args, "--max-steps", "5")
-    return name, [sys.executable, "-m", "models.train", *args]
+    return name, [sys.executable, "-m", "latent_studio.models.train", *args]
 
 
 def _set(args: list[str], flag: str, value: str) -> list[str]:
@@ -110,7 +110,7 @@ def gpu_line() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.train_all", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.train_all", description=__doc__.splitlines()[0])
     parser.add_argument("--ready", type=Path, default=RECIPES, help="a commands file, or a folder of READY-*.txt")
     parser.add_argument("--runs", type=Path, default=Path("/tmp/runs"))
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "/tmp/out")))

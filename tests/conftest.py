@@ -17,6 +17,20 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", help="also run the tests marked slow (CI always does)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow tests (a wheel build, a Ray runtime) run in CI (CI=true) or with --slow; locally they are skipped."""
+    if config.getoption("--slow") or os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return
+    skip = pytest.mark.skip(reason="slow: runs in CI, or locally with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 def _tiny_pixels(width: int, height: int, channels: int, dtype: type, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     top = np.iinfo(dtype).max
@@ -28,7 +42,7 @@ def _tiny_pixels(width: int, height: int, channels: int, dtype: type, seed: int)
 
 def _factory(tmp_path: Path, channels: int) -> Callable[..., Path]:
     def make(name: str | None = None, width: int = 8, height: int = 6, dtype: type = np.uint8, seed: int = 0) -> Path:
-        from app.core.imageio import Picture, save_image
+        from latent_studio.app.core.imageio import Picture, save_image
 
         path = tmp_path / (name or f"tiny_{'rgba' if channels == 4 else 'rgb'}_{seed}.png")
         save_image(Picture(_tiny_pixels(width, height, channels, dtype, seed)), path)
@@ -60,7 +74,7 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def _no_job_left_running():
     """Fail a test that leaves a GUI worker job queued or running (it would leak into the next test)."""
     yield
-    worker = sys.modules.get("app.gui.worker")
+    worker = sys.modules.get("latent_studio.app.gui.worker")
     if worker is None:
         return
     leftovers = [runner for runner in worker.live_runners() if runner.is_busy()]
@@ -76,7 +90,7 @@ def running_window(qtbot, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
     """The real main window, shown, on the CPU; any error dialog fails the test; closed without questions."""
     from PySide6.QtWidgets import QMessageBox
 
-    from app.gui.main_window import MainWindow
+    from latent_studio.app.gui.main_window import MainWindow
 
     monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: pytest.fail(text))
     window = MainWindow(device_override="cpu", **options)

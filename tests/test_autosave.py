@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app.core.imageio import Picture, load_image
-from app.core.recovery import RecoveryError, autosave_dir, read_autosave, write_autosave
+from latent_studio.app.core.imageio import Picture, load_image
+from latent_studio.app.core.recovery import RecoveryError, autosave_dir, read_autosave, write_autosave
 from tests.conftest import running_window
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,8 +137,8 @@ CRASHING_EDITOR = textwrap.dedent(
     import sys, time
     import numpy as np
     from PySide6.QtWidgets import QApplication
-    from app.core.imageio import load_image
-    from app.gui.main_window import MainWindow
+    from latent_studio.app.core.imageio import load_image
+    from latent_studio.app.gui.main_window import MainWindow
 
     app = QApplication([])
     window = MainWindow(device_override="cpu")
@@ -243,7 +243,7 @@ def test_an_unusable_data_folder_turns_autosave_off_with_one_line(qtbot, monkeyp
 
 
 def test_a_failed_write_is_reported_and_retried(qtbot, monkeypatch, tiny_rgb):
-    import app.gui.autosave as autosave
+    import latent_studio.app.gui.autosave as autosave
 
     def full_disk(*args):
         raise OSError(28, "No space left on device")
@@ -265,8 +265,8 @@ def test_a_failed_write_is_reported_and_retried(qtbot, monkeypatch, tiny_rgb):
 def test_the_editor_offers_the_autosave_when_it_starts(qtbot, monkeypatch, questions):
     from PySide6.QtWidgets import QApplication
 
-    import app.gui.application as application
-    from app.gui.main_window import MainWindow
+    import latent_studio.app.gui.application as application
+    from latent_studio.app.gui.main_window import MainWindow
 
     picture = Picture(np.full((4, 5, 3), 9, np.uint8))
     write_autosave(autosave_dir() / "autosave-98-dead.npz", edited(picture), picture, None)

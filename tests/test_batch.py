@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch, summarize
-from app.core.errors import LatentStudioError
-from app.core.imageio import load_image
+from latent_studio.app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch, summarize
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import load_image
 
 
 class InvertTool:
@@ -231,8 +231,8 @@ def test_an_output_the_encoder_refuses_fails_only_that_item(tmp_path):
 
 
 def test_colorize_tool_key_names_the_vividness_and_checks_it():
-    from app.core.batch_tools import make_tool
-    from app.core.device import ComputeSettings
+    from latent_studio.app.core.batch_tools import make_tool
+    from latent_studio.app.core.device import ComputeSettings
 
     cpu = ComputeSettings(device="cpu")
     plain, vivid = make_tool("colorize", cpu, 256), make_tool("colorize", cpu, 256, vividness=0.5)
@@ -245,7 +245,7 @@ def test_colorize_tool_key_names_the_vividness_and_checks_it():
 def test_a_chunk_waits_for_the_compute_lock_held_by_an_editor_job(tmp_path):
     import threading
 
-    from app.core.jobs import COMPUTE_LOCK
+    from latent_studio.app.core.jobs import COMPUTE_LOCK
 
     (tmp_path / "in").mkdir()
     Image.new("RGB", (8, 6), (10, 20, 30)).save(tmp_path / "in" / "a.png")
@@ -262,8 +262,8 @@ def test_a_chunk_waits_for_the_compute_lock_held_by_an_editor_job(tmp_path):
 def test_colorize_staged_as_beside_a_gpu_writes_the_same_pictures(tmp_path, monkeypatch):
     """The GPU path (lightness in the decode threads, finishing in the encode threads, full-resolution lightness
     recomputed rather than kept) run on the CPU with the real model gives the same files as the CPU path."""
-    from app.core.batch_tools import ColorizeTool, make_tool
-    from app.core.device import ComputeSettings
+    from latent_studio.app.core.batch_tools import ColorizeTool, make_tool
+    from latent_studio.app.core.device import ComputeSettings
 
     (tmp_path / "in").mkdir()
     rng = np.random.default_rng(1)

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.batch import DONE_LOG, REPORT
-from app.core.imageio import load_image
+from latent_studio.app.core.batch import DONE_LOG, REPORT
+from latent_studio.app.core.imageio import load_image
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -28,7 +28,7 @@ TIMEOUT = 120  # seconds: a generous bound on any one command (they take a few s
 
 
 def batch(*args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "app", "batch", *map(str, args), "--device", "cpu", "--no-progress"]
+    command = [sys.executable, "-m", "latent_studio", "batch", *map(str, args), "--device", "cpu", "--no-progress"]
     return subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout)
 
 
@@ -106,7 +106,7 @@ def test_killed_run_leaves_no_partial_files_and_rerun_resumes(tmp_path):
     for i in range(30):
         photo(src / f"p{i:02d}.png", width=128, height=96, seed=i)
     args = ["colorize", src, out, "--size", "256", "--batch-size", "1", "--workers", "1"]
-    command = [sys.executable, "-m", "app", "batch", *map(str, args), "--device", "cpu", "--no-progress"]
+    command = [sys.executable, "-m", "latent_studio", "batch", *map(str, args), "--device", "cpu", "--no-progress"]
     process = subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         lines = _wait_for_lines(out / DONE_LOG, 3, process, TIMEOUT)

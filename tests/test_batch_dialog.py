@@ -9,9 +9,9 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from app.gui.batch_dialog import BatchDialog, parse_attrs
-from app.gui.batch_runner import RateMeter, format_eta
-from app.gui.preferences import Preferences
+from latent_studio.app.gui.batch_dialog import BatchDialog, parse_attrs
+from latent_studio.app.gui.batch_runner import RateMeter, format_eta
+from latent_studio.app.gui.preferences import Preferences
 
 TIMEOUT_MS = 60_000
 
@@ -112,7 +112,7 @@ def test_parse_attrs_splits_on_commas():
 
 
 def test_file_menu_opens_the_batch_dialog(qtbot):
-    from app.gui.main_window import MainWindow
+    from latent_studio.app.gui.main_window import MainWindow
 
     window = MainWindow(Preferences(), device_override="cpu", panel_classes=[])
     qtbot.addWidget(window)

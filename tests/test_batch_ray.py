@@ -22,9 +22,9 @@ from PIL import Image
 
 ray = pytest.importorskip("ray")
 
-from app.core.batch import DONE_LOG, REPORT, BatchOptions, run_batch  # noqa: E402
-from app.core.batch_ray import STAGING, RayEngine, ToolRecipe  # noqa: E402
-from app.core.imageio import load_image  # noqa: E402
+from latent_studio.app.core.batch import DONE_LOG, REPORT, BatchOptions, run_batch  # noqa: E402
+from latent_studio.app.core.batch_ray import STAGING, RayEngine, ToolRecipe  # noqa: E402
+from latent_studio.app.core.imageio import load_image  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ToolRecipe("colorize", "cpu", 64)
@@ -150,7 +150,7 @@ def test_an_item_that_kills_its_worker_fails_only_itself(cluster, tmp_path):
 
 
 def _batch(*args) -> list[str]:
-    return [sys.executable, "-m", "app", "batch", *map(str, args), "--device", "cpu", "--no-progress"]
+    return [sys.executable, "-m", "latent_studio", "batch", *map(str, args), "--device", "cpu", "--no-progress"]
 
 
 def test_a_killed_driver_is_resumed_by_a_rerun(cluster, tmp_path):
@@ -186,8 +186,8 @@ def test_a_killed_driver_is_resumed_by_a_rerun(cluster, tmp_path):
 
 
 def test_the_batch_dialog_runs_on_ray_when_chosen(cluster, qtbot, tmp_path):
-    from app.gui.batch_dialog import BatchDialog
-    from app.gui.preferences import Preferences
+    from latent_studio.app.gui.batch_dialog import BatchDialog
+    from latent_studio.app.gui.preferences import Preferences
 
     src = folder(tmp_path / "in", count=2)
     dialog = BatchDialog(Preferences(), device="cpu")

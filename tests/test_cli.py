@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from app.cli import EXIT_USAGE, build_parser, main
+from latent_studio.app.cli import EXIT_USAGE, build_parser, main
 
 
 def test_help_lists_the_subcommands(capsys):
@@ -38,16 +38,16 @@ def test_unknown_subcommand_is_a_usage_error():
 
 
 def test_python_dash_m_app_and_no_qt_import():
-    """`python -m app --help` works, and the CLI's import does not pull in Qt (it starts faster and runs headless)."""
+    """`python -m latent_studio.app --help` works, and the CLI's import does not pull in Qt (it starts faster and runs headless)."""
     code = "import sys, app.cli; app.cli.build_parser(); print('PySide6' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
-    result = subprocess.run([sys.executable, "-m", "app", "--help"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "latent_studio", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "latent-studio" in result.stdout
 
 
 def test_a_file_argument_alone_opens_the_gui():
-    from app.cli import _default_to_gui
+    from latent_studio.app.cli import _default_to_gui
 
     parser = build_parser()
     assert _default_to_gui(parser, ["-v", "photo.jpg"]) == ["-v", "gui", "photo.jpg"]

@@ -12,16 +12,16 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from app.core.color import rgb_to_lab
-from app.core.colorize import ColorizeResult, Hint, colorize, colorize_lightness, colorize_pictures, suggest_colors
-from app.core.device import ComputeSettings
-from app.core.errors import LatentStudioError
-from app.core.imageio import Picture, load_image, save_image
-from models.colorizer.hints import rasterize_hints, simulate_hints
-from models.colorizer.network import Colorizer, make_input
-from models.colorizer.quantize import annealed_mean, gamut_bins, prior_correction, rebalance_weights, soft_encode
-from models.manifest import sha256_of, write_manifest
-from models.registry import Registry, default_registry
+from latent_studio.app.core.color import rgb_to_lab
+from latent_studio.app.core.colorize import ColorizeResult, Hint, colorize, colorize_lightness, colorize_pictures, suggest_colors
+from latent_studio.app.core.device import ComputeSettings
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import Picture, load_image, save_image
+from latent_studio.models.colorizer.hints import rasterize_hints, simulate_hints
+from latent_studio.models.colorizer.network import Colorizer, make_input
+from latent_studio.models.colorizer.quantize import annealed_mean, gamut_bins, prior_correction, rebalance_weights, soft_encode
+from latent_studio.models.manifest import sha256_of, write_manifest
+from latent_studio.models.registry import Registry, default_registry
 
 CPU = ComputeSettings(device="cpu")
 TINY = {"width": 8, "head": "classify", "num_bins": None, "deep": 16, "temperature": 0.38}
@@ -98,7 +98,7 @@ def test_shipped_colorizers_load_and_colour_a_small_gray_picture():
     registry = default_registry()
     model, baseline = registry.load_model("colorizer"), registry.load_model("colorizer-l2")
     assert model.head_kind == "classify" and baseline.head_kind == "regress"
-    assert model.temperature == pytest.approx(0.7)  # the decode setting chosen by models.colorizer.tune
+    assert model.temperature == pytest.approx(0.7)  # the decode setting chosen by latent_studio.models.colorizer.tune
     y, x = torch.meshgrid(torch.linspace(20, 90, 48), torch.linspace(0, 1, 64), indexing="ij")
     lightness = (y + 5 * torch.sin(x * 20)).view(1, 1, 48, 64)
     for name in ("colorizer", "colorizer-l2"):
@@ -202,10 +202,10 @@ def test_hint_pulls_the_colour_at_its_place_towards_the_hint():
 
 
 def test_cli_colorizes_a_tiny_image_end_to_end(registry, tmp_path, monkeypatch, capsys):
-    import models.registry
-    from app.cli import main
+    import latent_studio.models.registry
+    from latent_studio.app.cli import main
 
-    monkeypatch.setattr(models.registry, "_DEFAULT", registry)
+    monkeypatch.setattr(latent_studio.models.registry, "_DEFAULT", registry)
     source = tmp_path / "in.png"
     save_image(Picture(np.full((12, 20, 3), 128, dtype=np.uint8)), source)
     code = main(["colorize", str(source), str(tmp_path / "out.png"), "--size", "64", "--device", "cpu",
@@ -224,10 +224,10 @@ def test_cli_colorizes_a_tiny_image_end_to_end(registry, tmp_path, monkeypatch, 
     ],
 )
 def test_cli_bad_input_exits_2_with_a_message(registry, tmp_path, monkeypatch, capsys, arguments, message):
-    import models.registry
-    from app.cli import main
+    import latent_studio.models.registry
+    from latent_studio.app.cli import main
 
-    monkeypatch.setattr(models.registry, "_DEFAULT", registry)
+    monkeypatch.setattr(latent_studio.models.registry, "_DEFAULT", registry)
     monkeypatch.chdir(tmp_path)
     save_image(Picture(np.full((8, 8, 3), 100, dtype=np.uint8)), tmp_path / "in.png")
     assert main(["colorize", *arguments, "--size", "64", "--device", "cpu"]) == 2
@@ -253,8 +253,8 @@ def photo_folder(tmp_path):
 def test_recipe_writes_weights_that_load_into_the_registry_architecture(photo_folder, tmp_path, loss):
     import json
 
-    from models.colorizer.spec import COLORIZER, COLORIZER_L2
-    from models.colorizer.train import main
+    from latent_studio.models.colorizer.spec import COLORIZER, COLORIZER_L2
+    from latent_studio.models.colorizer.train import main
 
     out = tmp_path / "run"
     code = main(["--data", str(photo_folder), "--val-data", str(photo_folder), "--out", str(out), "--loss", loss,
@@ -273,7 +273,7 @@ def test_recipe_writes_weights_that_load_into_the_registry_architecture(photo_fo
 def test_recipe_fine_tunes_from_a_run_with_the_decoded_l1_term(photo_folder, tmp_path):
     import json
 
-    from models.colorizer.train import main
+    from latent_studio.models.colorizer.train import main
 
     common = ["--data", str(photo_folder), "--batch-size", "2", "--crop", "32", "--width", "8", "--deep", "16",
               "--device", "cpu", "--working-size", "64"]
@@ -291,7 +291,7 @@ def test_recipe_fine_tunes_from_a_run_with_the_decoded_l1_term(photo_folder, tmp
 def test_evaluation_reports_the_model_and_both_baselines(registry, photo_folder, tmp_path, capsys):
     import json
 
-    from models.colorizer.evaluate import main
+    from latent_studio.models.colorizer.evaluate import main
 
     weights = registry.folder / "colorizer-v2.safetensors"
     (tmp_path / "w").mkdir()
@@ -316,7 +316,7 @@ def test_many_pictures_of_mixed_sizes_match_one_by_one(registry):
 
 
 def test_prepared_pictures_without_their_lightness_finish_the_same(registry):
-    from app.core.colorize import colorize_prepared, prepare_picture
+    from latent_studio.app.core.colorize import colorize_prepared, prepare_picture
 
     pictures = [gray_picture(20, 30, 0), gray_picture(16, 16, 1)]
     kept = [prepare_picture(p, 64, CPU) for p in pictures]
@@ -329,7 +329,7 @@ def test_prepared_pictures_without_their_lightness_finish_the_same(registry):
 def test_decode_tuning_rule_and_command(registry, photo_folder, tmp_path):
     import json
 
-    from models.colorizer.tune import choose, main
+    from latent_studio.models.colorizer.tune import choose, main
 
     table = {"T=0.5 correction=0": {"psnr": 20.0, "delta_colourfulness": 3.0},
              "T=0.7 correction=0": {"psnr": 21.0, "delta_colourfulness": 0.1},

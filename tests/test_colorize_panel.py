@@ -14,12 +14,12 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog
 
-from app.core.color import rgb_to_lab
-from app.core.imageio import Picture, save_image
-from app.gui.image_convert import from_qimage
-from app.gui.main_window import MainWindow
-from app.gui.panels.colorize_hints import HintSet
-from app.gui.panels.colorize_panel import PREVIEW_KIND, SUGGEST_KIND, ColorizePanel
+from latent_studio.app.core.color import rgb_to_lab
+from latent_studio.app.core.imageio import Picture, save_image
+from latent_studio.app.gui.image_convert import from_qimage
+from latent_studio.app.gui.main_window import MainWindow
+from latent_studio.app.gui.panels.colorize_hints import HintSet
+from latent_studio.app.gui.panels.colorize_panel import PREVIEW_KIND, SUGGEST_KIND, ColorizePanel
 from tests.conftest import running_window
 
 TIMEOUT = 20_000

@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.core.batch_tools import ColorizeTool
-from app.core.colorize import Hint, colorize
-from app.core.colorize_reference import prepare_reference, reference_digest
-from app.core.device import ComputeSettings
-from app.core.imageio import Picture
-from models.registry import default_registry
+from latent_studio.app.core.batch_tools import ColorizeTool
+from latent_studio.app.core.colorize import Hint, colorize
+from latent_studio.app.core.colorize_reference import prepare_reference, reference_digest
+from latent_studio.app.core.device import ComputeSettings
+from latent_studio.app.core.imageio import Picture
+from latent_studio.models.registry import default_registry
 
 CPU = ComputeSettings(device="cpu")
 SIZE = 96
@@ -79,7 +79,7 @@ def test_a_prepared_reference_gives_the_same_result_and_changes_the_batch_key():
 
 
 def _progress():
-    from app.core.jobs import Progress
+    from latent_studio.app.core.jobs import Progress
 
     return Progress()
 

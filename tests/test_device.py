@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from app.core.device import DEVICE_ENV, ComputeSettings, resolve_device
-from app.core.errors import LatentStudioError
+from latent_studio.app.core.device import DEVICE_ENV, ComputeSettings, resolve_device
+from latent_studio.app.core.errors import LatentStudioError
 
 
 def test_auto_picks_cuda_only_when_available(monkeypatch):

@@ -11,12 +11,12 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from app.core.errors import ImageReadError
-from app.core.imageio import Picture, load_image, save_image
-from app.gui.actions import shortcuts_html
-from app.gui.compare import CompareMode
-from app.gui.image_convert import from_qimage
-from app.gui.main_window import MainWindow
+from latent_studio.app.core.errors import ImageReadError
+from latent_studio.app.core.imageio import Picture, load_image, save_image
+from latent_studio.app.gui.actions import shortcuts_html
+from latent_studio.app.gui.compare import CompareMode
+from latent_studio.app.gui.image_convert import from_qimage
+from latent_studio.app.gui.main_window import MainWindow
 
 TIMEOUT = 5000
 

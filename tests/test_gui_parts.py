@@ -8,16 +8,16 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout
 
-from app.core.imageio import Picture
-from app.core.jobs import run_sync
-from app.core.operations import IMAGE_OPERATIONS, desaturate, flip_horizontal, flip_vertical, rotate_left, rotate_right
-from app.gui.canvas import ImageCanvas, ViewState
-from app.gui.history import History
-from app.gui.image_convert import from_qimage, from_qimage16, to_qimage
-from app.gui.main_window import MainWindow
-from app.gui.panels import ToolPanel, load_panel_classes
-from app.gui.preferences import Preferences
-from app.gui.status_bar import pixel_readout
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.jobs import run_sync
+from latent_studio.app.core.operations import IMAGE_OPERATIONS, desaturate, flip_horizontal, flip_vertical, rotate_left, rotate_right
+from latent_studio.app.gui.canvas import ImageCanvas, ViewState
+from latent_studio.app.gui.history import History
+from latent_studio.app.gui.image_convert import from_qimage, from_qimage16, to_qimage
+from latent_studio.app.gui.main_window import MainWindow
+from latent_studio.app.gui.panels import ToolPanel, load_panel_classes
+from latent_studio.app.gui.preferences import Preferences
+from latent_studio.app.gui.status_bar import pixel_readout
 
 
 def random_pixels(height: int, width: int, channels: int, dtype=np.uint8, seed: int = 0) -> np.ndarray:
@@ -194,7 +194,7 @@ def test_a_tool_panel_is_docked_and_applies_results(qtbot, tiny_rgb, monkeypatch
 
 
 def test_missing_panel_modules_are_skipped():
-    classes = load_panel_classes(("app.gui.panels.no_such_panel:Nothing", "app.gui.panels.info_panel:InfoPanel"))
+    classes = load_panel_classes(("latent_studio.app.gui.panels.no_such_panel:Nothing", "latent_studio.app.gui.panels.info_panel:InfoPanel"))
     assert [cls.__name__ for cls in classes] == ["InfoPanel"]
 
 

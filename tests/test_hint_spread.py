@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from app.core.colorize import Hint, colorize
-from app.core.color import rgb_to_lab
-from app.core.errors import LatentStudioError
-from app.core.hint_spread import spread_hints
-from app.core.imageio import Picture
+from latent_studio.app.core.colorize import Hint, colorize
+from latent_studio.app.core.color import rgb_to_lab
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.hint_spread import spread_hints
+from latent_studio.app.core.imageio import Picture
 
 GREEN = (40, 200, 40)
 

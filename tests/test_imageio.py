@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
-from app.core.imageio import Picture, load_image, rgb8, save_image
+from latent_studio.app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
+from latent_studio.app.core.imageio import Picture, load_image, rgb8, save_image
 
 
 def gradient(height: int = 12, width: int = 16) -> np.ndarray:
@@ -211,7 +211,7 @@ def test_save_is_atomic_on_failure(tmp_path, monkeypatch):
     def failing_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("app.core.imageio.os.replace", failing_replace)
+    monkeypatch.setattr("latent_studio.app.core.imageio.os.replace", failing_replace)
     with pytest.raises(ImageWriteError, match="No space left on device"):
         save_image(Picture(255 - gradient()), target)
     assert target.read_bytes() == before

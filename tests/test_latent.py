@@ -12,12 +12,12 @@ import torch
 from PIL import Image
 from safetensors.torch import save_file
 
-from app.core.errors import LatentStudioError
-from app.core.faces import Box, crop_face, detector_available, feather_mask, paste_back
-from app.core.latent import DIRECTIONS_FILE, LatentEditor, UnknownDirectionError
-from models.manifest import read_manifest, sha256_of, weights_dir, write_manifest
-from models.registry import ModelSpec, Registry
-from models.vae.directions import DirectionSet, build_directions
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.faces import Box, crop_face, detector_available, feather_mask, paste_back
+from latent_studio.app.core.latent import DIRECTIONS_FILE, LatentEditor, UnknownDirectionError
+from latent_studio.models.manifest import read_manifest, sha256_of, weights_dir, write_manifest
+from latent_studio.models.registry import ModelSpec, Registry
+from latent_studio.models.vae.directions import DirectionSet, build_directions
 
 REPO = Path(__file__).resolve().parent.parent
 UTKFACE = REPO.parent / "shared" / "datasets" / "utkface" / "images"  # the shared data, beside the repository
@@ -35,8 +35,8 @@ def _ship(folder, file_name, tensors, config=None):
 @pytest.fixture(scope="module")
 def tiny_registry(tmp_path_factory):
     """A temporary weights folder with a tiny VAE, a tiny judge and directions built from random codes."""
-    from models.vae.classifier import FaceAttributeNet
-    from models.vae.network import FaceVAE
+    from latent_studio.models.vae.classifier import FaceAttributeNet
+    from latent_studio.models.vae.network import FaceVAE
 
     folder = tmp_path_factory.mktemp("weights")
     torch.manual_seed(0)
@@ -49,8 +49,8 @@ def tiny_registry(tmp_path_factory):
     tensors, _ = build_directions(codes, age, gender, pcs=3).to_tensors()
     _ship(folder, DIRECTIONS_FILE, tensors)
     specs = {
-        "vae": ModelSpec("vae", "models.vae.network:FaceVAE", "vae-v1.safetensors", 16, "t", "tiny", TINY_VAE),
-        "face-attributes": ModelSpec("face-attributes", "models.vae.classifier:FaceAttributeNet",
+        "vae": ModelSpec("vae", "latent_studio.models.vae.network:FaceVAE", "vae-v1.safetensors", 16, "t", "tiny", TINY_VAE),
+        "face-attributes": ModelSpec("face-attributes", "latent_studio.models.vae.classifier:FaceAttributeNet",
                                      "face-attributes-v1.safetensors", 16, "t", "tiny", TINY_JUDGE),
     }
     return Registry(folder, specs)
@@ -109,7 +109,7 @@ def test_directions_asset_has_attributes_pcs_and_unit_vectors(editor):
 
 
 def test_each_attribute_direction_is_orthogonal_to_the_other_raw_directions():
-    from models.vae.directions import orthogonalize
+    from latent_studio.models.vae.directions import orthogonalize
 
     raw = torch.nn.functional.normalize(torch.randn(3, 8), dim=1)
     out = orthogonalize(raw)
@@ -190,8 +190,8 @@ def test_detected_face_is_cropped_to_the_utkface_framing():
 
 
 def test_cli_edit_and_interpolate_with_the_tiny_editor(editor, tmp_path, monkeypatch):
-    from app import cli
-    from app.commands import edit as edit_command
+    from latent_studio.app import cli
+    from latent_studio.app.commands import edit as edit_command
 
     monkeypatch.setattr(edit_command, "_editor", lambda args: editor)
     Image.fromarray(_photo(6, 64, 48)).save(tmp_path / "in.png")
@@ -207,7 +207,7 @@ def test_cli_edit_and_interpolate_with_the_tiny_editor(editor, tmp_path, monkeyp
 
 
 def test_evaluation_report_on_tiny_nets(tiny_registry):
-    from models.vae.evaluate import evaluate, markdown
+    from latent_studio.models.vae.evaluate import evaluate, markdown
 
     vae, judge = tiny_registry.load_model("vae"), tiny_registry.load_model("face-attributes")
     directions = DirectionSet.from_tensors(tiny_registry.load_tensors(DIRECTIONS_FILE))
@@ -219,7 +219,7 @@ def test_evaluation_report_on_tiny_nets(tiny_registry):
 
 
 def _tiny_pack(path):
-    from models.datapack import encode, save_blobs
+    from latent_studio.models.datapack import encode, save_blobs
 
     rng = np.random.default_rng(0)
     names = [f"{age}_{k % 2}_0_2017010{k:03d}.jpg" for k, age in enumerate([5, 25, 60, 70, 20, 55, 28, 65] * 3)]
@@ -232,7 +232,7 @@ def _tiny_pack(path):
 
 @pytest.mark.parametrize("recipe, extra", [("vae", []), ("vae", ["--loss", "pixel"]), ("face-attributes", [])])
 def test_recipes_run_end_to_end_on_a_tiny_pack(tmp_path, recipe, extra):
-    from models.train import main
+    from latent_studio.models.train import main
 
     pack = _tiny_pack(tmp_path / "faces.npz")
     out = tmp_path / "run"
@@ -254,8 +254,8 @@ def _shipped() -> bool:
 @pytest.mark.skipif(not _shipped(), reason="the VAE, its directions and the face-attributes classifier are not shipped yet")
 @pytest.mark.parametrize("direction, output", [("young", "young"), ("female", "female")])
 def test_shipped_direction_moves_the_judged_attribute(direction, output):
-    from models.registry import load_model, load_tensors
-    from models.vae.trainkit import load_faces
+    from latent_studio.models.registry import load_model, load_tensors
+    from latent_studio.models.vae.trainkit import load_faces
 
     pack = REPO / ".gpu" / "faces.npz"
     source = pack if pack.exists() else UTKFACE
@@ -275,7 +275,7 @@ def test_shipped_direction_moves_the_judged_attribute(direction, output):
 
 
 def test_metrics_psnr_ssim_and_sharpness_behave():
-    from models.metrics import gradient_magnitude, high_frequency_energy, psnr, ssim
+    from latent_studio.models.metrics import gradient_magnitude, high_frequency_energy, psnr, ssim
 
     torch.manual_seed(0)
     image = torch.rand(2, 3, 32, 32)
@@ -289,9 +289,9 @@ def test_metrics_psnr_ssim_and_sharpness_behave():
 
 @pytest.mark.skipif(not _shipped(), reason="the VAE is not shipped yet")
 def test_shipped_vae_reconstructs_held_out_faces_and_samples_faces():
-    from models.metrics import psnr
-    from models.registry import default_registry
-    from models.vae.trainkit import load_faces
+    from latent_studio.models.metrics import psnr
+    from latent_studio.models.registry import default_registry
+    from latent_studio.models.vae.trainkit import load_faces
 
     pack = REPO / ".gpu" / "faces.npz"
     source = pack if pack.exists() else UTKFACE

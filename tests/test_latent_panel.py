@@ -13,11 +13,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
-from app.core.imageio import Picture, save_image
-from app.gui.image_convert import from_qimage
-from app.gui.panels.latent_state import MIN_BOX, CropBox, SliderState
-from app.gui.panels.latent_widgets import NewDirectionDialog
-from models.manifest import read_manifest, weights_dir
+from latent_studio.app.core.imageio import Picture, save_image
+from latent_studio.app.gui.image_convert import from_qimage
+from latent_studio.app.gui.panels.latent_state import MIN_BOX, CropBox, SliderState
+from latent_studio.app.gui.panels.latent_widgets import NewDirectionDialog
+from latent_studio.models.manifest import read_manifest, weights_dir
 from tests.conftest import running_window
 
 TIMEOUT = 20_000
@@ -64,8 +64,8 @@ def test_crop_box_moves_resizes_about_the_far_corner_and_draws():
 
 
 def test_session_keys_follow_what_the_user_set_and_name_the_step():
-    from app.gui.panels.latent_jobs import Encoded
-    from app.gui.panels.latent_session import LatentSession
+    from latent_studio.app.gui.panels.latent_jobs import Encoded
+    from latent_studio.app.gui.panels.latent_session import LatentSession
 
     session = LatentSession()
     session.sliders.set_names(["young", "female"])
@@ -146,7 +146,7 @@ def wait_for(qtbot, window, *kinds: str):
 
 def latent_panel(qtbot, window):
     """Show the panel and wait until its sliders are built (and the face box found, with a picture open)."""
-    from app.gui.panels.latent_panel import LatentPanel
+    from latent_studio.app.gui.panels.latent_panel import LatentPanel
 
     index = next(i for i, panel in enumerate(window.panels) if isinstance(panel, LatentPanel))
     window.docks[index].show()
@@ -167,7 +167,7 @@ def open_image(qtbot, window, path) -> None:
 @pytest.fixture
 def no_weights(tmp_path, monkeypatch):
     """An empty weights folder; request it before `window`, so no job ever sees the real one."""
-    import models.registry as registry
+    import latent_studio.models.registry as registry
 
     (tmp_path / "no-weights").mkdir()
     monkeypatch.setattr(registry, "_DEFAULT", registry.Registry(tmp_path / "no-weights"))
@@ -177,7 +177,7 @@ def test_without_weights_the_panel_says_so_and_encode_reports_it(no_weights, qtb
     errors = []
     monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: errors.append(text))
     open_image(qtbot, window, write(tmp_path / "face.png", face_like()))
-    from app.gui.panels.latent_panel import LatentPanel
+    from latent_studio.app.gui.panels.latent_panel import LatentPanel
 
     index = next(i for i, panel in enumerate(window.panels) if isinstance(panel, LatentPanel))
     panel = window.panels[index]
@@ -187,7 +187,7 @@ def test_without_weights_the_panel_says_so_and_encode_reports_it(no_weights, qtb
     qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=TIMEOUT)
     with qtbot.waitSignal(window.runner.failed, timeout=TIMEOUT):
         qtbot.mouseClick(panel.ui.encode_button, Qt.MouseButton.LeftButton)
-    assert len(errors) == 1 and "vae-v1.safetensors" in errors[0]
+    assert len(errors) == 1 and errors[0].startswith(f"No shipped weights in {tmp_path / 'no-weights'}: ")
     assert window.document.history.stack.count() == 0
 
 
@@ -294,9 +294,9 @@ def test_a_new_direction_from_two_folders_adds_a_slider(qtbot, window, tmp_path)
 
 @needs_vae
 def test_a_gray_photo_stays_gray_and_only_its_box_changes():
-    from app.core.device import ComputeSettings
-    from app.core.jobs import run_sync
-    from app.gui.panels.latent_jobs import LatentModel, Recipe, encode_job, paste_job
+    from latent_studio.app.core.device import ComputeSettings
+    from latent_studio.app.core.jobs import run_sync
+    from latent_studio.app.gui.panels.latent_jobs import LatentModel, Recipe, encode_job, paste_job
 
     pixels = face_like(seed=5)
     gray = np.repeat(pixels.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)

@@ -7,15 +7,15 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from app.core.device import ComputeSettings
-from app.core.errors import LatentStudioError
-from app.core.imageio import Picture, load_image, save_image
-from app.core.jobs import CancelToken, Progress
-from app.core.sketch import SketchSettings, photo_to_sketch, sketch_to_image
-from models.manifest import read_manifest, sha256_of, weights_dir, write_manifest
-from models.registry import ModelSpec, Registry
-from models.sketch.network import SketchUNet
-from models.sketch.spec import DEFAULT_CONFIG, SPEC
+from latent_studio.app.core.device import ComputeSettings
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import Picture, load_image, save_image
+from latent_studio.app.core.jobs import CancelToken, Progress
+from latent_studio.app.core.sketch import SketchSettings, photo_to_sketch, sketch_to_image
+from latent_studio.models.manifest import read_manifest, sha256_of, weights_dir, write_manifest
+from latent_studio.models.registry import ModelSpec, Registry
+from latent_studio.models.sketch.network import SketchUNet
+from latent_studio.models.sketch.spec import DEFAULT_CONFIG, SPEC
 
 TINY = {"channels": [4, 8], "blocks": [0, 1]}
 CPU = SketchSettings(compute=ComputeSettings(device="cpu"), resolution=64)
@@ -141,8 +141,8 @@ def test_flat_photo_gives_blank_paper():
 
 
 def test_augmentations_and_hints_keep_shapes_and_ranges():
-    from models.sketch.hints import simulate_strokes
-    from models.sketch.lines import augment_ink, canny_lines
+    from latent_studio.models.sketch.hints import simulate_strokes
+    from latent_studio.models.sketch.lines import augment_ink, canny_lines
 
     torch.manual_seed(0)
     rgb = torch.rand(3, 3, 32, 32)
@@ -156,8 +156,8 @@ def test_augmentations_and_hints_keep_shapes_and_ranges():
 
 
 def test_training_recipe_runs_and_resumes(tmp_path):
-    from models.datapack import encode, save_blobs
-    from models.sketch import train
+    from latent_studio.models.datapack import encode, save_blobs
+    from latent_studio.models.sketch import train
     from PIL import Image
 
     rng = np.random.default_rng(0)
@@ -186,14 +186,14 @@ def test_training_recipe_runs_and_resumes(tmp_path):
 
 @pytest.fixture()
 def cli_registry(registry, monkeypatch):
-    import models.registry
+    import latent_studio.models.registry
 
-    monkeypatch.setattr(models.registry, "_DEFAULT", registry)
+    monkeypatch.setattr(latent_studio.models.registry, "_DEFAULT", registry)
     return registry
 
 
 def test_cli_sketch_to_image_with_colours(cli_registry, tmp_path):
-    from app.cli import main
+    from latent_studio.app.cli import main
 
     sketch = tmp_path / "sketch.png"
     colours = tmp_path / "colours.png"
@@ -207,7 +207,7 @@ def test_cli_sketch_to_image_with_colours(cli_registry, tmp_path):
 
 
 def test_cli_extract_writes_a_gray_drawing(tmp_path):
-    from app.cli import main
+    from latent_studio.app.cli import main
 
     photo = np.full((40, 50, 3), 220, np.uint8)
     photo[10:30, 10:40] = 20
@@ -218,7 +218,7 @@ def test_cli_extract_writes_a_gray_drawing(tmp_path):
 
 
 def test_cli_reports_missing_input_as_usage_error(tmp_path, capsys):
-    from app.cli import main
+    from latent_studio.app.cli import main
 
     assert main(["sketch", str(tmp_path / "nope.png"), str(tmp_path / "out.png")]) == 2
     assert "does not exist" in capsys.readouterr().err

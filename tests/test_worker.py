@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from app.core.errors import ImageReadError
-from app.core.jobs import Job, Progress
-from app.gui.worker import JobRunner
+from latent_studio.app.core.errors import ImageReadError
+from latent_studio.app.core.jobs import Job, Progress
+from latent_studio.app.gui.worker import JobRunner
 
 TIMEOUT = 5000
 
@@ -138,7 +138,7 @@ def test_an_unexpected_error_is_described_and_logged(qtbot, runner, caplog):
     def run(progress: Progress) -> None:
         raise ValueError("boom")
 
-    with caplog.at_level(logging.ERROR, logger="app.gui.worker"):
+    with caplog.at_level(logging.ERROR, logger="latent_studio.app.gui.worker"):
         with qtbot.waitSignal(runner.failed, timeout=TIMEOUT) as blocker:
             runner.submit(Job("op", run, "Flip Horizontal"))
     assert blocker.args == ["op", "Unexpected error in Flip Horizontal: ValueError: boom"]
@@ -165,7 +165,7 @@ def test_jobs_of_different_kinds_all_deliver(qtbot, runner):
 
 def _lock_free_elsewhere(progress: Progress) -> bool:
     """Whether another thread could take COMPUTE_LOCK while this job runs."""
-    from app.core.jobs import COMPUTE_LOCK
+    from latent_studio.app.core.jobs import COMPUTE_LOCK
 
     free = []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from app.gui.xcb_check import REQUIRED_LIBRARIES, check, missing_packages, uses_xcb
+from latent_studio.app.gui.xcb_check import REQUIRED_LIBRARIES, check, missing_packages, uses_xcb
 
 X11 = {"DISPLAY": ":0"}
 
@@ -39,9 +39,9 @@ def test_without_apt_the_packages_are_named_instead():
 
 
 def test_the_module_runs_offscreen_without_complaint_and_without_qt():
-    code = ("import runpy, sys; runpy.run_module('app.gui.xcb_check', run_name='__main__')")
+    code = ("import runpy, sys; runpy.run_module('latent_studio.app.gui.xcb_check', run_name='__main__')")
     env = {"QT_QPA_PLATFORM": "offscreen", "DISPLAY": ":0", "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stderr) == (0, "")
-    no_qt = "import app.gui.xcb_check, sys; assert not any(m.startswith('PySide6') for m in sys.modules)"
+    no_qt = "import latent_studio.app.gui.xcb_check, sys; assert not any(m.startswith('PySide6') for m in sys.modules)"
     assert subprocess.run([sys.executable, "-c", no_qt], capture_output=True, timeout=60).returncode == 0

@@ -4,10 +4,11 @@ sub-command and sets `func=run`, and `run(args) -> int` (the exit code). No modu
 
 #: Modules whose sub-commands `latent-studio` offers, in --help order.
 COMMAND_MODULES = (
-    "app.commands.gui",
-    "app.commands.info",
-    "app.commands.colorize",
-    "app.commands.sketch",
-    "app.commands.edit",
-    "app.commands.batch",
+    "latent_studio.app.commands.gui",
+    "latent_studio.app.commands.info",
+    "latent_studio.app.commands.colorize",
+    "latent_studio.app.commands.sketch",
+    "latent_studio.app.commands.edit",
+    "latent_studio.app.commands.batch",
+    "latent_studio.app.commands.desktop",
 )

@@ -55,11 +55,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from app.cli import EXIT_INTERRUPTED, EXIT_ITEMS_FAILED, EXIT_OK
-    from app.core.batch import BatchOptions, check_folders, default_pipeline, plan_batch, run_batch, summarize
-    from app.core.batch_tools import make_tool
-    from app.core.device import ComputeSettings, configure_torch_threads
-    from app.core.jobs import Progress
+    from latent_studio.app.cli import EXIT_INTERRUPTED, EXIT_ITEMS_FAILED, EXIT_OK
+    from latent_studio.app.core.batch import BatchOptions, check_folders, default_pipeline, plan_batch, run_batch, summarize
+    from latent_studio.app.core.batch_tools import make_tool
+    from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
+    from latent_studio.app.core.jobs import Progress
 
     configure_torch_threads()
     settings = ComputeSettings(device=args.device)
@@ -75,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
     check_folders(args.in_dir, args.out_dir, options)  # 1. cheap checks before the model loads
     reference = None
     if args.reference:
-        from app.commands.colorize import load_reference
-        from app.core.errors import LatentStudioError
+        from latent_studio.app.commands.colorize import load_reference
+        from latent_studio.app.core.errors import LatentStudioError
 
         if args.tool != "colorize":
             raise LatentStudioError(f"--reference is an option of batch colorize, not of batch {args.tool}.")
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _ray_engine(args: argparse.Namespace, reference):
     """The Ray engine (app.core.batch_ray): the same call and results as run_batch, on actors of a cluster."""
-    from app.core.batch_ray import RayEngine, ToolRecipe
+    from latent_studio.app.core.batch_ray import RayEngine, ToolRecipe
 
     recipe = ToolRecipe(args.tool, args.device, args.size, tuple(args.attr), args.vividness, reference)
     return RayEngine(recipe, args.ray or None, chunk=args.batch_size or None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from app.core.errors import LatentStudioError
+from latent_studio.app.core.errors import LatentStudioError
 
 _HINT = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*,\s*(\d+(?:\.\d*)?)\s*,\s*#?([0-9a-fA-F]{6})\s*$")
 _POINT = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*,\s*(\d+(?:\.\d*)?)\s*$")
@@ -44,7 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def parse_hint(text: str):
     """'x,y,#rrggbb' -> Hint, or a LatentStudioError explaining the expected form."""
-    from app.core.colorize import Hint
+    from latent_studio.app.core.colorize import Hint
 
     match = _HINT.match(text)
     if match is None:
@@ -55,7 +55,7 @@ def parse_hint(text: str):
 
 def parse_scribble(text: str):
     """'x1,y1;x2,y2;...,#rrggbb' -> Hint along that polyline, or a LatentStudioError explaining the form."""
-    from app.core.colorize import MAX_SCRIBBLE_POINTS, Hint
+    from latent_studio.app.core.colorize import MAX_SCRIBBLE_POINTS, Hint
 
     *points, last = text.split(";")
     match = _HINT.match(last)
@@ -70,8 +70,8 @@ def parse_scribble(text: str):
 
 def load_reference(path: str):
     """The reference photo, read and checked (unreadable, too small or gray: the user's error, one line)."""
-    from app.core.colorize_reference import check_reference
-    from app.core.imageio import load_image
+    from latent_studio.app.core.colorize_reference import check_reference
+    from latent_studio.app.core.imageio import load_image
 
     picture = load_image(path)
     check_reference(picture)
@@ -79,13 +79,13 @@ def load_reference(path: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.outputs import check_output_file
+    from latent_studio.app.core.outputs import check_output_file
 
     check_output_file(args.output, [args.input], args.in_place)  # first: before torch is even imported
-    from app.core.colorize import check_vividness, colorize
-    from app.core.device import ComputeSettings, configure_torch_threads
-    from app.core.imageio import load_image, save_image
-    from app.core.jobs import run_sync
+    from latent_studio.app.core.colorize import check_vividness, colorize
+    from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
+    from latent_studio.app.core.imageio import load_image, save_image
+    from latent_studio.app.core.jobs import run_sync
 
     hints = [parse_hint(text) for text in args.hint] + [parse_scribble(text) for text in args.scribble]
     check_vividness(args.vividness)

@@ -16,7 +16,7 @@ import math
 import sys
 from pathlib import Path
 
-from app.core.errors import LatentStudioError
+from latent_studio.app.core.errors import LatentStudioError
 
 MAX_SCALE = 16  # interpolate --scale: each 64-pixel face at most 1024 pixels
 MAX_STRIP_PIXELS = 50_000_000  # interpolate: all faces together (150 MB of 8-bit RGB, a few copies while assembling)
@@ -86,7 +86,7 @@ def parse_box(text: str | None) -> tuple[float, float, float, float] | None:
 def box_in_picture(text: str, rect: tuple[float, float, float, float], width: int, height: int):
     """The square Box centred on `rect` (side = its longer side), if the rectangle overlaps the picture and is
     at most twice the picture's longer side (parts past the edges are edge-padded, so the cost stays bounded)."""
-    from app.core.faces import Box
+    from latent_studio.app.core.faces import Box
 
     x, y, w, h = rect
     limit = 2 * max(width, height)
@@ -97,15 +97,15 @@ def box_in_picture(text: str, rect: tuple[float, float, float, float], width: in
 
 
 def _editor(args: argparse.Namespace):
-    from app.core.device import ComputeSettings, configure_torch_threads
-    from app.core.latent import LatentEditor
+    from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
+    from latent_studio.app.core.latent import LatentEditor
 
     configure_torch_threads()
     return LatentEditor.load(ComputeSettings(device=args.device))
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.outputs import check_output_file
+    from latent_studio.app.core.outputs import check_output_file
 
     if args.list:
         editor = _editor(args)
@@ -118,8 +118,8 @@ def run(args: argparse.Namespace) -> int:
     # 1. everything the user typed, before any picture or model is loaded (the output before torch is imported)
     check_output_file(args.output, [args.input], args.in_place)
     rect = parse_box(args.box)
-    from app.core.imageio import load_image, save_image
-    from app.core.latent import parse_sliders
+    from latent_studio.app.core.imageio import load_image, save_image
+    from latent_studio.app.core.latent import parse_sliders
 
     sliders = parse_sliders(args.attr)
     # 2. the picture (the box must overlap it), then the model (the slider names must exist)
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.input}: {encoded.crop.note}", file=sys.stderr)
     edited = editor.decode(encoded.code + offset)
     if args.face_only:
-        from app.core.imageio import Picture
+        from latent_studio.app.core.imageio import Picture
 
         save_image(Picture(edited), args.output)
         return 0
@@ -143,8 +143,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_interpolate(args: argparse.Namespace) -> int:
-    from app.core.latent import check_steps
-    from app.core.outputs import check_output_file, check_output_folder
+    from latent_studio.app.core.latent import check_steps
+    from latent_studio.app.core.outputs import check_output_file, check_output_folder
 
     # 1. the numbers, then the output (a folder of that many frames), before any picture or model is loaded
     check_steps(args.steps)
@@ -158,7 +158,7 @@ def run_interpolate(args: argparse.Namespace) -> int:
         check_output_file(args.output, [args.a, args.b], args.in_place)
     import numpy as np
 
-    from app.core.imageio import Picture, load_image, save_image
+    from latent_studio.app.core.imageio import Picture, load_image, save_image
 
     editor = _editor(args)
     side = editor.size * args.scale
@@ -187,7 +187,7 @@ def run_interpolate(args: argparse.Namespace) -> int:
 def run_define(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from app.core.jobs import Progress
+    from latent_studio.app.core.jobs import Progress
 
     editor = _editor(args)
     editor.check_new_name(args.name)  # before the progress bar starts

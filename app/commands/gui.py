@@ -13,6 +13,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.gui.application import run_gui  # Qt is imported only when the window is wanted
+    from latent_studio.app.gui.application import run_gui  # Qt is imported only when the window is wanted
 
     return run_gui(args.files, device=args.device)

@@ -18,11 +18,11 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from app import __version__
-    from app.cli import EXIT_USAGE
-    from app.core.device import ComputeSettings
-    from models.manifest import read_manifest
-    from models.registry import default_registry
+    from latent_studio.app import __version__
+    from latent_studio.app.cli import EXIT_USAGE
+    from latent_studio.app.core.device import ComputeSettings
+    from latent_studio.models.manifest import read_manifest
+    from latent_studio.models.registry import default_registry
 
     settings = ComputeSettings(device=args.device)
     print(f"Latent Studio {__version__}, torch {torch.__version__}")

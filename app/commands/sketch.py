@@ -39,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def strokes_layer(pixels: np.ndarray) -> np.ndarray:
     """A colour-strokes image as RGBA: kept as is with alpha; without alpha, white (>= 250) is unpainted."""
-    from app.core.imageio import to_uint8
+    from latent_studio.app.core.imageio import to_uint8
 
     pixels = to_uint8(pixels)
     if pixels.shape[2] == 4:
@@ -49,16 +49,16 @@ def strokes_layer(pixels: np.ndarray) -> np.ndarray:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.core.outputs import check_output_file
+    from latent_studio.app.core.outputs import check_output_file
 
     check_output_file(args.output, [args.input, args.colors], args.in_place)  # first: before torch is even imported
     from tqdm import tqdm
 
-    from app.core.device import ComputeSettings
-    from app.core.errors import LatentStudioError
-    from app.core.imageio import load_image, save_image
-    from app.core.jobs import run_sync
-    from app.core.sketch import SketchSettings, photo_to_sketch, sketch_to_image
+    from latent_studio.app.core.device import ComputeSettings
+    from latent_studio.app.core.errors import LatentStudioError
+    from latent_studio.app.core.imageio import load_image, save_image
+    from latent_studio.app.core.jobs import run_sync
+    from latent_studio.app.core.sketch import SketchSettings, photo_to_sketch, sketch_to_image
 
     if args.resolution < 0:
         raise LatentStudioError("--resolution must be 0 (the sketch's own size) or a positive number of pixels.")

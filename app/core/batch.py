@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from app.core.errors import Cancelled, LatentStudioError
-from app.core.imageio import DEFAULT_MAX_PIXELS, WRITE_FORMATS, Picture, load_source, save_image
-from app.core.jobs import COMPUTE_LOCK, Progress
+from latent_studio.app.core.errors import Cancelled, LatentStudioError
+from latent_studio.app.core.imageio import DEFAULT_MAX_PIXELS, WRITE_FORMATS, Picture, load_source, save_image
+from latent_studio.app.core.jobs import COMPUTE_LOCK, Progress
 
 READ_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 DONE_LOG = ".latent-studio-done.jsonl"

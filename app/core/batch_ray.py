@@ -34,13 +34,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core.batch import (
+from latent_studio.app.core.batch import (
     REPORT, BatchOptions, BatchPlan, DoneLog, ItemResult, Report, default_pipeline, plan_batch, process_items,
     remove_stale_parts,
 )
-from app.core.errors import LatentStudioError
-from app.core.imageio import Picture
-from app.core.jobs import Progress
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.jobs import Progress
 
 STAGING = ".latent-studio-staging"
 IN_FLIGHT = 2  # calls per actor: one decodes/writes while the other runs the network (max_concurrency)
@@ -60,8 +60,8 @@ class ToolRecipe:
     reference: Picture | None = field(default=None, compare=False)  # colorize: one colour photo for every item
 
     def make(self):
-        from app.core.batch_tools import make_tool
-        from app.core.device import ComputeSettings
+        from latent_studio.app.core.batch_tools import make_tool
+        from latent_studio.app.core.device import ComputeSettings
 
         return make_tool(self.name, ComputeSettings(device=self.device), self.size, list(self.attrs), self.vividness,
                          self.reference)
@@ -71,7 +71,7 @@ class BatchWorker:
     """The actor: loads the model once, then runs chunks of (source, staged output) paths."""
 
     def __init__(self, recipe: ToolRecipe, threads: int) -> None:
-        from app.core.device import ComputeSettings, configure_torch_threads
+        from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
 
         os.environ["LATENT_STUDIO_THREADS"] = str(max(1, threads))
         configure_torch_threads()
@@ -83,7 +83,7 @@ class BatchWorker:
                 "chunk": default_pipeline(self.device)[1], "key": self.tool.settings_key()}
 
     def run(self, items: list[tuple[str, str]], max_pixels: int) -> list[tuple[str, str, float, dict | None]]:
-        from app.core.device import configure_torch_threads
+        from latent_studio.app.core.device import configure_torch_threads
 
         configure_torch_threads()  # per thread (denormals)
         results = process_items(self.tool, [(Path(s), Path(t)) for s, t in items], max_pixels)

@@ -15,19 +15,19 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
-from app.core.device import ComputeSettings
-from app.core.errors import LatentStudioError
-from app.core.imageio import Picture
-from app.core.jobs import Progress
+from latent_studio.app.core.device import ComputeSettings
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.jobs import Progress
 
 if TYPE_CHECKING:
-    from app.core.latent import LatentEditor
+    from latent_studio.app.core.latent import LatentEditor
 
 TOOL_NAMES = ("colorize", "sketch", "edit")
 
 
 def _weights_key(model_name: str) -> str:
-    from models.registry import default_registry
+    from latent_studio.models.registry import default_registry
 
     registry = default_registry()
     return registry.entry(registry.spec(model_name).weights_file)["sha256"][:16]
@@ -42,12 +42,12 @@ class ColorizeTool:
     name: str = "colorize"
 
     def __post_init__(self) -> None:
-        from app.core.colorize import check_vividness
+        from latent_studio.app.core.colorize import check_vividness
 
         check_vividness(self.vividness)
         self._prepared_reference = None
         if self.reference is not None:
-            from app.core.colorize_reference import check_reference, reference_digest
+            from latent_studio.app.core.colorize_reference import check_reference, reference_digest
 
             check_reference(self.reference)
             self._reference_key = f":reference={reference_digest(self.reference)}"  # a changed reference redoes all
@@ -59,8 +59,8 @@ class ColorizeTool:
     def _reference(self):
         """The reference prepared once, on first use, for every chunk (network thread)."""
         if self.reference is not None and self._prepared_reference is None:
-            from app.core.colorize import MODEL_NAME, _load
-            from app.core.colorize_reference import prepare_reference
+            from latent_studio.app.core.colorize import MODEL_NAME, _load
+            from latent_studio.app.core.colorize_reference import prepare_reference
 
             model = _load(MODEL_NAME, self.settings, None)
             self._prepared_reference = prepare_reference(self.reference, model, self.working_size,
@@ -69,8 +69,8 @@ class ColorizeTool:
 
     def load(self) -> None:
         """Load and verify the model now (set-up); the registry keeps it for the items."""
-        from app.core.colorize import MODEL_NAME
-        from models.registry import default_registry
+        from latent_studio.app.core.colorize import MODEL_NAME
+        from latent_studio.models.registry import default_registry
 
         default_registry().load_model(MODEL_NAME, self.settings.torch_device, self.settings.dtype)
 
@@ -83,7 +83,7 @@ class ColorizeTool:
 
     def prepare(self, picture: Picture):
         """Decode-thread stage (GPU): the lightness at the working shape, on the device."""
-        from app.core.colorize import prepare_picture
+        from latent_studio.app.core.colorize import prepare_picture
 
         if not self._offloads:
             return picture
@@ -91,7 +91,7 @@ class ColorizeTool:
 
     def process(self, items: list, progress: Progress) -> list:
         """Network stage; beside a GPU it returns finishers that the engine runs in its encode threads."""
-        from app.core.colorize import colorize_prepared, prepare_picture
+        from latent_studio.app.core.colorize import colorize_prepared, prepare_picture
 
         prepared = items if self._offloads else [prepare_picture(p, self.working_size, self.settings) for p in items]
         finishers = colorize_prepared(prepared, working_size=self.working_size, settings=self.settings, progress=progress,
@@ -118,7 +118,7 @@ class SketchTool:
             raise LatentStudioError(f"The sketch working size must be at least 16 pixels (got {self.resolution}).")
 
     def _sketch_settings(self):
-        from app.core.sketch import SketchSettings
+        from latent_studio.app.core.sketch import SketchSettings
 
         return SketchSettings(compute=self.settings, resolution=self.resolution)
 
@@ -130,14 +130,14 @@ class SketchTool:
         """Load and verify the model now (set-up), in the dtype `sketch_to_image` asks the registry for."""
         import torch
 
-        from app.core.sketch import MODEL_NAME
-        from models.registry import default_registry
+        from latent_studio.app.core.sketch import MODEL_NAME
+        from latent_studio.models.registry import default_registry
 
         registry, device, dtype = default_registry(), self.settings.torch_device, self.settings.dtype
         registry.load_model(MODEL_NAME, device, dtype if registry.spec(MODEL_NAME).half_precision else torch.float32)
 
     def process(self, pictures: list[Picture], progress: Progress) -> list[Picture]:
-        from app.core.sketch import sketch_to_image
+        from latent_studio.app.core.sketch import sketch_to_image
 
         options, results = self._sketch_settings(), []
         for i, picture in enumerate(pictures):  # sketches rarely share a size: one forward pass each
@@ -170,7 +170,7 @@ class EditTool:
     @classmethod
     def from_attrs(cls, settings: ComputeSettings, attrs: list[str]) -> "EditTool":
         """Parse `--attr NAME=AMOUNT` items exactly like `latent-studio edit` and load the face model."""
-        from app.core.latent import LatentEditor, parse_sliders
+        from latent_studio.app.core.latent import LatentEditor, parse_sliders
 
         sliders = parse_sliders(attrs)  # syntax first: no model load for a typo
         return cls(LatentEditor.load(settings), sliders)

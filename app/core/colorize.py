@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from app.core.color import lab_to_rgb, lab_to_srgb8, rgb_to_lab, srgb_to_linear
-from app.core.device import ComputeSettings
-from app.core.errors import LatentStudioError
-from app.core.imageio import Picture
-from app.core.jobs import Progress
-from app.core.tensors import merge_alpha, split_alpha, tensor_to_pixels
+from latent_studio.app.core.color import lab_to_rgb, lab_to_srgb8, rgb_to_lab, srgb_to_linear
+from latent_studio.app.core.device import ComputeSettings
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.jobs import Progress
+from latent_studio.app.core.tensors import merge_alpha, split_alpha, tensor_to_pixels
 
 if TYPE_CHECKING:
-    from app.core.colorize_reference import PreparedReference
+    from latent_studio.app.core.colorize_reference import PreparedReference
 
 MODEL_NAME = "colorizer"
 WORKING_SIZES = (256, 512)
@@ -110,7 +110,7 @@ def prepare_picture(picture: Picture, working_size: int, settings: ComputeSettin
     pixels (a table lookup): the batch engine keeps dozens of pictures in flight, and at 4 bytes a pixel on
     the GPU their lightness maps alone would fill a small card (80 x 24 MP = 7.7 GB).
     """
-    from models.colorizer.inference import resize, working_shape
+    from latent_studio.models.colorizer.inference import resize, working_shape
 
     _check_request(picture, (), working_size)
     rgb, alpha = split_alpha(picture.pixels)
@@ -138,7 +138,7 @@ def colorize_prepared(
     chroma map to its picture's full resolution and converts to pixels; the batch engine runs finishers in
     its encode threads, beside the next forward pass.
     """
-    from models.colorizer.inference import network_output
+    from latent_studio.models.colorizer.inference import network_output
 
     progress = progress or Progress()
     check_vividness(vividness)
@@ -155,7 +155,7 @@ def colorize_prepared(
         for row, index in enumerate(indices):
             ab_row = ab_small[row : row + 1]
             if reference is not None:
-                from app.core.colorize_reference import reference_ab
+                from latent_studio.app.core.colorize_reference import reference_ab
 
                 ab_row = reference_ab(reference, model, prepared[index].small, ab_row)
             finishers[index] = partial(_finish_prepared, prepared[index], ab_row)
@@ -215,7 +215,7 @@ def colorize_lightness(
     registry=None,
 ) -> torch.Tensor:
     """Batch entry point: (N,1,H,W) Lab lightness in [0, 100] -> (N,3,H,W) sRGB in [0, 1], on the device."""
-    from models.colorizer.inference import colorize_lightness as run
+    from latent_studio.models.colorizer.inference import colorize_lightness as run
 
     if lightness.dim() != 4 or lightness.shape[1] != 1:
         raise LatentStudioError(f"Colorization needs a batch of lightness maps (N,1,H,W), not {tuple(lightness.shape)}.")
@@ -234,7 +234,7 @@ def suggest_colors(
     registry=None,
 ) -> list[tuple[int, int, int]]:
     """The model's most likely colours at pixel (x, y), best first, at that pixel's lightness (for a palette)."""
-    from models.colorizer.inference import network_output, top_bins_at
+    from latent_studio.models.colorizer.inference import network_output, top_bins_at
 
     _check_request(picture, hints, working_size)
     _check_point(picture, x, y, "The point to suggest colours for")
@@ -284,7 +284,7 @@ def _linear_table(device: torch.device | str) -> torch.Tensor:
 
 
 def _finish_prepared(prepared: PreparedPicture, ab_small: torch.Tensor) -> ColorizeResult:
-    from models.colorizer.inference import resize
+    from latent_studio.models.colorizer.inference import resize
 
     lightness = prepared.lightness
     if lightness is None:
@@ -314,21 +314,21 @@ def _finish(picture: Picture, lightness: torch.Tensor, ab: torch.Tensor, alpha: 
 
 
 def _load(model_name: str, settings: ComputeSettings, registry) -> torch.nn.Module:
-    from models.registry import default_registry
+    from latent_studio.models.registry import default_registry
 
     return (registry or default_registry()).load_model(model_name, settings.torch_device, settings.dtype)
 
 
 def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_size: int, vividness: float,
                 reference: "PreparedReference | None" = None) -> torch.Tensor:
-    from app.core.hint_spread import local_hint_ab
+    from latent_studio.app.core.hint_spread import local_hint_ab
 
     # the automatic result plus each hint's correction spread over its region (issue #13: local, strong hints)
     strokes = [(tuple((x + 0.5, y + 0.5) for x, y in h.points), a, b) for h, (_, _, a, b) in
                zip(hints, _hints_ab(hints, lightness.device))]
     if reference is not None:  # the reference's colours by content, the same hint spreading on top
-        from app.core.colorize_reference import predict_ab_with_reference
-        from app.core.hint_spread import spread_on_grid
+        from latent_studio.app.core.colorize_reference import predict_ab_with_reference
+        from latent_studio.app.core.hint_spread import spread_on_grid
 
         spread = partial(spread_on_grid, lightness=lightness, strokes=strokes) if strokes else None
         return predict_ab_with_reference(model, lightness, reference, working_size,
@@ -338,7 +338,7 @@ def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_s
 
 def _prepared_reference(reference, model, working_size: int, settings: ComputeSettings):
     """A reference picture prepared for matching (one already prepared at this working size is kept)."""
-    from app.core.colorize_reference import PreparedReference, prepare_reference
+    from latent_studio.app.core.colorize_reference import PreparedReference, prepare_reference
 
     if reference is None or (isinstance(reference, PreparedReference) and reference.working_size == working_size):
         return reference

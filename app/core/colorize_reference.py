@@ -28,10 +28,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from app.core.color import rgb_to_lab
-from app.core.errors import LatentStudioError
-from app.core.imageio import Picture
-from app.core.tensors import pixels_to_tensor, split_alpha
+from latent_studio.app.core.color import rgb_to_lab
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.tensors import pixels_to_tensor, split_alpha
 
 MIN_REFERENCE_SIDE = 32
 MATCH_STRIDE = 8  # matching at 1/8 of the working size
@@ -76,7 +76,7 @@ def check_reference(picture: Picture) -> None:
 
 def prepare_reference(picture: Picture, model, working_size: int, device: torch.device | str = "cpu") -> PreparedReference:
     """The reference's descriptors and chroma at `working_size` (a colour photo, any size up to the read limit)."""
-    from models.colorizer.inference import resize, working_shape
+    from latent_studio.models.colorizer.inference import resize, working_shape
 
     check_reference(picture)
     rgb, _ = split_alpha(picture.pixels)
@@ -120,7 +120,7 @@ def match_chroma(reference: PreparedReference, model, small: torch.Tensor) -> tu
 def reference_ab(reference: PreparedReference, model, small: torch.Tensor, network_ab: torch.Tensor) -> torch.Tensor:
     """(1,1,h,w) L at the working shape and the network's automatic ab (any grid) -> (1,2,h,w) ab: the
     reference's colours where the picture's content matches it, the network's where the match is unsure."""
-    from models.colorizer.inference import resize
+    from latent_studio.models.colorizer.inference import resize
 
     with torch.inference_mode():
         matched, confidence = match_chroma(reference, model, small)
@@ -136,7 +136,7 @@ def predict_ab_with_reference(
     """(1,1,H,W) full-resolution L -> (1,2,H,W) ab from the reference (see `reference_ab`) with the user's hints
     on top: `spread` maps ab on the network's output grid to ab with the hints' corrections (colorize passes
     its hint spreading, so hints behave the same with or without a reference)."""
-    from models.colorizer.inference import network_output, resize, working_shape
+    from latent_studio.models.colorizer.inference import network_output, resize, working_shape
 
     height, width = lightness.shape[-2:]
     size = working_shape(height, width, working_size)
@@ -168,7 +168,7 @@ def _unit(x: torch.Tensor) -> torch.Tensor:
 
 def _describe(model, small: torch.Tensor) -> torch.Tensor:
     """(1,1,h,w) L at the working shape -> (N, C) unit descriptors of the cells of the 1/8 grid."""
-    from models.colorizer.network import make_input
+    from latent_studio.models.colorizer.network import make_input
 
     gh, gw = _grid(*small.shape[-2:])
     param = next(model.parameters())

@@ -87,7 +87,7 @@ def local_hint_ab(model, lightness: torch.Tensor, strokes: Sequence[Stroke], wor
 
     `network_hints=True` also gives the strokes' points to the network (the old behaviour) and spreads what
     correction is left; the evaluation measures both."""
-    from models.colorizer.inference import network_output, resize
+    from latent_studio.models.colorizer.inference import network_output, resize
 
     height, width = lightness.shape[-2:]
     if network_hints:
@@ -106,7 +106,7 @@ _LAST_AUTOMATIC: list[tuple[tuple, torch.Tensor]] = []  # the newest automatic r
 def _automatic(model, lightness: torch.Tensor, working_size: int, correction: float | None) -> torch.Tensor:
     """The network's automatic (no-hint) ab at the decode grid, reused while the picture and settings stay the
     same: a hint change then costs only the spreading (the GUI re-runs on every hint change)."""
-    from models.colorizer.inference import network_output, resize, working_shape
+    from latent_studio.models.colorizer.inference import network_output, resize, working_shape
 
     with torch.inference_mode():
         small = resize(lightness.float(), working_shape(*lightness.shape[-2:], working_size))
@@ -124,7 +124,7 @@ def _automatic(model, lightness: torch.Tensor, working_size: int, correction: fl
 def spread_on_grid(ab_small: torch.Tensor, lightness: torch.Tensor, strokes: Sequence[Stroke],
                    settings: SpreadSettings = DEFAULT) -> torch.Tensor:
     """(1,2,h,w) decoded ab and the full-resolution (1,1,H,W) L -> (1,2,h,w) ab with the strokes spread on it."""
-    from models.colorizer.inference import resize
+    from latent_studio.models.colorizer.inference import resize
 
     if not strokes:
         return ab_small

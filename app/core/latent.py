@@ -24,14 +24,14 @@ import numpy as np
 import torch
 from safetensors import SafetensorError
 
-from app.core.device import ComputeSettings
-from app.core.errors import LatentStudioError
-from app.core.faces import Box, FaceCrop, crop_face
-from app.core.faces import paste_back as _paste_back
-from app.core.imageio import load_image, rgb8
-from app.core.jobs import Progress
-from models.datapack import list_images
-from models.vae.directions import DirectionSet, mean_difference
+from latent_studio.app.core.device import ComputeSettings
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.faces import Box, FaceCrop, crop_face
+from latent_studio.app.core.faces import paste_back as _paste_back
+from latent_studio.app.core.imageio import load_image, rgb8
+from latent_studio.app.core.jobs import Progress
+from latent_studio.models.datapack import list_images
+from latent_studio.models.vae.directions import DirectionSet, mean_difference
 
 DIRECTIONS_FILE = "vae-directions-v1.safetensors"
 USER_DIRECTIONS_ENV = "LATENT_STUDIO_DIRECTIONS"
@@ -110,7 +110,7 @@ class LatentEditor:
     @classmethod
     def load(cls, settings: ComputeSettings | None = None, registry=None, user_dir: Path | None = None) -> "LatentEditor":
         """The shipped VAE and directions through the (verified, cached) registry."""
-        from models.registry import default_registry
+        from latent_studio.models.registry import default_registry
 
         settings = settings or ComputeSettings()
         registry = registry or default_registry()

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.core.imageio import Picture
-from app.core.jobs import Progress
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.jobs import Progress
 
 #: Rec. 709 / sRGB luminance weights, the same ones the colour module uses for "gray".
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)

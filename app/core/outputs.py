@@ -13,8 +13,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from app.core.errors import LatentStudioError
-from app.core.imageio import WRITE_FORMATS
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import WRITE_FORMATS
 
 IN_PLACE_FLAG = "--in-place"
 

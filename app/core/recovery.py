@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.errors import LatentStudioError
-from app.core.imageio import Picture
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import Picture
 
 DATA_ENV = "LATENT_STUDIO_DATA"
 FORMAT_VERSION = 1

@@ -16,11 +16,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from app.core.device import ComputeSettings, configure_torch_threads
-from app.core.errors import LatentStudioError
-from app.core.imageio import Picture, rgb8, to_uint8
-from app.core.jobs import Progress
-from app.core.tensors import tensor_to_pixels
+from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import Picture, rgb8, to_uint8
+from latent_studio.app.core.jobs import Progress
+from latent_studio.app.core.tensors import tensor_to_pixels
 
 MODEL_NAME = "sketch"
 
@@ -100,7 +100,7 @@ def sketch_to_image(
     configure_torch_threads()
     device, dtype = settings.compute.torch_device, settings.compute.dtype
     if registry is None:
-        from models.registry import default_registry
+        from latent_studio.models.registry import default_registry
 
         registry = default_registry()
     model = registry.load_model(MODEL_NAME, device, dtype if registry.spec(MODEL_NAME).half_precision else torch.float32)
@@ -131,7 +131,7 @@ def photo_to_sketch(
     image: Picture | np.ndarray, settings: ComputeSettings | None = None, progress: Progress | None = None
 ) -> np.ndarray:
     """A photo (Picture or HxWx3/4 pixels) -> its line drawing, HxW uint8 (0 = ink, 255 = paper)."""
-    from models.sketch.lines import sketch_like
+    from latent_studio.models.sketch.lines import sketch_like
 
     progress = progress or Progress()
     pixels = image.pixels if isinstance(image, Picture) else np.asarray(image)

@@ -10,8 +10,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar, QToolButton
 
-from app.core.operations import IMAGE_OPERATIONS
-from app.gui.theme import icon
+from latent_studio.app.core.operations import IMAGE_OPERATIONS
+from latent_studio.app.gui.theme import icon
 
 Key = QKeySequence.StandardKey
 

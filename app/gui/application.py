@@ -13,11 +13,11 @@ import traceback
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import __version__
-from app.core.errors import LatentStudioError
-from app.gui.main_window import APP_NAME, MainWindow
-from app.gui.preferences import APPLICATION, ORGANIZATION
-from app.gui.theme import app_icon, apply_theme
+from latent_studio.app import __version__
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.gui.main_window import APP_NAME, MainWindow
+from latent_studio.app.gui.preferences import APPLICATION, ORGANIZATION
+from latent_studio.app.gui.theme import app_icon, apply_theme
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app.core.imageio import Picture
-from app.core.recovery import SUFFIX, RecoveryError, autosave_dir, read_autosave, write_autosave
-from app.gui.document import Document
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.recovery import SUFFIX, RecoveryError, autosave_dir, read_autosave, write_autosave
+from latent_studio.app.gui.document import Document
 
 #: How often the open document is written while it has unsaved changes.
 AUTOSAVE_INTERVAL_MS = 60_000

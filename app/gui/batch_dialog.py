@@ -15,11 +15,11 @@ from PySide6.QtWidgets import (
     QLineEdit, QProgressBar, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from app.core.batch import REPORT
-from app.core.batch_ray import ray_available
-from app.gui.batch_runner import BatchRequest, BatchSession, RateMeter, format_eta
-from app.gui.files import ask_folder
-from app.gui.preferences import Preferences
+from latent_studio.app.core.batch import REPORT
+from latent_studio.app.core.batch_ray import ray_available
+from latent_studio.app.gui.batch_runner import BatchRequest, BatchSession, RateMeter, format_eta
+from latent_studio.app.gui.files import ask_folder
+from latent_studio.app.gui.preferences import Preferences
 
 TOOLS = (("colorize", "Colorize"), ("sketch", "Sketch to image"), ("edit", "Face edit"))
 FORMATS = (("same", "Same as input"), ("png", "PNG"), ("jpg", "JPEG"), ("webp", "WebP"), ("tif", "TIFF"))

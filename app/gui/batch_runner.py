@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.jobs import Job, Progress
-from app.gui.worker import JobRunner
+from latent_studio.app.core.jobs import Job, Progress
+from latent_studio.app.gui.worker import JobRunner
 
 JOB_KIND = "batch"
 
@@ -91,9 +91,9 @@ def batch_job(request: BatchRequest, planned: Callable[[int], None], item: Calla
     """`run(progress) -> summary line`: make the tool, plan, then process, calling `item` per result."""
 
     def run(progress: Progress) -> str:
-        from app.core.batch import BatchOptions, check_folders, default_pipeline, plan_batch, run_batch, summarize
-        from app.core.batch_tools import make_tool
-        from app.core.device import ComputeSettings, configure_torch_threads  # imports torch: worker thread only
+        from latent_studio.app.core.batch import BatchOptions, check_folders, default_pipeline, plan_batch, run_batch, summarize
+        from latent_studio.app.core.batch_tools import make_tool
+        from latent_studio.app.core.device import ComputeSettings, configure_torch_threads  # imports torch: worker thread only
 
         # 1. the folders, then the tool (loads and verifies its model): a bad folder, option or weights file
         #    fails here, once, as the job's error, before any file is touched
@@ -122,7 +122,7 @@ def batch_job(request: BatchRequest, planned: Callable[[int], None], item: Calla
 
 def _ray_engine(request: BatchRequest):
     """The Ray engine (app.core.batch_ray, joined here): the same call and results as run_batch."""
-    from app.core.batch_ray import RayEngine, ToolRecipe
+    from latent_studio.app.core.batch_ray import RayEngine, ToolRecipe
 
     recipe = ToolRecipe(request.tool, request.device, request.working_size, request.attrs, request.vividness)
     return RayEngine(recipe, request.ray_address or None)

@@ -20,9 +20,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
-from app.gui.canvas_paint import BACKGROUND, checker_brush, paint_backdrop, paint_placeholder
-from app.gui.canvas_input import CanvasInput
-from app.gui.compare import CompareLayer, CompareMode
+from latent_studio.app.gui.canvas_paint import BACKGROUND, checker_brush, paint_backdrop, paint_placeholder
+from latent_studio.app.gui.canvas_input import CanvasInput
+from latent_studio.app.gui.compare import CompareLayer, CompareMode
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 
-from app.gui.compare import GRAB_DISTANCE, CompareMode
+from latent_studio.app.gui.compare import GRAB_DISTANCE, CompareMode
 
 if TYPE_CHECKING:
-    from app.gui.canvas import ImageCanvas
+    from latent_studio.app.gui.canvas import ImageCanvas
 
 #: Zoom factor per wheel notch (120 units of angleDelta).
 WHEEL_STEP = 1.118

@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
 
-from app.core.imageio import Picture
-from app.core.jobs import Job, Progress
-from app.gui.canvas import ImageCanvas
-from app.gui.document import Document
-from app.gui.preferences import Preferences
-from app.gui.worker import JobRunner
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.jobs import Job, Progress
+from latent_studio.app.gui.canvas import ImageCanvas
+from latent_studio.app.gui.document import Document
+from latent_studio.app.gui.preferences import Preferences
+from latent_studio.app.gui.worker import JobRunner
 
 if TYPE_CHECKING:
-    from app.core.device import ComputeSettings
+    from latent_studio.app.core.device import ComputeSettings
 
 PictureOperation = Callable[[Picture, Progress], Picture]
 
@@ -73,7 +73,7 @@ class EditorContext:
     @property
     def settings(self) -> "ComputeSettings":
         """Compute settings from the --device flag, else the saved preference (imports torch on first use)."""
-        from app.core.device import ComputeSettings
+        from latent_studio.app.core.device import ComputeSettings
 
         return ComputeSettings(device=self.device_override or self.preferences.device)
 

@@ -15,8 +15,8 @@ import logging
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QTabWidget, QWidget
 
-from app.gui.context import EditorContext
-from app.gui.panels import PANEL_ERRORS, ToolPanel
+from latent_studio.app.gui.context import EditorContext
+from latent_studio.app.gui.panels import PANEL_ERRORS, ToolPanel
 
 log = logging.getLogger(__name__)
 

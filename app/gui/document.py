@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.core.imageio import Picture
-from app.gui.history import DEFAULT_MAX_BYTES, History
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.gui.history import DEFAULT_MAX_BYTES, History
 
 
 class Document(QObject):

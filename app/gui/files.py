@@ -15,12 +15,12 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
-from app.core.errors import LatentStudioError
-from app.core.imageio import WRITE_FORMATS, Picture, load_image, save_image
-from app.core.jobs import Job
-from app.gui.document import Document
-from app.gui.preferences import Preferences
-from app.gui.worker import JobRunner
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import WRITE_FORMATS, Picture, load_image, save_image
+from latent_studio.app.core.jobs import Job
+from latent_studio.app.gui.document import Document
+from latent_studio.app.gui.preferences import Preferences
+from latent_studio.app.gui.worker import JobRunner
 
 READ_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 OPEN_FILTER = "Images (" + " ".join(f"*{ext}" for ext in READ_EXTENSIONS) + ");;All files (*)"

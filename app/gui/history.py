@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from app.core.imageio import Picture
+from latent_studio.app.core.imageio import Picture
 
 #: Default budget for undo steps: 2 GiB.
 DEFAULT_MAX_BYTES = 2 * 1024**3

@@ -13,24 +13,24 @@ import logging
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox
 
-from app import __version__
-from app.core.imageio import Picture
-from app.core.jobs import Job
-from app.core.operations import IMAGE_OPERATIONS
-from app.gui.actions import EditorActions, build_menus, build_toolbar, shortcuts_html
-from app.gui.autosave import Autosave
-from app.gui.batch_dialog import BatchDialog
-from app.gui.canvas import ImageCanvas
-from app.gui.compare import CompareMode
-from app.gui.context import EditorContext
-from app.gui.document import Document
-from app.gui.files import INDEPENDENT_KINDS, FileController, dropped_image_paths
-from app.gui.image_convert import to_display_image
-from app.gui.docks import PanelDocks
-from app.gui.panels import PANEL_CLASSES, PANEL_ERRORS, ToolPanel
-from app.gui.preferences import Preferences, PreferencesDialog
-from app.gui.status_bar import EditorStatusBar
-from app.gui.worker import JobRunner
+from latent_studio.app import __version__
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.jobs import Job
+from latent_studio.app.core.operations import IMAGE_OPERATIONS
+from latent_studio.app.gui.actions import EditorActions, build_menus, build_toolbar, shortcuts_html
+from latent_studio.app.gui.autosave import Autosave
+from latent_studio.app.gui.batch_dialog import BatchDialog
+from latent_studio.app.gui.canvas import ImageCanvas
+from latent_studio.app.gui.compare import CompareMode
+from latent_studio.app.gui.context import EditorContext
+from latent_studio.app.gui.document import Document
+from latent_studio.app.gui.files import INDEPENDENT_KINDS, FileController, dropped_image_paths
+from latent_studio.app.gui.image_convert import to_display_image
+from latent_studio.app.gui.docks import PanelDocks
+from latent_studio.app.gui.panels import PANEL_CLASSES, PANEL_ERRORS, ToolPanel
+from latent_studio.app.gui.preferences import Preferences, PreferencesDialog
+from latent_studio.app.gui.status_bar import EditorStatusBar
+from latent_studio.app.gui.worker import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ _NEW_WINDOWS: set["MainWindow"] = set()
 
 def probe_device(choice: str) -> str:
     """Start-up job: set torch's thread counts (on the worker thread that runs every job) and name the device."""
-    from app.core.device import ComputeSettings, configure_torch_threads  # imports torch: keep it off start-up
+    from latent_studio.app.core.device import ComputeSettings, configure_torch_threads  # imports torch: keep it off start-up
 
     configure_torch_threads()
     return ComputeSettings(device=choice).describe()

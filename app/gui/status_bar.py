@@ -9,8 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
-from app.core.imageio import Picture
-from app.gui.theme import icon
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.gui.theme import icon
 
 
 class EditorStatusBar(QStatusBar):

@@ -14,7 +14,9 @@ from pathlib import Path
 from PySide6.QtGui import QColor, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+from latent_studio import package_folder
+
+RESOURCES = package_folder("resources")
 
 ACCENT = "#4c8dff"
 WINDOW = "#2a2c31"

@@ -25,8 +25,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
-from app.core.errors import Cancelled, LatentStudioError
-from app.core.jobs import COMPUTE_LOCK, Job
+from latent_studio.app.core.errors import Cancelled, LatentStudioError
+from latent_studio.app.core.jobs import COMPUTE_LOCK, Job
 
 log = logging.getLogger(__name__)
 

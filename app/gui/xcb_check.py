@@ -6,7 +6,7 @@ command that installs what is missing instead, and exits 1. It runs only where t
 Linux, an X display (DISPLAY), and no QT_QPA_PLATFORM other than xcb (the tests and CI run offscreen).
 
 Plain Python on purpose: it must not import Qt (loading Qt is what fails), so it is a module of its own that
-`python -m app.gui.xcb_check` runs.
+`python -m latent_studio.app.gui.xcb_check` runs.
 """
 
 from __future__ import annotations

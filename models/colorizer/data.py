@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.datapack import decode, is_grayscale, iter_photos, load_blobs
+from latent_studio.models.datapack import decode, is_grayscale, iter_photos, load_blobs
 
 
 def read_photos(sources: list[str | Path], short_side: int = 144, drop_gray: bool = True, threads: int = 8) -> list[np.ndarray]:

@@ -1,4 +1,4 @@
-"""`python -m models.evaluate colorizer --data DIR [--weights F] [--baseline-weights F] [--out report.json]`.
+"""`python -m latent_studio.models.evaluate colorizer --data DIR [--weights F] [--baseline-weights F] [--out report.json]`.
 
 Measures the colorizer on held-out colour photos through the app's own pipeline (network at the working
 size, chroma applied to the full-resolution lightness): PSNR and SSIM of the RGB result against the
@@ -18,19 +18,19 @@ from pathlib import Path
 
 import torch
 
-from app.core.color import lab_to_rgb, rgb_to_lab
-from app.core.errors import WeightsError
-from models.colorizer.data import read_photos
-from models.colorizer.inference import colorize_lightness
-from models.colorizer.metrics import image_scores, summarize
-from models.colorizer.network import Colorizer
-from models.colorizer.validate import photo_tensor, true_hints
+from latent_studio.app.core.color import lab_to_rgb, rgb_to_lab
+from latent_studio.app.core.errors import WeightsError
+from latent_studio.models.colorizer.data import read_photos
+from latent_studio.models.colorizer.inference import colorize_lightness
+from latent_studio.models.colorizer.metrics import image_scores, summarize
+from latent_studio.models.colorizer.network import Colorizer
+from latent_studio.models.colorizer.validate import photo_tensor, true_hints
 
 COLUMNS = (("psnr", "PSNR (dB)"), ("ssim", "SSIM"), ("colourfulness", "CF"), ("delta_colourfulness", "ΔCF"))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m models.evaluate colorizer", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.evaluate colorizer", description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", required=True, help="held-out colour photos (folders or .npz packs)")
     parser.add_argument("--weights", type=Path, help="colorizer .safetensors (default: the shipped one)")
     parser.add_argument("--baseline-weights", type=Path, help="plain-L2 .safetensors (default: the shipped one)")
@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def load(name: str, weights: Path | None, device: torch.device) -> Colorizer | None:
     """A model from a file (config.json beside it, else the spec's config) or the shipped one from the registry."""
-    from models.registry import default_registry
+    from latent_studio.models.registry import default_registry
 
     registry = default_registry()
     if weights is None:
@@ -128,13 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     report = evaluate(photos, models, args.size, args.hints, device)
     locality = None
     if args.segmentations:  # issue #13: one wrong hint in the largest segment; does it stay there?
-        from models.colorizer.hint_locality import run_locality
+        from latent_studio.models.colorizer.hint_locality import run_locality
 
         plain = {name: models[name] for name in ("colorizer", "plain L2") if name in models}
         locality = run_locality(plain, args.segmentations, args.size, device, args.limit, args.hint_montage)
     if args.reference and "colorizer" in models:  # issue #13 section 2: colour like this photo
-        from models.colorizer.reference_protocol import evaluate_reference
-        from models.colorizer.validate import save_grid
+        from latent_studio.models.colorizer.reference_protocol import evaluate_reference
+        from latent_studio.models.colorizer.validate import save_grid
 
         reference_rows, montage = evaluate_reference(photos, models["colorizer"], args.size, device)
         report.update({f"reference: {name}": values for name, values in reference_rows.items() if name != "gray"})

@@ -9,7 +9,7 @@ result), at full resolution:
 - inside = mean |Δab| over the segment eroded by 4 px (strength; target median >= 30),
 - locality = mean |Δab| over the pixels more than 12 px from the segment / inside (target median <= 0.25).
 
-`python -m models.colorizer.hint_locality --tune` grid-searches the spreading's settings on BSDS500 *train*
+`python -m latent_studio.models.colorizer.hint_locality --tune` grid-searches the spreading's settings on BSDS500 *train*
 photos (never val); `models.evaluate colorizer --segmentations DIR` reports the measure on val.
 """
 
@@ -26,9 +26,9 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from app.core.color import rgb_to_lab
-from app.core.hint_spread import DEFAULT, SpreadSettings, spread_on_grid
-from models.colorizer.inference import network_output, resize
+from latent_studio.app.core.color import rgb_to_lab
+from latent_studio.app.core.hint_spread import DEFAULT, SpreadSettings, spread_on_grid
+from latent_studio.models.colorizer.inference import network_output, resize
 
 HUES = 12
 CHROMA = 60.0
@@ -132,7 +132,7 @@ def write_montage(rows: list, path: Path) -> None:
     """gray | automatic | with the hint (marked) | |Δab| heat map (0-60) | original, one photo a row."""
     from PIL import Image, ImageDraw
 
-    from app.core.color import lab_to_rgb
+    from latent_studio.app.core.color import lab_to_rgb
 
     def pixels(t: torch.Tensor) -> np.ndarray:
         return (t[0].clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
@@ -208,12 +208,12 @@ def tune(items: list, model, size: int, device: torch.device, grid: dict[str, li
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.colorizer.hint_locality", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.colorizer.hint_locality", description=__doc__.splitlines()[0])
     parser.add_argument("--tune", type=Path, required=True, help="BSDS500 groundTruth/train (never val or test)")
     parser.add_argument("--limit", type=int, default=60)
     parser.add_argument("--size", type=int, default=256)
     args = parser.parse_args(argv)
-    from models.registry import default_registry
+    from latent_studio.models.registry import default_registry
 
     device = torch.device("cpu")
     model = default_registry().load_model("colorizer", device)

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from app.core.color import lab_to_rgb
-from models.colorizer.hints import rasterize_hints
-from models.colorizer.network import Colorizer, make_input
+from latent_studio.app.core.color import lab_to_rgb
+from latent_studio.models.colorizer.hints import rasterize_hints
+from latent_studio.models.colorizer.network import Colorizer, make_input
 
 #: A hint as the network pipeline takes it: (x, y) in full-resolution pixel coordinates (continuous, pixel
 #: i covers [i, i + 1)) and the hint's (a, b).

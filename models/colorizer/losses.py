@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from models.colorizer.network import AB_SCALE
-from models.colorizer.quantize import soft_encode
+from latent_studio.models.colorizer.network import AB_SCALE
+from latent_studio.models.colorizer.quantize import soft_encode
 
 
 def rebalanced_cross_entropy(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from models.metrics import psnr, ssim
+from latent_studio.models.metrics import psnr, ssim
 
 
 def colourfulness(rgb: torch.Tensor) -> torch.Tensor:

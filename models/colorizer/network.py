@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.colorizer.quantize import ANNEAL_T, annealed_mean, gamut_bins, prior_correction
+from latent_studio.models.colorizer.quantize import ANNEAL_T, annealed_mean, gamut_bins, prior_correction
 
 AB_SCALE = 110.0
 

@@ -1,4 +1,4 @@
-"""The reference-colorization protocol of `python -m models.evaluate colorizer --reference`.
+"""The reference-colorization protocol of `python -m latent_studio.models.evaluate colorizer --reference`.
 
 Each held-out photo is colorized with its own colour original as the reference, but mirrored left-right and
 with 15 % of its width cropped off one side (left on even photos, right on odd ones), so copying pixels by
@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from app.core.color import lab_to_rgb, rgb_to_lab
-from app.core.colorize_reference import match_chroma, predict_ab_with_reference, prepare_reference
-from app.core.imageio import Picture
-from models.colorizer.inference import resize, working_shape
+from latent_studio.app.core.color import lab_to_rgb, rgb_to_lab
+from latent_studio.app.core.colorize_reference import match_chroma, predict_ab_with_reference, prepare_reference
+from latent_studio.app.core.imageio import Picture
+from latent_studio.models.colorizer.inference import resize, working_shape
 
 CROP = 0.15
 LEVELS = 50  # lightness bins of the baseline (2 L units each)
@@ -66,9 +66,9 @@ def evaluate_reference(photos: list[np.ndarray], model, size: int, device: torch
                        samples: int = 6) -> tuple[dict, list[list[torch.Tensor]]]:
     """Mean scores of gray, the baseline and our two methods under the protocol, and montage rows
     (gray | automatic | ours with the reference's thumbnail in a corner | original) of the first `samples`."""
-    from models.colorizer.inference import colorize_lightness
-    from models.colorizer.metrics import image_scores, summarize
-    from models.colorizer.validate import photo_tensor
+    from latent_studio.models.colorizer.inference import colorize_lightness
+    from latent_studio.models.colorizer.metrics import image_scores, summarize
+    from latent_studio.models.colorizer.validate import photo_tensor
 
     rows: dict[str, list] = {"gray": []}
     montage = []

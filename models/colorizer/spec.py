@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from models.registry import ModelSpec, register
+from latent_studio.models.registry import ModelSpec, register
 
 COLORIZER = register(
     ModelSpec(
         name="colorizer",
-        architecture="models.colorizer.network:Colorizer",
+        architecture="latent_studio.models.colorizer.network:Colorizer",
         weights_file="colorizer-v2.safetensors",
         input_size=256,
         version="2",
@@ -15,7 +15,7 @@ COLORIZER = register(
             "Hint-guided colorization (L + ab hints + mask -> ab), trained from scratch with rebalanced "
             "classification over quantized ab bins, then fine-tuned with an L1 term on the decoded colour; decoded "
             "with the annealed mean (T = 0.7) and a prior correction of 0.1, chosen on training photos by "
-            "models.colorizer.tune --rule natural. The app's Vividness lowers that correction."
+            "latent_studio.models.colorizer.tune --rule natural. The app's Vividness lowers that correction."
         ),
         default_config={
             "width": 32, "head": "classify", "num_bins": 259, "deep": 192, "temperature": 0.7, "prior_correction": 0.1,
@@ -27,7 +27,7 @@ COLORIZER = register(
 COLORIZER_L2 = register(
     ModelSpec(
         name="colorizer-l2",
-        architecture="models.colorizer.network:Colorizer",
+        architecture="latent_studio.models.colorizer.network:Colorizer",
         weights_file="colorizer-l2-v2.safetensors",
         input_size=256,
         version="2",

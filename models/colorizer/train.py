@@ -1,4 +1,4 @@
-"""`python -m models.train colorizer [--loss l2] --data PACK_OR_DIR --val-data PACK --out DIR --minutes 7`.
+"""`python -m latent_studio.models.train colorizer [--loss l2] --data PACK_OR_DIR --val-data PACK --out DIR --minutes 7`.
 
 Trains the hint-guided colorizer from scratch within a wall-clock budget. All photos live on the device;
 each step draws random crops/scales/flips, converts them to Lab, simulates user hints (often none, so one
@@ -18,19 +18,19 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from app.core.color import rgb_to_lab
-from models.checkpoint import read_metadata, save_weights
-from models.training import SigtermFlag
-from models.colorizer.data import PhotoBank, read_photos
-from models.colorizer.hints import simulate_hints
-from models.colorizer.losses import decoded_l1, hint_emphasis, l2_regression, rebalanced_cross_entropy, target_ab
-from models.colorizer.network import Colorizer, make_input
-from models.colorizer.quantize import empirical_prior, gamut_bins, rebalance_weights
-from models.colorizer.validate import save_grid, validate
+from latent_studio.app.core.color import rgb_to_lab
+from latent_studio.models.checkpoint import read_metadata, save_weights
+from latent_studio.models.training import SigtermFlag
+from latent_studio.models.colorizer.data import PhotoBank, read_photos
+from latent_studio.models.colorizer.hints import simulate_hints
+from latent_studio.models.colorizer.losses import decoded_l1, hint_emphasis, l2_regression, rebalanced_cross_entropy, target_ab
+from latent_studio.models.colorizer.network import Colorizer, make_input
+from latent_studio.models.colorizer.quantize import empirical_prior, gamut_bins, rebalance_weights
+from latent_studio.models.colorizer.validate import save_grid, validate
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m models.train colorizer", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.train colorizer", description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", required=True, help="folders of photos and/or .npz packs")
     parser.add_argument("--val-data", nargs="*", default=[], help="held-out photos (folders/packs)")
     parser.add_argument("--out", type=Path, required=True)

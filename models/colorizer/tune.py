@@ -1,4 +1,4 @@
-"""`python -m models.colorizer.tune --data DIR [DIR ...] --out tuning.json`: choose the decode settings.
+"""`python -m latent_studio.models.colorizer.tune --data DIR [DIR ...] --out tuning.json`: choose the decode settings.
 
 The classification colorizer turns its per-pixel colour distribution into one colour at decode time, with
 two settings that need no retraining: the annealed-mean temperature T (low: vivid modes, high: the safe
@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from app.core.color import lab_to_rgb, rgb_to_lab
-from models.colorizer.evaluate import load
-from models.colorizer.inference import colorize_lightness, network_output, resize
-from models.colorizer.metrics import image_scores, summarize
-from models.colorizer.validate import photo_tensor
-from models.datapack import is_grayscale, list_images, open_rgb
+from latent_studio.app.core.color import lab_to_rgb, rgb_to_lab
+from latent_studio.models.colorizer.evaluate import load
+from latent_studio.models.colorizer.inference import colorize_lightness, network_output, resize
+from latent_studio.models.colorizer.metrics import image_scores, summarize
+from latent_studio.models.colorizer.validate import photo_tensor
+from latent_studio.models.datapack import is_grayscale, list_images, open_rgb
 
 TEMPERATURES = (0.38, 0.5, 0.6, 0.7, 0.8, 1.0)
 RULES = {
@@ -43,7 +43,7 @@ CORRECTIONS = (0.0, 0.5, 1.0)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m models.colorizer.tune", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.colorizer.tune", description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", required=True, help="training photo folders (never validation ones)")
     parser.add_argument("--per-source", type=int, default=100, help="photos per folder, evenly spaced in name order")
     parser.add_argument("--weights", type=Path, help="colorizer .safetensors (default: the shipped one)")

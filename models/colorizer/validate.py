@@ -13,10 +13,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from app.core.color import lab_to_rgb, rgb_to_lab
-from models.colorizer.inference import colorize_lightness
-from models.colorizer.metrics import image_scores, summarize
-from models.colorizer.network import Colorizer
+from latent_studio.app.core.color import lab_to_rgb, rgb_to_lab
+from latent_studio.models.colorizer.inference import colorize_lightness
+from latent_studio.models.colorizer.metrics import image_scores, summarize
+from latent_studio.models.colorizer.network import Colorizer
 
 
 def photo_tensor(photo: np.ndarray, device: torch.device) -> torch.Tensor:

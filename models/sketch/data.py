@@ -1,7 +1,7 @@
 """Training and evaluation data for the sketch model, held in device memory as uint8 and cropped on the device.
 
 Two kinds of source:
-- sketch packs (`python -m models.sketch.pack`) or a BSDS500 folder: photos with people's boundary maps;
+- sketch packs (`python -m latent_studio.models.sketch.pack`) or a BSDS500 folder: photos with people's boundary maps;
 - photo packs (`models.datapack`) or plain folders of photos: lines are extracted on the device each step.
 Every image of a set is padded into one (N, C, S, S) uint8 tensor with its true size kept beside it, so a
 batch of random crops (scale, position, flip) is one `grid_sample` call instead of a DataLoader.
@@ -17,8 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from app.core.errors import LatentStudioError
-from models.datapack import decode, iter_photos, load_blobs
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.datapack import decode, iter_photos, load_blobs
 
 MAX_ASPECT = 2.0  # longer sides are centre-cropped to this ratio so padding stays small
 
@@ -59,7 +59,7 @@ def _read_pack(path: Path) -> SketchSet:
 
 
 def _read_bsds(root: Path, split: str, short_side: int) -> SketchSet:
-    from models.sketch.pack import iter_split
+    from latent_studio.models.sketch.pack import iter_split
 
     result = SketchSet()
     for _, photo, lines in iter_split(root, split, short_side):

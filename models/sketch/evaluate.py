@@ -1,4 +1,4 @@
-"""`python -m models.evaluate sketch --data .gpu/sketch_val.npz [--weights W] [--out report.json] [--grid grid.png]`.
+"""`python -m latent_studio.models.evaluate sketch --data .gpu/sketch_val.npz [--weights W] [--out report.json] [--grid grid.png]`.
 
 Scores the sketch generator on held-out pairs of people's drawings and photos (BSDS500 val: a sketch pack
 or the dataset folder itself), beside trivial baselines measured in the same run: the mean training image
@@ -14,25 +14,25 @@ from pathlib import Path
 
 import torch
 
-from app.core.errors import LatentStudioError
-from models.sketch.data import load_sources
-from models.sketch.scoring import markdown_table, mean_image, save_grid, score
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.sketch.data import load_sources
+from latent_studio.models.sketch.scoring import markdown_table, mean_image, save_grid, score
 
 
 def load_generator(weights: Path | None, config_path: Path | None, device: torch.device) -> torch.nn.Module:
     """The shipped generator (through the registry) or a trained file with its config.json beside it."""
     if weights is None:
-        from models.registry import default_registry
+        from latent_studio.models.registry import default_registry
 
         return default_registry().load_model("sketch", device)
-    from models.registry import default_registry
+    from latent_studio.models.registry import default_registry
 
     config = json.loads(config_path.read_text()) if config_path is not None and config_path.is_file() else None
     return default_registry().load_trained("sketch", weights, device, config)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.evaluate sketch", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.evaluate sketch", description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", required=True, help="held-out sketch pack(s) or the BSDS500 folder (val split)")
     parser.add_argument("--weights", type=Path, help="a trained .safetensors (default: the shipped model)")
     parser.add_argument("--config", type=Path, help="architecture config.json (default: beside --weights)")

@@ -1,4 +1,4 @@
-"""`python -m models.sketch.pack`: BSDS500 photos + their human boundary maps as one compact .npz per split.
+"""`python -m latent_studio.models.sketch.pack`: BSDS500 photos + their human boundary maps as one compact .npz per split.
 
 BSDS500 ships about five boundary maps per photo, drawn by people: real sketches paired with real photos,
 which is what the sketch model must learn to read. A pack holds, per photo, the JPEG at a small short side
@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from app.core.errors import LatentStudioError
-from models.datapack import encode, save_blobs
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.datapack import encode, save_blobs
 
 KIND_PHOTO = 0
 KIND_LINES = 1
@@ -84,7 +84,7 @@ def pack_split(root: Path, split: str, out: Path, short_side: int, quality: int 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.sketch.pack", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.sketch.pack", description=__doc__.splitlines()[0])
     parser.add_argument("--bsds", type=Path, default=Path("/work/shared/datasets/bsds500"))
     parser.add_argument("--out-dir", type=Path, default=Path(".gpu"))
     parser.add_argument("--short-side", type=int, default=192)

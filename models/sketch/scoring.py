@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from models.metrics import psnr, ssim
-from models.sketch.data import SketchSet
-from models.sketch.hints import simulate_strokes
-from models.sketch.network import make_input
+from latent_studio.models.metrics import psnr, ssim
+from latent_studio.models.sketch.data import SketchSet
+from latent_studio.models.sketch.hints import simulate_strokes
+from latent_studio.models.sketch.network import make_input
 
 MEAN_SIZE = 64
 

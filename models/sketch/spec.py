@@ -1,6 +1,6 @@
 """Registry entry of the sketch -> image generator (imports no network code: the registry loads it lazily)."""
 
-from models.registry import ModelSpec, register
+from latent_studio.models.registry import ModelSpec, register
 
 #: Generator kwargs: about 2.4 M parameters (9.2 MiB fp32), about 2.6 GFLOPs for one 256x256 forward pass.
 DEFAULT_CONFIG = {"channels": [16, 32, 80, 144, 160], "blocks": [0, 1, 2, 2, 2]}
@@ -8,7 +8,7 @@ DEFAULT_CONFIG = {"channels": [16, 32, 80, 144, 160], "blocks": [0, 1, 2, 2, 2]}
 SPEC = register(
     ModelSpec(
         name="sketch",
-        architecture="models.sketch.network:SketchUNet",
+        architecture="latent_studio.models.sketch.network:SketchUNet",
         weights_file="sketch-v1.safetensors",
         input_size=256,
         version="1",

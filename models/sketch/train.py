@@ -1,4 +1,4 @@
-"""`python -m models.train sketch --data ... --val-data ... --out DIR --minutes M`: train the sketch -> image model.
+"""`python -m latent_studio.models.train sketch --data ... --val-data ... --out DIR --minutes M`: train the sketch -> image model.
 
 pix2pix (Isola et al. 2017): the U-Net generator learns L1 to the photo plus a PatchGAN adversarial term
 (hinge loss, spectrally normalised discriminator). Each batch mixes two kinds of pairs, built on the device:
@@ -22,20 +22,20 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from models.sketch.data import Bank, SketchSet, load_sources, random_crops
-from models.sketch.discriminator import PatchDiscriminator
-from models.sketch.hints import simulate_strokes
-from models.sketch.lines import augment_ink, canny_lines
-from models.sketch.network import SketchUNet, make_input
-from models.sketch.scoring import mean_image, save_grid, score
-from models.sketch.spec import DEFAULT_CONFIG
-from models.checkpoint import load_modules, save_modules, save_weights
-from models.sketch.trainio import Budget, Log
-from models.training import SigtermFlag
+from latent_studio.models.sketch.data import Bank, SketchSet, load_sources, random_crops
+from latent_studio.models.sketch.discriminator import PatchDiscriminator
+from latent_studio.models.sketch.hints import simulate_strokes
+from latent_studio.models.sketch.lines import augment_ink, canny_lines
+from latent_studio.models.sketch.network import SketchUNet, make_input
+from latent_studio.models.sketch.scoring import mean_image, save_grid, score
+from latent_studio.models.sketch.spec import DEFAULT_CONFIG
+from latent_studio.models.checkpoint import load_modules, save_modules, save_weights
+from latent_studio.models.sketch.trainio import Budget, Log
+from latent_studio.models.training import SigtermFlag
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m models.train sketch", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.train sketch", description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", required=True, help="sketch packs, photo packs, BSDS500 root or photo folders")
     parser.add_argument("--val-data", nargs="+", default=[], help="held-out sketch pack(s) with human line maps")
     parser.add_argument("--out", type=Path, required=True)

@@ -1,4 +1,4 @@
-"""`python -m models.train face-attributes --data .gpu/faces.npz --out DIR`: train the attribute judge.
+"""`python -m latent_studio.models.train face-attributes --data .gpu/faces.npz --out DIR`: train the attribute judge.
 
 Gender (binary cross-entropy), young/old (cross-entropy on faces aged <= 30 or >= 50 only) and age (smooth
 L1 on age / 50) from the UTKFace file-name labels, at 64x64, with flips, small shifts/scales, brightness and
@@ -17,16 +17,16 @@ import time
 import torch
 import torch.nn.functional as F
 
-from models.training import SigtermFlag
-from models.vae.classifier import FaceAttributeNet
-from models.vae.trainkit import (Budget, Faces, JsonLog, augment, common_arguments, is_smoke, load_checkpoint, load_faces,
+from latent_studio.models.training import SigtermFlag
+from latent_studio.models.vae.classifier import FaceAttributeNet
+from latent_studio.models.vae.trainkit import (Budget, Faces, JsonLog, augment, common_arguments, is_smoke, load_checkpoint, load_faces,
                                  save_checkpoint, save_grid, save_inference, setup)
 
 WIDTHS = (32, 64, 96, 128)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m models.train face-attributes", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.train face-attributes", description=__doc__.splitlines()[0])
     common_arguments(parser, batch_size=256)
     parser.add_argument("--lr", type=float, default=2e-3)
     return parser.parse_args(argv)

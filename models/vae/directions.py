@@ -7,7 +7,7 @@ less. PCA directions are the top eigenvectors of the training codes' covariance 
 direction carries its sigma, the standard deviation of training codes along it, so sliders move in sigma
 units; the asset also keeps the codes' mean and covariance, so a user direction gets a sigma too.
 
-`python -m models.vae.directions --weights DIR/model.safetensors --config DIR/config.json --data .gpu/faces.npz
+`python -m latent_studio.models.vae.directions --weights DIR/model.safetensors --config DIR/config.json --data .gpu/faces.npz
 --out vae-directions-v1.safetensors` builds the shipped asset on the CPU in a few seconds.
 """
 
@@ -162,9 +162,9 @@ def build_directions(codes: torch.Tensor, age: torch.Tensor, gender: torch.Tenso
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.vae.trainkit import load_faces
+    from latent_studio.models.vae.trainkit import load_faces
 
-    parser = argparse.ArgumentParser(prog="python -m models.vae.directions", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.vae.directions", description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=Path, required=True, help="the VAE's model.safetensors")
     parser.add_argument("--config", type=Path, required=True, help="its config.json")
     parser.add_argument("--data", nargs="+", default=[".gpu/faces.npz"], help="faces packs/folders (train split used)")
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pcs", type=int, default=8)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
-    from models.registry import default_registry
+    from latent_studio.models.registry import default_registry
 
     vae = default_registry().load_trained("vae", args.weights, args.device, json.loads(args.config.read_text()))
     faces = load_faces(args.data, vae.image_size, torch.device("cpu"), want_val=False)

@@ -1,4 +1,4 @@
-"""`python -m models.evaluate vae --data .gpu/faces.npz [--out report.json]`: the face VAE on held-out faces.
+"""`python -m latent_studio.models.evaluate vae --data .gpu/faces.npz [--out report.json]`: the face VAE on held-out faces.
 
 1. Reconstruction: PSNR, SSIM and sharpness (luma gradient and high-frequency energy, as ratios to the
    originals) of the posterior-mean reconstruction, for our VAE and, with --baseline, the pixel-loss one.
@@ -19,22 +19,22 @@ from pathlib import Path
 
 import torch
 
-from models.vae.directions import DirectionSet
-from models.vae.trainkit import load_faces
-from models.vae.validate import validate_vae
+from latent_studio.models.vae.directions import DirectionSet
+from latent_studio.models.vae.trainkit import load_faces
+from latent_studio.models.vae.validate import validate_vae
 
 JUDGED = {"young": ("young", "female"), "female": ("female", "young")}  # direction: (judged output, other output)
 
 
 def _from_run(folder: Path, name: str, device: torch.device):
     """A network from a training run folder (model.safetensors + config.json), to evaluate before shipping."""
-    from models.registry import default_registry
+    from latent_studio.models.registry import default_registry
 
     return default_registry().load_trained(name, folder / "model.safetensors", device)
 
 
 def load_networks(args: argparse.Namespace, device: torch.device):
-    from models.registry import default_registry
+    from latent_studio.models.registry import default_registry
 
     registry = default_registry()
     vae = _from_run(args.vae_run, "vae", device) if args.vae_run else registry.load_model("vae", device)
@@ -156,7 +156,7 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.evaluate vae", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.evaluate vae", description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", required=True, help="faces pack(s) or UTKFace folder(s)")
     parser.add_argument("--split", choices=["val", "all"], default="val", help="val: the held-out split only (default)")
     parser.add_argument("--out", type=Path, help="JSON report")

@@ -1,4 +1,4 @@
-"""`python -m models.vae.pack`: the UTKFace training copy `.gpu/faces.npz` (train + val, labels, split flag).
+"""`python -m latent_studio.models.vae.pack`: the UTKFace training copy `.gpu/faces.npz` (train + val, labels, split flag).
 
 The lent GPU takes one small file per data set, so the 200x200 aligned faces are shrunk once to the
 working size (64x64, the whole UTKFace framing) and re-encoded as JPEG q90. Labels parsed from the file
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from models.datapack import encode, list_images, save_blobs
-from models.vae.split import is_val, parse_labels
+from latent_studio.models.datapack import encode, list_images, save_blobs
+from latent_studio.models.vae.split import is_val, parse_labels
 
 DEFAULT_SOURCE = Path("/work/shared/datasets/utkface/images")
 
@@ -40,7 +40,7 @@ def pack_faces(source: Path, out: Path, size: int = 64, quality: int = 90) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.vae.pack", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.vae.pack", description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="UTKFace images folder")
     parser.add_argument("--out", type=Path, default=Path(".gpu/faces.npz"))
     parser.add_argument("--size", type=int, default=64)

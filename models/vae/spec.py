@@ -1,10 +1,10 @@
 """Registry entries of the latent-editing VAE, its attribute judge and its directions asset (no torch import).
 
 Both networks and the directions are trained on UTKFace, which is licensed for non-commercial research
-only; the manifest entries must carry that note (`python -m models.ship ... --license-note`).
+only; the manifest entries must carry that note (`python -m latent_studio.models.ship ... --license-note`).
 """
 
-from models.registry import ModelSpec, register
+from latent_studio.models.registry import ModelSpec, register
 
 LICENSE_NOTE = "Trained on UTKFace (Zhang, Song, Qi, CVPR 2017): non-commercial research use only."
 DIRECTIONS_FILE = "vae-directions-v1.safetensors"
@@ -12,7 +12,7 @@ DIRECTIONS_FILE = "vae-directions-v1.safetensors"
 VAE = register(
     ModelSpec(
         name="vae",
-        architecture="models.vae.network:FaceVAE",
+        architecture="latent_studio.models.vae.network:FaceVAE",
         weights_file="vae-v1.safetensors",
         input_size=64,
         version="1",
@@ -26,7 +26,7 @@ VAE = register(
 FACE_ATTRIBUTES = register(
     ModelSpec(
         name="face-attributes",
-        architecture="models.vae.classifier:FaceAttributeNet",
+        architecture="latent_studio.models.vae.classifier:FaceAttributeNet",
         weights_file="face-attributes-v1.safetensors",
         input_size=64,
         version="1",

@@ -1,4 +1,4 @@
-"""`python -m models.train vae --data .gpu/faces.npz --out DIR [--loss gan|pixel]`: train the face VAE.
+"""`python -m latent_studio.models.train vae --data .gpu/faces.npz --out DIR [--loss gan|pixel]`: train the face VAE.
 
 Loss per image, with pixels in [0, 1] and every term a per-pixel mean so `--beta` reads the same in both
 variants: pixel MSE + beta * KL / (3*S*S). With beta = 2*sigma^2 this is a Gaussian likelihood of noise sigma
@@ -19,17 +19,17 @@ import time
 import torch
 import torch.nn.functional as F
 
-from models.training import SigtermFlag
-from models.vae.network import FaceDiscriminator, FaceVAE
-from models.vae.trainkit import (Budget, JsonLog, augment, common_arguments, is_smoke, load_checkpoint, load_faces,
+from latent_studio.models.training import SigtermFlag
+from latent_studio.models.vae.network import FaceDiscriminator, FaceVAE
+from latent_studio.models.vae.trainkit import (Budget, JsonLog, augment, common_arguments, is_smoke, load_checkpoint, load_faces,
                                  save_checkpoint, save_grid, save_inference, setup)
-from models.vae.validate import validate_vae
+from latent_studio.models.vae.validate import validate_vae
 
 WIDTHS = (32, 64, 128, 128)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m models.train vae", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.train vae", description=__doc__.splitlines()[0])
     common_arguments(parser, batch_size=256)
     parser.add_argument("--loss", choices=["gan", "pixel"], default="gan", help="gan: VAE-GAN learned similarity")
     parser.add_argument("--beta", type=float, default=0.05, help="KL weight per pixel (2*sigma^2 of the likelihood)")

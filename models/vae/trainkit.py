@@ -22,9 +22,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from models.checkpoint import load_modules, read_metadata, save_modules, save_weights
-from models.datapack import decode, list_images, load_blobs
-from models.vae.split import OLD_MIN_AGE, YOUNG_MAX_AGE, is_val, parse_labels
+from latent_studio.models.checkpoint import load_modules, read_metadata, save_modules, save_weights
+from latent_studio.models.datapack import decode, list_images, load_blobs
+from latent_studio.models.vae.split import OLD_MIN_AGE, YOUNG_MAX_AGE, is_val, parse_labels
 
 START = time.monotonic()
 

@@ -1,6 +1,6 @@
 """Held-out reconstruction quality of a face VAE: PSNR, SSIM and sharpness against the originals.
 
-Shared by the training recipe (metrics.json at the end of a run) and `python -m models.evaluate vae`.
+Shared by the training recipe (metrics.json at the end of a run) and `python -m latent_studio.models.evaluate vae`.
 Sharpness is reported as ratios to the originals (mean luma gradient magnitude, share of high-frequency
 energy), because a blurry VAE can score a good PSNR while losing the detail people look at.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from models.metrics import gradient_magnitude, high_frequency_energy, psnr, ssim
+from latent_studio.models.metrics import gradient_magnitude, high_frequency_energy, psnr, ssim
 
 
 @torch.no_grad()

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.cli import main
-from app.core import batch as batch_module
-from app.core import imageio
-from app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch
-from app.core.errors import LatentStudioError
-from app.core.imageio import load_image
+from latent_studio.app.cli import main
+from latent_studio.app.core import batch as batch_module
+from latent_studio.app.core import imageio
+from latent_studio.app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import load_image
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,7 +89,7 @@ def test_a_name_that_still_collides_is_reported_not_overwritten(tmp_path):
 
 
 def test_cli_same_stem_inputs_exit_0_with_an_output_each(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("app.core.batch_tools.make_tool", lambda *a, **k: InvertTool())  # the real engine, a quick tool
+    monkeypatch.setattr("latent_studio.app.core.batch_tools.make_tool", lambda *a, **k: InvertTool())  # the real engine, a quick tool
     src = tmp_path / "in"
     picture(src / "a.jpg", 10), picture(src / "a.png", 50)
     assert main(["batch", "colorize", str(src), str(tmp_path / "out"), "--format", "png", "--device", "cpu",
@@ -197,7 +197,7 @@ def test_a_source_replaced_during_the_batch_is_redone_next_time(tmp_path):
 @pytest.fixture
 def corrupt_weights(tmp_path, monkeypatch):
     """The default registry over a weights folder whose colorizer file is corrupt."""
-    from models import registry
+    from latent_studio.models import registry
 
     folder = tmp_path / "weights"
     folder.mkdir()
@@ -219,8 +219,8 @@ def test_corrupt_weights_are_one_line_exit_2_before_any_item(tmp_path, capsys, c
 
 
 def test_corrupt_weights_fail_the_dialogs_job_once(tmp_path, corrupt_weights):
-    from app.core.jobs import run_sync
-    from app.gui.batch_runner import BatchRequest, batch_job
+    from latent_studio.app.core.jobs import run_sync
+    from latent_studio.app.gui.batch_runner import BatchRequest, batch_job
 
     picture(tmp_path / "in" / "a.png", 10)
     items, planned = [], []

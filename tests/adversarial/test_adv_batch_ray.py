@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.batch_ray import check_address, connect
-from app.core.errors import LatentStudioError
+from latent_studio.app.core.batch_ray import check_address, connect
+from latent_studio.app.core.errors import LatentStudioError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ def test_adv_an_unreachable_cluster_is_one_line_and_exit_2(tmp_path):
     pytest.importorskip("ray")
     (tmp_path / "in").mkdir()
     Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "in" / "a.png")
-    command = [sys.executable, "-m", "app", "batch", "colorize", str(tmp_path / "in"), str(tmp_path / "out"),
+    command = [sys.executable, "-m", "latent_studio", "batch", "colorize", str(tmp_path / "in"), str(tmp_path / "out"),
                "--device", "cpu", "--size", "64", "--no-progress", "--ray", "127.0.0.1:1"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
@@ -61,8 +61,8 @@ def test_adv_without_ray_the_engine_says_how_to_install_it_and_the_dialog_hides_
         connect(None)
     assert str(caught.value) == "The Ray engine needs Ray: pip install 'latent-studio[cluster]'."
 
-    from app.gui.batch_dialog import BatchDialog
-    from app.gui.preferences import Preferences
+    from latent_studio.app.gui.batch_dialog import BatchDialog
+    from latent_studio.app.gui.preferences import Preferences
 
     dialog = BatchDialog(Preferences(), device="cpu")
     qtbot.addWidget(dialog)

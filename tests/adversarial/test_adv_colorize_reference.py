@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.cli import EXIT_USAGE, main
+from latent_studio.app.cli import EXIT_USAGE, main
 
 
 @pytest.fixture

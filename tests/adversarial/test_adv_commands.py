@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import models.registry
-from app.cli import main
+import latent_studio.models.registry
+from latent_studio.app.cli import main
 
 
 class _NoModels:
@@ -28,7 +28,7 @@ class _NoModels:
 
 @pytest.fixture
 def no_models(monkeypatch):
-    monkeypatch.setattr(models.registry, "_DEFAULT", _NoModels())
+    monkeypatch.setattr(latent_studio.models.registry, "_DEFAULT", _NoModels())
 
 
 @pytest.fixture
@@ -202,7 +202,7 @@ def test_a_bad_output_is_refused_before_torch_is_imported(folder):
     import subprocess
     import sys
 
-    code = ("import sys; from app.cli import main; "
+    code = ("import sys; from latent_studio.app.cli import main; "
             "codes = [main(['colorize', 'in.png', 'out.gif']), main(['sketch', 'in.png', 'in.png']), "
             "main(['edit', 'in.png', './in.png', '--attr', 'young=1'])]; print(codes, 'torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, timeout=120)

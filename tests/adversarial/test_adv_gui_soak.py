@@ -19,9 +19,9 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 
-from app.core.imageio import Picture, save_image
-from app.gui.panels.colorize_panel import PREVIEW_KIND, ColorizePanel
-from app.gui.panels.latent_panel import LatentPanel
+from latent_studio.app.core.imageio import Picture, save_image
+from latent_studio.app.gui.panels.colorize_panel import PREVIEW_KIND, ColorizePanel
+from latent_studio.app.gui.panels.latent_panel import LatentPanel
 from tests.conftest import running_window
 
 HOVER_MOVES = 20_000  # the crash came after about 20k

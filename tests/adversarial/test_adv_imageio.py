@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core import imageio
-from app.core.errors import ImageReadError, ImageWriteError
-from app.core.imageio import Picture, load_image, save_image
+from latent_studio.app.core import imageio
+from latent_studio.app.core.errors import ImageReadError, ImageWriteError
+from latent_studio.app.core.imageio import Picture, load_image, save_image
 
 
 def noise(width: int = 64, height: int = 48) -> Picture:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.cli import EXIT_USAGE, main
-from app.core.imageio import Picture, save_image
+from latent_studio.app.cli import EXIT_USAGE, main
+from latent_studio.app.core.imageio import Picture, save_image
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_a_scribble_leaving_the_picture_is_one_line_and_writes_nothing(capsys, g
 def test_a_good_scribble_colours_its_line(gray, tmp_path):
     out = tmp_path / "out.png"
     assert main(["colorize", str(gray), str(out), "--scribble", "2,12;30,12,#00c000", "--device", "cpu"]) == 0
-    from app.core.imageio import load_image
+    from latent_studio.app.core.imageio import load_image
 
     pixels = load_image(out).pixels.astype(int)
     assert (pixels[12, 2:30, 1] - pixels[12, 2:30, 0]).mean() > 20  # green along the line

@@ -16,12 +16,12 @@ import torch
 from PIL import Image
 from safetensors.torch import save_file
 
-import models.registry
-from app.cli import main
-from app.core.latent import LatentEditor
-from models.manifest import read_manifest, sha256_of, write_manifest
-from models.registry import Registry
-from models.vae.directions import DirectionSet
+import latent_studio.models.registry
+from latent_studio.app.cli import main
+from latent_studio.app.core.latent import LatentEditor
+from latent_studio.models.manifest import read_manifest, sha256_of, write_manifest
+from latent_studio.models.registry import Registry
+from latent_studio.models.vae.directions import DirectionSet
 
 
 def cli(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -46,7 +46,7 @@ def test_verify_names_every_bad_file_not_only_the_first(tmp_path, monkeypatch, c
     write_manifest(manifest, weights)
     (weights / "a.safetensors").write_bytes(b"")  # corrupt
     (weights / "c.safetensors").unlink()  # missing
-    monkeypatch.setattr(models.registry, "_DEFAULT", Registry(weights))
+    monkeypatch.setattr(latent_studio.models.registry, "_DEFAULT", Registry(weights))
     code, out, err = cli(["info", "--device", "cpu", "--verify"], capsys)
     assert code == 2
     assert "a.safetensors: 0.00 M parameters, 0.0 MiB, FAILED" in out
@@ -61,7 +61,7 @@ def test_verify_names_every_bad_file_not_only_the_first(tmp_path, monkeypatch, c
 
 
 def test_verify_all_of_the_shipped_weights_is_clean():
-    results = models.registry.default_registry().verify_all()
+    results = latent_studio.models.registry.default_registry().verify_all()
     assert set(results) == set(read_manifest()["files"]) and not any(results.values())
 
 

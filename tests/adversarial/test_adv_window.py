@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from app.gui.xcb_check import check
+from latent_studio.app.gui.xcb_check import check
 
 
 @pytest.mark.parametrize("environ", [
@@ -24,8 +24,8 @@ def test_xcb_check_survives_a_finder_that_finds_nothing_at_all():
 
 
 def test_a_dialog_never_starts_in_a_vanished_folder_or_in_the_working_directory(tmp_path, monkeypatch):
-    from app.gui.files import dialog_folder, remember_folder
-    from app.gui.preferences import Preferences
+    from latent_studio.app.gui.files import dialog_folder, remember_folder
+    from latent_studio.app.gui.preferences import Preferences
 
     preferences = Preferences()
     gone = tmp_path / "gone"

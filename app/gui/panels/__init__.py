@@ -10,17 +10,17 @@ from __future__ import annotations
 import importlib
 import logging
 
-from app.gui.panels.base_panel import ToolPanel
+from latent_studio.app.gui.panels.base_panel import ToolPanel
 
 log = logging.getLogger(__name__)
 
 #: Panels in dock order: the neural tools (tabbed together), then the built-in Info and History.
 PANEL_NAMES = (
-    "app.gui.panels.colorize_panel:ColorizePanel",
-    "app.gui.panels.sketch_panel:SketchPanel",
-    "app.gui.panels.latent_panel:LatentPanel",
-    "app.gui.panels.info_panel:InfoPanel",
-    "app.gui.panels.history_panel:HistoryPanel",
+    "latent_studio.app.gui.panels.colorize_panel:ColorizePanel",
+    "latent_studio.app.gui.panels.sketch_panel:SketchPanel",
+    "latent_studio.app.gui.panels.latent_panel:LatentPanel",
+    "latent_studio.app.gui.panels.info_panel:InfoPanel",
+    "latent_studio.app.gui.panels.history_panel:HistoryPanel",
 )
 
 #: Import failures other than "module not written yet": (name, message).

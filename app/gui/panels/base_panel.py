@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
-from app.gui.context import EditorContext
+from latent_studio.app.gui.context import EditorContext
 
 
 class ToolPanel(QWidget):

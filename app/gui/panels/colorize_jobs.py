@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.core.imageio import Picture
-from app.core.jobs import Progress
-from app.gui.panels.colorize_hints import RGB, HintPoint
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.jobs import Progress
+from latent_studio.app.gui.panels.colorize_hints import RGB, HintPoint
 
 if TYPE_CHECKING:  # typing only: keeps torch off the GUI's import path
-    from app.core.colorize import ColorizeResult
-    from app.core.device import ComputeSettings
+    from latent_studio.app.core.colorize import ColorizeResult
+    from latent_studio.app.core.device import ComputeSettings
 
 
 def _core_hints(points: Sequence[HintPoint]) -> list:
-    from app.core.colorize import Hint
+    from latent_studio.app.core.colorize import Hint
 
     return [Hint(point.x, point.y, point.rgb, point.path) for point in points]
 
@@ -34,7 +34,7 @@ def preview_job(source: Picture, points: Sequence[HintPoint], working_size: int,
     points = tuple(points)
 
     def run(progress: Progress) -> "ColorizeResult":
-        from app.core.colorize import colorize
+        from latent_studio.app.core.colorize import colorize
 
         return colorize(source, _core_hints(points), working_size, settings, progress, vividness=vividness,
                         reference=reference)
@@ -48,7 +48,7 @@ def suggest_job(source: Picture, x: float, y: float, others: Sequence[HintPoint]
     others = tuple(others)
 
     def run(progress: Progress) -> list[RGB]:
-        from app.core.colorize import suggest_colors
+        from latent_studio.app.core.colorize import suggest_colors
 
         progress.check()
         return suggest_colors(source, x, y, _core_hints(others), count, working_size, settings)

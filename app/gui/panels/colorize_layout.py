@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
-from app.gui.panels.colorize_palette import SwatchPalette
+from latent_studio.app.gui.panels.colorize_palette import SwatchPalette
 
 WORKING_SIZES = (256, 512)
 PALETTE_SIZE = 8

@@ -7,7 +7,7 @@ from functools import partial
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QToolButton, QWidget
 
-from app.gui.panels.colorize_hints import RGB
+from latent_studio.app.gui.panels.colorize_hints import RGB
 
 
 def swatch_style(rgb: RGB | None) -> str:

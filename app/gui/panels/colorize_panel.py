@@ -20,15 +20,15 @@ from PySide6.QtGui import QColor, QGuiApplication, QPainter
 from PySide6.QtWidgets import QColorDialog, QWidget
 from superqt.utils import qthrottled
 
-from app.core.errors import LatentStudioError
-from app.core.imageio import Picture, load_image
-from app.core.jobs import Job
-from app.gui.context import EditorContext
-from app.gui.panels.base_panel import ToolPanel
-from app.gui.panels.colorize_hints import GRAB_RADIUS, RGB, HintPoint, HintSet, clamp_to, paint_hints
-from app.gui.panels.colorize_jobs import colour_at, preview_job, suggest_job
-from app.gui.panels.colorize_layout import PALETTE_SIZE, ColorizeControls
-from app.gui.panels.colorize_palette import swatch_style
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import Picture, load_image
+from latent_studio.app.core.jobs import Job
+from latent_studio.app.gui.context import EditorContext
+from latent_studio.app.gui.panels.base_panel import ToolPanel
+from latent_studio.app.gui.panels.colorize_hints import GRAB_RADIUS, RGB, HintPoint, HintSet, clamp_to, paint_hints
+from latent_studio.app.gui.panels.colorize_jobs import colour_at, preview_job, suggest_job
+from latent_studio.app.gui.panels.colorize_layout import PALETTE_SIZE, ColorizeControls
+from latent_studio.app.gui.panels.colorize_palette import swatch_style
 
 PREVIEW_KIND, SUGGEST_KIND, APPLY_KIND = "colorize-preview", "colorize-suggest", "colorize"
 SCRIBBLE_MODIFIER = Qt.KeyboardModifier.ShiftModifier  # Shift+drag draws a scribble hint
@@ -270,8 +270,8 @@ class ColorizePanel(ToolPanel):
             self._throttled_preview()
 
     def _on_choose_reference(self) -> None:
-        from app.gui.files import ask_open_file
-        from app.gui.image_convert import to_qimage
+        from latent_studio.app.gui.files import ask_open_file
+        from latent_studio.app.gui.image_convert import to_qimage
 
         path = ask_open_file(self, self.context.preferences, "Reference photo")
         if not path:

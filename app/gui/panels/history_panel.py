@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QUndoView, QVBoxLayout, QWidget
 
-from app.gui.context import EditorContext
-from app.gui.panels.base_panel import ToolPanel
-from app.gui.theme import icon
+from latent_studio.app.gui.context import EditorContext
+from latent_studio.app.gui.panels.base_panel import ToolPanel
+from latent_studio.app.gui.theme import icon
 
 
 class HistoryPanel(ToolPanel):

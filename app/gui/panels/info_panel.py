@@ -11,9 +11,9 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from app.core.imageio import Picture
-from app.gui.context import EditorContext
-from app.gui.panels.base_panel import ToolPanel
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.gui.context import EditorContext
+from latent_studio.app.gui.panels.base_panel import ToolPanel
 
 _BINS = 128
 _CHANNEL_COLOURS = (QColor(235, 80, 80, 80), QColor(80, 200, 110, 80), QColor(80, 140, 255, 80))

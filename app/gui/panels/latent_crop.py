@@ -11,10 +11,10 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QPainter
 
-from app.gui.canvas import ImageCanvas
-from app.gui.panels.latent_layout import LatentControls
-from app.gui.panels.latent_state import BoxTuple, CropBox
-from app.gui.panels.latent_widgets import paint_box
+from latent_studio.app.gui.canvas import ImageCanvas
+from latent_studio.app.gui.panels.latent_layout import LatentControls
+from latent_studio.app.gui.panels.latent_state import BoxTuple, CropBox
+from latent_studio.app.gui.panels.latent_widgets import paint_box
 
 GRAB_RADIUS = 10.0  # screen pixels
 

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.core.imageio import Picture
-from app.core.jobs import Progress
-from app.gui.panels.latent_state import BoxTuple
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.jobs import Progress
+from latent_studio.app.gui.panels.latent_state import BoxTuple
 
 if TYPE_CHECKING:  # typing only: keeps torch off the GUI's import path
-    from app.core.device import ComputeSettings
-    from app.core.latent import LatentEditor
+    from latent_studio.app.core.device import ComputeSettings
+    from latent_studio.app.core.latent import LatentEditor
 
 Code = Any  # a (D,) torch tensor the panel holds without looking inside
 
@@ -64,7 +64,7 @@ class LatentModel:
         self._device: str | None = None
 
     def editor(self, settings: "ComputeSettings") -> "LatentEditor":
-        from app.core.latent import LatentEditor
+        from latent_studio.app.core.latent import LatentEditor
 
         if self._editor is None or self._device != settings.device:
             self._editor = LatentEditor.load(settings)
@@ -79,7 +79,7 @@ class LatentModel:
 
 
 def _box(box: BoxTuple | None):
-    from app.core.faces import Box
+    from latent_studio.app.core.faces import Box
 
     return Box(*box) if box is not None else None
 
@@ -106,8 +106,8 @@ def detect_job(picture: Picture) -> Callable[[Progress], tuple[BoxTuple, str]]:
     """`run(progress) -> (box, note)`: the face crop box the core would choose (no model needed)."""
 
     def run(progress: Progress) -> tuple[BoxTuple, str]:
-        from app.core.faces import find_face_box
-        from app.core.imageio import rgb8
+        from latent_studio.app.core.faces import find_face_box
+        from latent_studio.app.core.imageio import rgb8
 
         box, _, note = find_face_box(rgb8(picture.pixels))
         return (box.x, box.y, box.size), note
@@ -134,7 +134,7 @@ def load_face_job(model: LatentModel, settings: "ComputeSettings", path: str) ->
     """`run(progress) -> Encoded`: a second photo's face (detected), the far end of the interpolation."""
 
     def run(progress: Progress) -> Encoded:
-        from app.core.imageio import load_image
+        from latent_studio.app.core.imageio import load_image
 
         return encode_job(model, settings, load_image(Path(path)), None)(progress)
 

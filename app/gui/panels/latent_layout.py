@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.panels.latent_state import MIN_BOX, CropBox
-from app.gui.panels.latent_widgets import DirectionSliders, FaceStrip, FaceView, muted
+from latent_studio.app.gui.panels.latent_state import MIN_BOX, CropBox
+from latent_studio.app.gui.panels.latent_widgets import DirectionSliders, FaceStrip, FaceView, muted
 
 BOX_HELP = "Drag the box on the picture to move it, a corner to resize it, or draw a new one."
 

@@ -20,19 +20,19 @@ from pathlib import Path
 from PySide6.QtWidgets import QWidget
 from superqt.utils import qdebounced, qthrottled
 
-from app.core.imageio import Picture
-from app.core.jobs import Job
-from app.gui.context import EditorContext
-from app.gui.files import ask_open_file
-from app.gui.panels.base_panel import ToolPanel
-from app.gui.panels.latent_jobs import (
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.jobs import Job
+from latent_studio.app.gui.context import EditorContext
+from latent_studio.app.gui.files import ask_open_file
+from latent_studio.app.gui.panels.base_panel import ToolPanel
+from latent_studio.app.gui.panels.latent_jobs import (
     DirectionInfo, Encoded, LatentModel, define_job, detect_job, encode_job, gray, load_face_job, load_job,
     paste_job, preview_job, sample_job, strip_job,
 )
-from app.gui.panels.latent_crop import CropTool
-from app.gui.panels.latent_layout import LatentControls
-from app.gui.panels.latent_session import LatentSession
-from app.gui.panels.latent_widgets import NewDirectionDialog
+from latent_studio.app.gui.panels.latent_crop import CropTool
+from latent_studio.app.gui.panels.latent_layout import LatentControls
+from latent_studio.app.gui.panels.latent_session import LatentSession
+from latent_studio.app.gui.panels.latent_widgets import NewDirectionDialog
 
 LOAD, DETECT, ENCODE, LOAD_B = "latent-load", "latent-detect", "latent-encode", "latent-load-b"
 PREVIEW, PASTE, APPLY, STRIP, SAMPLE, DEFINE = (

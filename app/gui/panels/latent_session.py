@@ -8,8 +8,8 @@ sample is a new object, and the panel never changes one in place).
 
 from __future__ import annotations
 
-from app.gui.panels.latent_jobs import Code, Encoded, Recipe
-from app.gui.panels.latent_state import SliderState
+from latent_studio.app.gui.panels.latent_jobs import Code, Encoded, Recipe
+from latent_studio.app.gui.panels.latent_state import SliderState
 
 
 class LatentSession:

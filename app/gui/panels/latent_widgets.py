@@ -13,11 +13,11 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledDoubleSlider
 
-from app.gui.files import ask_folder
-from app.gui.image_convert import to_qimage
-from app.gui.panels.latent_jobs import DirectionInfo
-from app.gui.panels.latent_state import SIGMA_RANGE, BoxTuple
-from app.gui.preferences import Preferences
+from latent_studio.app.gui.files import ask_folder
+from latent_studio.app.gui.image_convert import to_qimage
+from latent_studio.app.gui.panels.latent_jobs import DirectionInfo
+from latent_studio.app.gui.panels.latent_state import SIGMA_RANGE, BoxTuple
+from latent_studio.app.gui.preferences import Preferences
 
 FACE_VIEW = 192  # the preview shows the 64x64 decode at 3x, crisp
 THUMB = 40  # the morph strip's faces (six of them fit the narrowest dock)

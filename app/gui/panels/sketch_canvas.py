@@ -13,8 +13,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.gui.image_convert import to_qimage
-from app.gui.panels.sketch_state import ERASER, PEN, RGB, SketchBuffers, StrokeHistory
+from latent_studio.app.gui.image_convert import to_qimage
+from latent_studio.app.gui.panels.sketch_state import ERASER, PEN, RGB, SketchBuffers, StrokeHistory
 
 
 class SketchCanvas(QWidget):

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from app.core.imageio import Picture, rgb8
-from app.core.jobs import Progress
-from app.gui.panels.sketch_state import PAPER
+from latent_studio.app.core.imageio import Picture, rgb8
+from latent_studio.app.core.jobs import Progress
+from latent_studio.app.gui.panels.sketch_state import PAPER
 
 if TYPE_CHECKING:  # typing only: keeps torch off the GUI's import path
-    from app.core.device import ComputeSettings
+    from latent_studio.app.core.device import ComputeSettings
 
 
 def generate_job(lines: np.ndarray, colour: np.ndarray | None,
@@ -29,7 +29,7 @@ def generate_job(lines: np.ndarray, colour: np.ndarray | None,
     colour = None if colour is None else colour.copy()
 
     def run(progress: Progress) -> np.ndarray:
-        from app.core.sketch import SketchSettings, sketch_to_image
+        from latent_studio.app.core.sketch import SketchSettings, sketch_to_image
 
         return sketch_to_image(lines, colour, SketchSettings(compute=settings), progress)
 
@@ -61,7 +61,7 @@ def load_job(path: str | Path, size: int) -> Callable[[Progress], np.ndarray]:
     """`run(progress) -> size x size uint8`: a sketch image from disk as the drawing's ink layer."""
 
     def run(progress: Progress) -> np.ndarray:
-        from app.core.imageio import load_image
+        from latent_studio.app.core.imageio import load_image
 
         progress.report(0.1, "Loading the sketch")
         return sketch_from_pixels(load_image(path).pixels, size)
@@ -78,7 +78,7 @@ def extract_job(picture: Picture, size: int, settings: "ComputeSettings") -> Cal
     pixels = picture.pixels
 
     def run(progress: Progress) -> np.ndarray:
-        from app.core.sketch import photo_to_sketch
+        from latent_studio.app.core.sketch import photo_to_sketch
 
         photo = np.asarray(_fit(Image.fromarray(rgb8(pixels)), size), np.uint8)
         progress.check()

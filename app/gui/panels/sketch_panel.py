@@ -24,16 +24,16 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled
 
-from app.core.errors import LatentStudioError
-from app.core.imageio import Picture, save_image
-from app.core.jobs import Job
-from app.gui.context import EditorContext
-from app.gui.files import SAVE_FILTERS, ask_open_file, ask_save_file
-from app.gui.image_convert import to_qimage
-from app.gui.panels.base_panel import ToolPanel
-from app.gui.panels.sketch_canvas import SketchCanvas
-from app.gui.panels.sketch_jobs import extract_job, generate_job, load_job
-from app.gui.panels.sketch_state import COLOUR, ERASER, PEN, SketchBuffers, Snapshot, StrokeHistory
+from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.app.core.imageio import Picture, save_image
+from latent_studio.app.core.jobs import Job
+from latent_studio.app.gui.context import EditorContext
+from latent_studio.app.gui.files import SAVE_FILTERS, ask_open_file, ask_save_file
+from latent_studio.app.gui.image_convert import to_qimage
+from latent_studio.app.gui.panels.base_panel import ToolPanel
+from latent_studio.app.gui.panels.sketch_canvas import SketchCanvas
+from latent_studio.app.gui.panels.sketch_jobs import extract_job, generate_job, load_job
+from latent_studio.app.gui.panels.sketch_state import COLOUR, ERASER, PEN, SketchBuffers, Snapshot, StrokeHistory
 
 GENERATE, EXTRACT, LOAD = "sketch-generate", "sketch-extract", "sketch-load"
 KINDS = (GENERATE, EXTRACT, LOAD)
