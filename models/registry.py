@@ -124,6 +124,29 @@ class Registry:
         model.load_state_dict(load_file(str(weights), device="cpu"), strict=True)
         return model.to(device).eval().requires_grad_(False)
 
+    def load_user_file(
+        self, spec_name: str, path: Path, sha256: str, config: dict,
+        device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
+    ) -> nn.Module:
+        """A user's own model (a fine-tuned copy of the shipped `spec_name`, kept outside weights/): verified
+        against `sha256` from the user-model manifest like a shipped file, loaded strictly, cached by
+        (path, sha256, device, dtype), so a retrained file under the same name is never served stale."""
+        path, device = Path(path), torch.device(device)
+        key = ("user", str(path), sha256, str(device), dtype)
+        with self._lock:
+            model = self._cache.get(key)
+            if model is None:
+                state = self._read_verified_path(path, {"sha256": sha256})
+                model = self.spec(spec_name).build(config)
+                try:
+                    model.load_state_dict(state, strict=True)
+                except RuntimeError as error:
+                    first = str(error).splitlines()[0]
+                    raise WeightsError(f"Weights file {path} does not fit the {spec_name} architecture ({first}).") from None
+                model = model.to(device=device, dtype=dtype).eval().requires_grad_(False)
+                self._cache[key] = model
+            return model
+
     def load_tensors(self, file_name: str) -> dict[str, torch.Tensor]:
         """A verified tensor asset (e.g. latent directions) listed in the manifest, on the CPU."""
         with self._lock:
@@ -155,7 +178,9 @@ class Registry:
             self._tensor_cache.clear()
 
     def _read_verified(self, file_name: str, entry: dict) -> dict[str, torch.Tensor]:
-        path = self.folder / file_name
+        return self._read_verified_path(self.folder / file_name, entry)
+
+    def _read_verified_path(self, path: Path, entry: dict) -> dict[str, torch.Tensor]:
         if not path.is_file():
             raise WeightsError(f"Weights file {path} is missing; reinstall Latent Studio or re-run its training recipe.")
         actual = sha256_of(path)
