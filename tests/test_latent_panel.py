@@ -304,7 +304,7 @@ def test_a_gray_photo_stays_gray_and_only_its_box_changes():
     encoded = run_sync(encode_job(model, settings, photo, (20, 10, 70)))
     assert encoded.box == (20, 10, 70)
     pasted = run_sync(paste_job(model, settings, Recipe(encoded.code, sliders=(("young", 3.0),)), photo,
-                                encoded.box, encoded.decoded)).pixels
+                                encoded, True)).pixels
     assert pasted.dtype == np.uint8 and (pasted[..., 0] == pasted[..., 1]).all() and (pasted[..., 1] == pasted[..., 2]).all()
     inside = np.zeros(gray.shape[:2], bool)
     inside[10:80, 20:90] = True

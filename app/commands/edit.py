@@ -126,19 +126,17 @@ def run(args: argparse.Namespace) -> int:
     picture = load_image(args.input)
     box = box_in_picture(args.box, rect, picture.width, picture.height) if rect is not None else None
     editor = _editor(args)
-    offset = editor.offset(sliders)
-    encoded = editor.encode(picture.pixels, box)
-    print(f"{args.input}: {encoded.crop.note}", file=sys.stderr)
-    edited = editor.decode(encoded.code + offset)
+    # 3. the one face-edit flow (app.core.face_edit), shared with batch edit and the Latent panel
+    from latent_studio.app.core.face_edit import edit_picture
+
+    edit = edit_picture(editor, picture, sliders, box, args.paste)
+    print(f"{args.input}: {edit.note}", file=sys.stderr)
     if args.face_only:
         from latent_studio.app.core.imageio import Picture
 
-        save_image(Picture(edited), args.output)
+        save_image(Picture(edit.face, is_gray=picture.is_gray), args.output)
         return 0
-    reference = editor.decode(encoded.code) if args.paste == "delta" else None
-
-    result = editor.paste_back(picture.pixels, edited, encoded.crop.box, reference)
-    save_image(picture.with_pixels(result), args.output)
+    save_image(edit.picture, args.output)
     return 0
 
 

@@ -179,27 +179,15 @@ class EditTool:
         # The offset vector covers the names, amounts, sigmas and the direction files (shipped or the user's).
         digest = hashlib.sha256(self._offset.float().numpy().tobytes()).hexdigest()[:16]
         sliders = ",".join(f"{name}={amount:g}" for name, amount in sorted(self.sliders.items()))
-        return f"edit:{_weights_key('vae')}:{sliders}:offset={digest}:paste=delta"
+        from latent_studio.app.core.face_edit import FLOW_VERSION
+
+        return f"edit:{_weights_key('vae')}:{sliders}:offset={digest}:paste=delta:{FLOW_VERSION}"
 
     def process(self, pictures: list[Picture], progress: Progress) -> list[Picture]:
-        import torch
+        from latent_studio.app.core.face_edit import edit_pictures
 
-        # 1. find and encode each face (detection runs per photo)
-        encoded = []
-        for i, picture in enumerate(pictures):
-            progress.report(0.5 * i / len(pictures), "finding faces")
-            encoded.append(self.editor.encode(picture.pixels))
-        progress.check()
-        # 2. decode the edited and the unedited codes of the whole chunk in one pass each
-        codes = torch.stack([face.code for face in encoded])
-        edited = self.editor.decode(codes + self._offset)
-        reference = self.editor.decode(codes)
-        progress.report(0.9, "pasting back")
-        # 3. add only what the edit changed to each photo (keeps its size, detail, bit depth and alpha)
-        return [
-            picture.with_pixels(self.editor.paste_back(picture.pixels, edited[i], face.crop.box, reference[i]))
-            for i, (picture, face) in enumerate(zip(pictures, encoded))
-        ]
+        # the one face-edit flow (app.core.face_edit), shared with `latent-studio edit` and the Latent panel
+        return [edit.picture for edit in edit_pictures(self.editor, pictures, self.sliders, paste="delta", progress=progress)]
 
 
 def make_tool(name: str, settings: ComputeSettings, size: int = 256, attrs: list[str] | None = None,

@@ -126,12 +126,13 @@ def feather_mask(size: int, feather: float = 0.15, power: float = 4.0) -> np.nda
     return np.clip((1 - radius) / feather, 0, 1).astype(np.float32)
 
 
-def paste_back(photo: np.ndarray, face: np.ndarray, box: Box, reference: np.ndarray | None = None,
+def paste_back(photo: np.ndarray, face: np.ndarray, crop: "FaceCrop | Box", reference: np.ndarray | None = None,
                feather: float = 0.15) -> np.ndarray:
     """The photo with `face` blended into `box`; with `reference`, only (face - reference) is added.
 
     The photo keeps its size, dtype and alpha; pixels outside the box are untouched.
     """
+    box = crop.box if isinstance(crop, FaceCrop) else crop
     result = photo.copy()
     height, width = photo.shape[:2]
     x0, y0 = max(0, box.x), max(0, box.y)

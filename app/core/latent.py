@@ -193,11 +193,15 @@ class LatentEditor:
         return code.float() + self.offset(sliders)
 
     @staticmethod
-    def interpolate(code_a: torch.Tensor, code_b: torch.Tensor, steps: int) -> torch.Tensor:
-        """(steps, D) codes from a to b, both ends included (linear: the prior is Gaussian, codes are means)."""
+    def blend(code_a: torch.Tensor, code_b: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+        """The code `t` of the way from a to b (linear: the prior is Gaussian, codes are means)."""
+        return code_a.float() * (1 - t) + code_b.float() * t
+
+    @classmethod
+    def interpolate(cls, code_a: torch.Tensor, code_b: torch.Tensor, steps: int) -> torch.Tensor:
+        """(steps, D) codes from a to b, both ends included."""
         check_steps(steps)
-        t = torch.linspace(0, 1, steps)[:, None]
-        return code_a.float()[None] * (1 - t) + code_b.float()[None] * t
+        return cls.blend(code_a[None], code_b[None], torch.linspace(0, 1, steps)[:, None])
 
     def sample(self, seed: int, temperature: float = 0.8) -> torch.Tensor:
         """A random face code, the same for the same seed.
@@ -304,9 +308,9 @@ class LatentEditor:
     # --- back into the photo -----------------------------------------------------------------------
 
     @staticmethod
-    def paste_back(photo: np.ndarray, face: np.ndarray, box: Box, reference: np.ndarray | None = None) -> np.ndarray:
-        """The photo with the edited face feathered into `box` (see app.core.faces.paste_back)."""
-        return _paste_back(photo, face, box, reference)
+    def paste_back(photo: np.ndarray, face: np.ndarray, crop: FaceCrop | Box, reference: np.ndarray | None = None) -> np.ndarray:
+        """The photo with the edited face feathered back where `crop` came from (see app.core.faces.paste_back)."""
+        return _paste_back(photo, face, crop, reference)
 
 
 def check_steps(steps: int) -> None:

@@ -44,6 +44,7 @@ class Encoded:
     face: np.ndarray  # the crop fed to the model (S, S, 3) uint8
     decoded: np.ndarray  # the unedited decode: the paste-back's reference
     directions: tuple[DirectionInfo, ...]
+    crop: Any = None  # the core's FaceCrop (where the face sits in the photo): handed to the paste job
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,6 @@ def _box(box: BoxTuple | None):
     return Box(*box) if box is not None else None
 
 
-def code_of(editor: "LatentEditor", recipe: Recipe):
-    """The recipe's code: a straight blend (codes are posterior means of a Gaussian prior), then the sliders."""
-    code = recipe.base.float()
-    if recipe.other is not None and recipe.t:
-        code = code * (1 - recipe.t) + recipe.other.float() * recipe.t
-    return editor.edit(code, dict(recipe.sliders))
-
-
 def load_job(model: LatentModel, settings: "ComputeSettings") -> Callable[[Progress], tuple[DirectionInfo, ...]]:
     """`run(progress) -> directions`: load the VAE (verified, cached) so the sliders can be built."""
 
@@ -125,7 +118,7 @@ def encode_job(model: LatentModel, settings: "ComputeSettings", picture: Picture
         encoded = editor.encode(picture.pixels, _box(box))
         crop = encoded.crop
         return Encoded(encoded.code, (crop.box.x, crop.box.y, crop.box.size), crop.note, crop.pixels,
-                       editor.decode(encoded.code), model.directions())
+                       editor.decode(encoded.code), model.directions(), crop)
 
     return run
 
@@ -145,37 +138,32 @@ def preview_job(model: LatentModel, settings: "ComputeSettings", recipe: Recipe)
     """`run(progress) -> (S, S, 3) uint8`: the recipe's face (one decode, ~9 ms on a CPU)."""
 
     def run(progress: Progress) -> np.ndarray:
+        from latent_studio.app.core.face_edit import face_code
+
         editor = model.editor(settings)
-        return editor.decode(code_of(editor, recipe))
+        return editor.decode(face_code(editor, recipe.base, recipe.sliders, recipe.other, recipe.t))
 
     return run
 
 
-def paste_job(model: LatentModel, settings: "ComputeSettings", recipe: Recipe, photo: Picture, box: BoxTuple,
-              reference: np.ndarray | None) -> Callable[[Progress], Picture]:
-    """`run(progress) -> Picture`: the photo with the recipe's face pasted into `box`.
+def paste_job(model: LatentModel, settings: "ComputeSettings", recipe: Recipe, photo: Picture, encoded: Encoded,
+              keep_detail: bool) -> Callable[[Progress], Picture]:
+    """`run(progress) -> Picture`: the photo with the recipe's face pasted where `encoded` found the face.
 
-    With a `reference` (the photo's own unedited decode) only the change is added, keeping the photo's
-    detail; without, the decoded face itself is blended in. Pixels outside the box never change. A gray
-    photo stays gray: the model always decodes colour faces, so their lightness is pasted.
+    With `keep_detail` only the change from the photo's own unedited decode is added; without, the decoded
+    face itself replaces the face. The core's one flow (`app.core.face_edit`): a gray photo stays gray, and
+    pixels outside the face mask never change.
     """
 
     def run(progress: Progress) -> Picture:
+        from latent_studio.app.core.face_edit import face_code, paste_face
+
         editor = model.editor(settings)
-        face = editor.decode(code_of(editor, recipe))
+        face = editor.decode(face_code(editor, recipe.base, recipe.sliders, recipe.other, recipe.t))
         progress.check()
-        if photo.is_gray:
-            face, ref = gray(face), (gray(reference) if reference is not None else None)
-            return photo.with_pixels(editor.paste_back(photo.pixels, face, _box(box), ref))
-        return photo.with_pixels(editor.paste_back(photo.pixels, face, _box(box), reference))
+        return paste_face(photo, encoded.crop, face, encoded.decoded if keep_detail else None)
 
     return run
-
-
-def gray(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) uint8 RGB -> the same shape, each channel the Rec. 709 luma."""
-    luma = rgb.astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-    return np.repeat((luma + 0.5).astype(np.uint8)[..., None], 3, axis=-1)
 
 
 def strip_job(model: LatentModel, settings: "ComputeSettings", a: Code, b: Code, count: int) -> Callable[[Progress], np.ndarray]:

@@ -20,13 +20,14 @@ from pathlib import Path
 from PySide6.QtWidgets import QWidget
 from superqt.utils import qdebounced, qthrottled
 
+from latent_studio.app.core.face_edit import gray_face
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Job
 from latent_studio.app.gui.context import EditorContext
 from latent_studio.app.gui.files import ask_open_file
 from latent_studio.app.gui.panels.base_panel import ToolPanel
 from latent_studio.app.gui.panels.latent_jobs import (
-    DirectionInfo, Encoded, LatentModel, define_job, detect_job, encode_job, gray, load_face_job, load_job,
+    DirectionInfo, Encoded, LatentModel, define_job, detect_job, encode_job, load_face_job, load_job,
     paste_job, preview_job, sample_job, strip_job,
 )
 from latent_studio.app.gui.panels.latent_crop import CropTool
@@ -144,9 +145,8 @@ class LatentPanel(ToolPanel):
         self._submit(PASTE, self._paste_run(), "Latent paste preview", partial(self._on_pasted, key))
 
     def _paste_run(self):
-        encoded = self.session.encoded
-        reference = encoded.decoded if self.ui.keep_detail.isChecked() else None
-        return paste_job(self.model, self.context.settings, self.session.recipe(), self.source, encoded.box, reference)
+        return paste_job(self.model, self.context.settings, self.session.recipe(), self.source, self.session.encoded,
+                         self.ui.keep_detail.isChecked())
 
     def apply(self) -> None:
         """Record the pasted face as an undoable step (computed now if the newest paste is not current)."""
@@ -224,7 +224,7 @@ class LatentPanel(ToolPanel):
     def _on_preview(self, key: tuple, face) -> None:
         if key == self.session.recipe_key():
             gray_photo = self.source is not None and self.source.is_gray
-            self.ui.face_view.show_face(gray(face) if gray_photo else face)  # as it will be pasted
+            self.ui.face_view.show_face(gray_face(face) if gray_photo else face)  # as it will be pasted
 
     def _on_pasted(self, key: tuple, picture: Picture) -> None:
         if key == self.paste_key():
