@@ -14,7 +14,7 @@ import sys
 
 from latent_studio.app import __version__
 from latent_studio.app.commands import COMMAND_MODULES
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 
 EXIT_OK = 0
 EXIT_ITEMS_FAILED = 1

@@ -18,7 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
-from latent_studio.app.core.errors import WeightsError
+from latent_studio.models.errors import WeightsError
 from latent_studio.models.manifest import manifest_path, read_manifest, sha256_of, weights_dir
 
 

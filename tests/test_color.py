@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from latent_studio.app.core.color import lab_to_rgb, lab_to_srgb8, rgb_to_gray, rgb_to_lab
+from latent_studio.models.color import lab_to_rgb, lab_to_srgb8, rgb_to_gray, rgb_to_lab
 from latent_studio.app.core.tensors import merge_alpha, pixels_to_tensor, split_alpha, tensor_to_pixels
 
 

@@ -12,10 +12,10 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from latent_studio.app.core.color import rgb_to_lab
+from latent_studio.models.color import rgb_to_lab
 from latent_studio.app.core.colorize import ColorizeResult, Hint, colorize, colorize_lightness, colorize_pictures, suggest_colors
 from latent_studio.app.core.device import ComputeSettings
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture, load_image, save_image
 from latent_studio.models.colorizer.hints import rasterize_hints, simulate_hints
 from latent_studio.models.colorizer.network import Colorizer, make_input

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog
 
-from latent_studio.app.core.color import rgb_to_lab
+from latent_studio.models.color import rgb_to_lab
 from latent_studio.app.core.imageio import Picture, save_image
 from latent_studio.app.gui.image_convert import from_qimage
 from latent_studio.app.gui.main_window import MainWindow

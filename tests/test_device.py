@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from latent_studio.app.core.device import DEVICE_ENV, ComputeSettings, resolve_device
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 
 
 def test_auto_picks_cuda_only_when_available(monkeypatch):

@@ -11,7 +11,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from latent_studio.app.core.errors import ImageReadError
+from latent_studio.models.errors import ImageReadError
 from latent_studio.app.core.imageio import Picture, load_image, save_image
 from latent_studio.app.gui.actions import shortcuts_html
 from latent_studio.app.gui.compare import CompareMode

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from latent_studio.app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
+from latent_studio.models.errors import ImageReadError, ImageTooLargeError, ImageWriteError
 from latent_studio.app.core.imageio import Picture, load_image, rgb8, save_image
 
 

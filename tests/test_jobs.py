@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from latent_studio.app.core.errors import Cancelled
+from latent_studio.models.errors import Cancelled
 from latent_studio.app.core.jobs import CancelToken, Job, Progress, run_sync
 
 

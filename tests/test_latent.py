@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from safetensors.torch import save_file
 
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.faces import Box, crop_face, detector_available, feather_mask, paste_back
 from latent_studio.app.core.latent import DIRECTIONS_FILE, LatentEditor, UnknownDirectionError
 from latent_studio.models.manifest import read_manifest, sha256_of, weights_dir, write_manifest

@@ -81,7 +81,7 @@ def test_a_16_bit_photo_with_alpha_keeps_depth_and_alpha(editor):  # noqa: F811
 
 
 def test_an_unknown_paste_mode_is_refused(editor):  # noqa: F811
-    from latent_studio.app.core.errors import LatentStudioError
+    from latent_studio.models.errors import LatentStudioError
 
     with pytest.raises(LatentStudioError, match="The paste mode must be one of delta, face, not 'ghost'."):
         edit_picture(editor, _gray_photo(), {}, paste="ghost")

@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from latent_studio.app.core.errors import WeightsError
+from latent_studio.models.errors import WeightsError
 from latent_studio.models.manifest import read_manifest, sha256_of, weights_dir, write_manifest
 from latent_studio.models.registry import ModelSpec, Registry
 

@@ -8,7 +8,7 @@ import torch
 from safetensors.torch import save_file
 
 from latent_studio.app.core.device import ComputeSettings
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture, load_image, save_image
 from latent_studio.app.core.jobs import CancelToken, Progress
 from latent_studio.app.core.sketch import SketchSettings, photo_to_sketch, sketch_to_image

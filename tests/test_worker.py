@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from latent_studio.app.core.errors import ImageReadError
+from latent_studio.models.errors import ImageReadError
 from latent_studio.app.core.jobs import Job, Progress
 from latent_studio.app.gui.worker import JobRunner
 

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     reference = None
     if args.reference:
         from latent_studio.app.commands.colorize import load_reference
-        from latent_studio.app.core.errors import LatentStudioError
+        from latent_studio.models.errors import LatentStudioError
 
         if args.tool != "colorize":
             raise LatentStudioError(f"--reference is an option of batch colorize, not of batch {args.tool}.")

@@ -16,7 +16,7 @@ import math
 import sys
 from pathlib import Path
 
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 
 MAX_SCALE = 16  # interpolate --scale: each 64-pixel face at most 1024 pixels
 MAX_STRIP_PIXELS = 50_000_000  # interpolate: all faces together (150 MB of 8-bit RGB, a few copies while assembling)

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from latent_studio.app.core.device import ComputeSettings
-    from latent_studio.app.core.errors import LatentStudioError
+    from latent_studio.models.errors import LatentStudioError
     from latent_studio.app.core.imageio import load_image, save_image
     from latent_studio.app.core.jobs import run_sync
     from latent_studio.app.core.sketch import SketchSettings, photo_to_sketch, sketch_to_image

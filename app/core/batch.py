@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from latent_studio.app.core.errors import Cancelled, LatentStudioError
+from latent_studio.models.errors import Cancelled, LatentStudioError
 from latent_studio.app.core.imageio import DEFAULT_MAX_PIXELS, WRITE_FORMATS, Picture, load_source, save_image
 from latent_studio.app.core.jobs import COMPUTE_LOCK, Progress
 

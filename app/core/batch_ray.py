@@ -38,7 +38,7 @@ from latent_studio.app.core.batch import (
     REPORT, BatchOptions, BatchPlan, DoneLog, ItemResult, Report, default_pipeline, plan_batch, process_items,
     remove_stale_parts,
 )
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Progress
 

@@ -16,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from latent_studio.app.core.device import ComputeSettings
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Progress
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from latent_studio.app.core.color import lab_to_rgb, lab_to_srgb8, rgb_to_lab, srgb_to_linear
+from latent_studio.models.color import lab_to_rgb, lab_to_srgb8, rgb_to_lab, srgb_to_linear
 from latent_studio.app.core.device import ComputeSettings
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Progress
 from latent_studio.app.core.tensors import merge_alpha, split_alpha, tensor_to_pixels

@@ -28,8 +28,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from latent_studio.app.core.color import rgb_to_lab
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.color import rgb_to_lab
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.tensors import pixels_to_tensor, split_alpha
 

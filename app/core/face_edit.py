@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.faces import Box, FaceCrop, paste_back
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Progress

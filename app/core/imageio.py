@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from latent_studio.app.core.errors import ImageReadError, ImageTooLargeError, ImageWriteError
+from latent_studio.models.errors import ImageReadError, ImageTooLargeError, ImageWriteError
 
 #: Default pixel limit: 200 megapixels (a 16-bit RGBA image of this size is 1.6 GB in memory).
 DEFAULT_MAX_PIXELS = 200_000_000

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from latent_studio.app.core.errors import Cancelled
+from latent_studio.models.errors import Cancelled
 
 T = TypeVar("T")
 ProgressCallback = Callable[[float, str], None]

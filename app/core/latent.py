@@ -25,7 +25,7 @@ import torch
 from safetensors import SafetensorError
 
 from latent_studio.app.core.device import ComputeSettings
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.faces import Box, FaceCrop, crop_face
 from latent_studio.app.core.faces import paste_back as _paste_back
 from latent_studio.app.core.imageio import load_image, rgb8

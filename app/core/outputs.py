@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import WRITE_FORMATS
 
 IN_PLACE_FLAG = "--in-place"

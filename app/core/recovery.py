@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture
 
 DATA_ENV = "LATENT_STUDIO_DATA"

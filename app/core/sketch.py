@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture, rgb8, to_uint8
 from latent_studio.app.core.jobs import Progress
 from latent_studio.app.core.tensors import tensor_to_pixels

@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from latent_studio.app import __version__
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.gui.main_window import APP_NAME, MainWindow
 from latent_studio.app.gui.preferences import APPLICATION, ORGANIZATION
 from latent_studio.app.gui.theme import app_icon, apply_theme

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import WRITE_FORMATS, Picture, load_image, save_image
 from latent_studio.app.core.jobs import Job
 from latent_studio.app.gui.document import Document

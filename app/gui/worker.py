@@ -25,7 +25,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
-from latent_studio.app.core.errors import Cancelled, LatentStudioError
+from latent_studio.models.errors import Cancelled, LatentStudioError
 from latent_studio.app.core.jobs import COMPUTE_LOCK, Job
 
 log = logging.getLogger(__name__)

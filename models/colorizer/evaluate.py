@@ -18,8 +18,8 @@ from pathlib import Path
 
 import torch
 
-from latent_studio.app.core.color import lab_to_rgb, rgb_to_lab
-from latent_studio.app.core.errors import WeightsError
+from latent_studio.models.color import lab_to_rgb, rgb_to_lab
+from latent_studio.models.errors import WeightsError
 from latent_studio.models.colorizer.data import read_photos
 from latent_studio.models.colorizer.inference import colorize_lightness
 from latent_studio.models.colorizer.metrics import image_scores, summarize

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from latent_studio.app.core.color import rgb_to_lab
+from latent_studio.models.color import rgb_to_lab
 from latent_studio.app.core.hint_spread import DEFAULT, SpreadSettings, spread_on_grid
 from latent_studio.models.colorizer.inference import network_output, resize
 
@@ -132,7 +132,7 @@ def write_montage(rows: list, path: Path) -> None:
     """gray | automatic | with the hint (marked) | |Δab| heat map (0-60) | original, one photo a row."""
     from PIL import Image, ImageDraw
 
-    from latent_studio.app.core.color import lab_to_rgb
+    from latent_studio.models.color import lab_to_rgb
 
     def pixels(t: torch.Tensor) -> np.ndarray:
         return (t[0].clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from latent_studio.app.core.color import lab_to_rgb
+from latent_studio.models.color import lab_to_rgb
 from latent_studio.models.colorizer.hints import rasterize_hints
 from latent_studio.models.colorizer.network import Colorizer, make_input
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from latent_studio.app.core.color import lab_to_rgb, rgb_to_lab
+from latent_studio.models.color import lab_to_rgb, rgb_to_lab
 
 GRID_STEP = 10.0
 GRID_LIMIT = 110.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from latent_studio.app.core.color import lab_to_rgb, rgb_to_lab
+from latent_studio.models.color import lab_to_rgb, rgb_to_lab
 from latent_studio.app.core.colorize_reference import match_chroma, predict_ab_with_reference, prepare_reference
 from latent_studio.app.core.imageio import Picture
 from latent_studio.models.colorizer.inference import resize, working_shape

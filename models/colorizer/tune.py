@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from latent_studio.app.core.color import lab_to_rgb, rgb_to_lab
+from latent_studio.models.color import lab_to_rgb, rgb_to_lab
 from latent_studio.models.colorizer.evaluate import load
 from latent_studio.models.colorizer.inference import colorize_lightness, network_output, resize
 from latent_studio.models.colorizer.metrics import image_scores, summarize

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from latent_studio.app.core.color import lab_to_rgb, rgb_to_lab
+from latent_studio.models.color import lab_to_rgb, rgb_to_lab
 from latent_studio.models.colorizer.inference import colorize_lightness
 from latent_studio.models.colorizer.metrics import image_scores, summarize
 from latent_studio.models.colorizer.network import Colorizer

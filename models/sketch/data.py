@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.models.datapack import decode, iter_photos, load_blobs
 
 MAX_ASPECT = 2.0  # longer sides are centre-cropped to this ratio so padding stays small

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.models.sketch.data import load_sources
 from latent_studio.models.sketch.scoring import markdown_table, mean_image, save_grid, score
 

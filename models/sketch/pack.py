@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.models.datapack import encode, save_blobs
 
 KIND_PHOTO = 0

@@ -21,7 +21,7 @@ from latent_studio.app.cli import main
 from latent_studio.app.core import batch as batch_module
 from latent_studio.app.core import imageio
 from latent_studio.app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import load_image
 
 ROOT = Path(__file__).resolve().parents[2]

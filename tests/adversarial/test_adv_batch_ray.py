@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from latent_studio.app.core.batch_ray import check_address, connect
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 
 ROOT = Path(__file__).resolve().parents[2]
 

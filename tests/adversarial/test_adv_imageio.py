@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from latent_studio.app.core import imageio
-from latent_studio.app.core.errors import ImageReadError, ImageWriteError
+from latent_studio.models.errors import ImageReadError, ImageWriteError
 from latent_studio.app.core.imageio import Picture, load_image, save_image
 
 

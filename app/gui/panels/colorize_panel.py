@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPainter
 from PySide6.QtWidgets import QColorDialog, QWidget
 from superqt.utils import qthrottled
 
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture, load_image
 from latent_studio.app.core.jobs import Job
 from latent_studio.app.gui.context import EditorContext

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled
 
-from latent_studio.app.core.errors import LatentStudioError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture, save_image
 from latent_studio.app.core.jobs import Job
 from latent_studio.app.gui.context import EditorContext

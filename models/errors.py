@@ -1,7 +1,8 @@
 """Errors whose message is written for the person using the app.
 
 Every failure a user can cause (a bad file, a full disk, a missing weights file) is raised as one of these,
-so the GUI can show `str(error)` in a dialog and the CLI can print it, without a traceback.
+so the GUI can show `str(error)` in a dialog and the CLI can print it, without a traceback. They live at the
+bottom layer (models/), below app/core, because the models raise them too (a missing weights file).
 """
 
 

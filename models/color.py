@@ -2,7 +2,8 @@
 
 Tensors are (N, 3, H, W). RGB is gamma-encoded sRGB in [0, 1]; Lab has L in [0, 100] and a, b roughly in
 [-110, 110]. The colorizer works in Lab because lightness and chroma separate cleanly there: the network
-predicts (a, b) and the full-resolution L of the original is kept.
+predicts (a, b) and the full-resolution L of the original is kept. This module lives at the bottom layer
+(models/) because the colorizer's training and evaluation and the app's core both need it.
 """
 
 from __future__ import annotations
