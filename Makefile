@@ -21,11 +21,14 @@ run: $(STAMP)
 	@$(PY) -m latent_studio.app.gui.xcb_check
 	$(VENV)/bin/latent-studio $(ARGS)
 
+# The same checks as .pre-commit-config.yaml: lint, format, types (settings in pyproject), the import layers.
 lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: $(STAMP)
-	$(VENV)/bin/lint-imports
+test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
