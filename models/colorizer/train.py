@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from latent_studio.app.core.color import rgb_to_lab
+from latent_studio.models.color import rgb_to_lab
 from latent_studio.models.checkpoint import read_metadata, save_weights
 from latent_studio.models.training import SigtermFlag
 from latent_studio.models.colorizer.data import PhotoBank, read_photos
