@@ -1,25 +1,25 @@
 """`latent-studio`: the command-line entry point (also `python -m latent_studio.app`).
 
-With no sub-command it starts the GUI. Exit codes: 0 success, 1 the work ran but some item failed
-(e.g. a batch with bad files), 2 bad usage or an input/setup error the user must fix, 130 interrupted.
+With no sub-command it starts the GUI. Exit codes (app/commands/exit_codes.py): 0 success, 1 the work ran but
+some item failed (e.g. a batch with bad files), 2 bad usage or an input/setup error the user must fix, 130
+interrupted.
 Errors are printed as one line for the user (the full traceback only with --debug).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 
 from latent_studio.app import __version__
-from latent_studio.app.commands import COMMAND_MODULES
+from latent_studio.app.commands import batch, colorize, desktop, edit, gui, info, sketch
+from latent_studio.app.commands.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from latent_studio.models.errors import LatentStudioError
 
-EXIT_OK = 0
-EXIT_ITEMS_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+#: The sub-commands `latent-studio` offers, in --help order, each imported explicitly (a renamed or missing
+#: module fails at import, loudly). None imports Qt at import time: `gui` imports it only when it runs.
+COMMANDS = (gui, info, colorize, sketch, edit, batch, desktop)
 
 log = logging.getLogger("latent_studio")
 
@@ -43,14 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name == module_name:
-                continue  # a tool not built yet
-            raise
-        module.add_parser(subparsers)
+    for command in COMMANDS:
+        command.add_parser(subparsers)
     return parser
 
 
@@ -65,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(_default_to_gui(parser, argv))
     setup_logging(args.verbose, args.quiet)
     if args.command is None:  # no sub-command: open the window
-        args.func, args.files, args.device = _gui_command(), [], None
+        args.func, args.files, args.device = gui.run, [], None
     try:
         return int(args.func(args) or EXIT_OK)
     except LatentStudioError as error:
@@ -85,12 +79,6 @@ def _default_to_gui(parser: argparse.ArgumentParser, argv: list[str]) -> list[st
         if not arg.startswith("-"):
             return argv if arg in commands else [*argv[:index], "gui", *argv[index:]]
     return argv
-
-
-def _gui_command():
-    from latent_studio.app.commands.gui import run
-
-    return run
 
 
 if __name__ == "__main__":

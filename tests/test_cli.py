@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from latent_studio.app.cli import EXIT_USAGE, build_parser, main
+from latent_studio.app.cli import build_parser, main
+from latent_studio.app.commands.exit_codes import EXIT_USAGE
 
 
 def test_help_lists_the_subcommands(capsys):
@@ -39,7 +40,7 @@ def test_unknown_subcommand_is_a_usage_error():
 
 def test_python_dash_m_app_and_no_qt_import():
     """`python -m latent_studio.app --help` works, and the CLI's import does not pull in Qt (it starts faster and runs headless)."""
-    code = "import sys, app.cli; app.cli.build_parser(); print('PySide6' in sys.modules)"
+    code = "import sys, latent_studio.app.cli as cli; cli.build_parser(); print('PySide6' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
     result = subprocess.run([sys.executable, "-m", "latent_studio", "--help"], capture_output=True, text=True)

@@ -15,7 +15,7 @@ from latent_studio.app.gui.canvas import ImageCanvas, ViewState
 from latent_studio.app.gui.history import History
 from latent_studio.app.gui.image_convert import from_qimage, from_qimage16, to_qimage
 from latent_studio.app.gui.main_window import MainWindow
-from latent_studio.app.gui.panels import ToolPanel, load_panel_classes
+from latent_studio.app.gui.panels import ToolPanel
 from latent_studio.app.gui.preferences import Preferences
 from latent_studio.app.gui.status_bar import pixel_readout
 
@@ -191,11 +191,6 @@ def test_a_tool_panel_is_docked_and_applies_results(qtbot, tiny_rgb, monkeypatch
     qtbot.waitUntil(lambda: window.canvas.hand_tool)
     window.document.history.set_clean()
     window.close()
-
-
-def test_missing_panel_modules_are_skipped():
-    classes = load_panel_classes(("latent_studio.app.gui.panels.no_such_panel:Nothing", "latent_studio.app.gui.panels.info_panel:InfoPanel"))
-    assert [cls.__name__ for cls in classes] == ["InfoPanel"]
 
 
 def test_preferences_live_in_the_test_file(tmp_path):

@@ -1,14 +1,4 @@
 """CLI sub-commands, one module each. A module defines `add_parser(subparsers)`, which registers its
-sub-command and sets `func=run`, and `run(args) -> int` (the exit code). No module here imports Qt.
+sub-command and sets `func=run`, and `run(args) -> int` (the exit code, from exit_codes.py). No module here
+imports Qt. The entry point (app/cli.py) imports each module explicitly and lists them in --help order.
 """
-
-#: Modules whose sub-commands `latent-studio` offers, in --help order.
-COMMAND_MODULES = (
-    "latent_studio.app.commands.gui",
-    "latent_studio.app.commands.info",
-    "latent_studio.app.commands.colorize",
-    "latent_studio.app.commands.sketch",
-    "latent_studio.app.commands.edit",
-    "latent_studio.app.commands.batch",
-    "latent_studio.app.commands.desktop",
-)

@@ -55,7 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from latent_studio.app.cli import EXIT_INTERRUPTED, EXIT_ITEMS_FAILED, EXIT_OK
+    from latent_studio.app.commands.exit_codes import EXIT_INTERRUPTED, EXIT_ITEMS_FAILED, EXIT_OK
     from latent_studio.app.core.batch import BatchOptions, check_folders, default_pipeline, plan_batch, run_batch, summarize
     from latent_studio.app.core.batch_tools import make_tool
     from latent_studio.app.core.device import ComputeSettings, configure_torch_threads

@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from latent_studio.app import __version__
-    from latent_studio.app.cli import EXIT_USAGE
+    from latent_studio.app.commands.exit_codes import EXIT_USAGE
     from latent_studio.app.core.device import ComputeSettings
     from latent_studio.models.manifest import read_manifest
     from latent_studio.models.registry import default_registry

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from latent_studio.app.cli import EXIT_USAGE, main
+from latent_studio.app.cli import main
+from latent_studio.app.commands.exit_codes import EXIT_USAGE
 
 
 @pytest.fixture

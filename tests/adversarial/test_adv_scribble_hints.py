@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latent_studio.app.cli import EXIT_USAGE, main
+from latent_studio.app.cli import main
+from latent_studio.app.commands.exit_codes import EXIT_USAGE
 from latent_studio.app.core.imageio import Picture, save_image
 
 
