@@ -10,6 +10,7 @@ the same one the model was trained with.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,7 @@ from latent_studio.app.core.device import ComputeSettings, configure_torch_threa
 from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture, rgb8, to_uint8
 from latent_studio.app.core.jobs import Progress
+from latent_studio.app.core.sketch_strokes import spread_strokes
 from latent_studio.app.core.tensors import tensor_to_pixels
 
 MODEL_NAME = "sketch"
@@ -59,8 +61,8 @@ def _resize_ink(ink: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(ink, size=size, mode="bilinear", align_corners=False)
 
 
-def _hints(colour_strokes: np.ndarray, size: tuple[int, int], canvas: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """RGBA colour layer -> (hint_rgb, mask) at `size`; each hint pixel is the average painted colour there."""
+def _checked_strokes(colour_strokes: np.ndarray, canvas: tuple[int, int]) -> np.ndarray:
+    """The RGBA colour layer as 8-bit, checked against the canvas's shape."""
     if colour_strokes.ndim != 3 or colour_strokes.shape[2] != 4:
         raise LatentStudioError(f"Colour strokes must be an HxWx4 RGBA layer, not an array of shape {colour_strokes.shape}.")
     if colour_strokes.shape[:2] != canvas:
@@ -68,7 +70,14 @@ def _hints(colour_strokes: np.ndarray, size: tuple[int, int], canvas: tuple[int,
             f"The colour strokes are {colour_strokes.shape[1]}x{colour_strokes.shape[0]} but the sketch is "
             f"{canvas[1]}x{canvas[0]}: they must be the same size."
         )
-    rgba = torch.from_numpy(np.array(to_uint8(colour_strokes), copy=True)).permute(2, 0, 1)[None].float() / 255.0
+    return to_uint8(colour_strokes)
+
+
+def network_hints(colour_strokes: np.ndarray, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """RGBA colour layer -> (hint_rgb, mask) at `size`, the network's own hint input (each hint pixel the average
+    painted colour there): no longer used to draw, kept for the evaluation's old-versus-new measure."""
+    canvas = colour_strokes.shape[:2]
+    rgba = torch.from_numpy(np.array(_checked_strokes(colour_strokes, canvas), copy=True)).permute(2, 0, 1)[None].float() / 255.0
     mask = (rgba[:, 3:4] > 0.5).float()
     rgb = rgba[:, :3] * mask
     if size != canvas:
@@ -98,33 +107,58 @@ def sketch_to_image(
     # 1. Model (loaded once and cached by the registry).
     progress.report(0.0, "Loading the sketch model")
     configure_torch_threads()
-    device, dtype = settings.compute.torch_device, settings.compute.dtype
+    device = settings.compute.torch_device
     if registry is None:
         from latent_studio.models.registry import default_registry
 
         registry = default_registry()
-    model = registry.load_model(MODEL_NAME, device, dtype if registry.spec(MODEL_NAME).half_precision else torch.float32)
+    model = registry.load_model(MODEL_NAME, device, settings.compute.half_precision)
     progress.report(0.2, "Drawing")
-    # 2. Inputs at the network's size, padded to its stride with blank paper.
+    # 2. The lines at the network's size; the picture drawn from them alone (cached: a colour stroke costs
+    #    only its spreading)
     size = _network_size(*canvas, settings)
     ink = 1.0 - torch.from_numpy(np.array(paper, copy=True))[None, None].float() / 255.0
     ink = _resize_ink(ink, size)
-    if colour_strokes is not None:
-        rgb, mask = _hints(np.asarray(colour_strokes), size, canvas)
-    else:
-        rgb, mask = torch.zeros(1, 3, *size), torch.zeros(1, 1, *size)
-    inputs = torch.cat([ink, rgb * mask, mask], dim=1)
-    stride = model.stride
-    inputs = F.pad(inputs, (0, (-size[1]) % stride, 0, (-size[0]) % stride))
-    # 3. One forward pass, cropped and resized back to the canvas.
     progress.check()
-    with torch.inference_mode():
-        out = model(inputs.to(device=device, dtype=next(model.parameters()).dtype))
-    out = out[..., : size[0], : size[1]].float().cpu()
+    out = _generated(model, ink, device)
+    # 3. Each colour stroke recolours its own region, up to the drawn lines (app.core.sketch_strokes)
+    if colour_strokes is not None:
+        strokes = _checked_strokes(np.asarray(colour_strokes), canvas)
+        progress.check()
+        out = spread_strokes(out, ink, strokes)
     if size != canvas:
         out = F.interpolate(out, size=canvas, mode="bilinear", align_corners=False)
     progress.report(1.0)
     return tensor_to_pixels(out)
+
+
+_LAST_GENERATED: list[tuple[tuple, torch.Tensor]] = []  # the newest picture drawn from lines, and its key
+
+
+def _generated(model, ink: torch.Tensor, device) -> torch.Tensor:
+    """(1,3,h,w) the network's picture of (1,1,h,w) ink with no colour hints, on the CPU in float; reused while
+    the lines, the model and the device stay the same (the GUI re-runs on every colour stroke)."""
+    digest = hashlib.blake2b(ink.numpy().tobytes(), digest_size=16).digest()
+    key = (id(model), next(model.parameters()).dtype, str(device), tuple(ink.shape), digest)
+    for cached_key, cached in _LAST_GENERATED:
+        if cached_key == key:
+            return cached
+    size = tuple(ink.shape[-2:])
+    out = network_picture(model, ink, torch.zeros(1, 3, *size), torch.zeros(1, 1, *size), device)
+    _LAST_GENERATED[:] = [(key, out)]
+    return out
+
+
+def network_picture(model, ink: torch.Tensor, rgb: torch.Tensor, mask: torch.Tensor, device) -> torch.Tensor:
+    """One forward pass on (1,1,h,w) ink and (1,3,h,w) / (1,1,h,w) hints (the network's own hint input, which
+    the evaluation still measures as the old way), padded to the network's stride -> (1,3,h,w) float CPU."""
+    size = tuple(ink.shape[-2:])
+    inputs = torch.cat([ink, rgb * mask, mask], dim=1)
+    stride = model.stride
+    inputs = F.pad(inputs, (0, (-size[1]) % stride, 0, (-size[0]) % stride))
+    with torch.inference_mode():
+        out = model(inputs.to(device=device, dtype=next(model.parameters()).dtype))
+    return out[..., : size[0], : size[1]].float().cpu()
 
 
 def photo_to_sketch(
