@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from latent_studio.app.core.batch import BatchOptions, default_pipeline, run_batch
+from latent_studio.app.core.batch import BatchOptions, default_pipeline, plan_batch, run_batch
 from latent_studio.app.core.colorize import colorize, colorize_pictures
 from latent_studio.app.core.device import ComputeSettings
 from latent_studio.app.core.imageio import Picture, load_image, save_image
@@ -51,7 +51,7 @@ def naive_loop(source: Path, out: Path, settings: ComputeSettings, load=load_ima
 def engine_run(source: Path, out: Path, tool, workers: int, chunk: int, device) -> float:
     """The batch engine on the folder with this pipeline; returns the seconds, raises if any item failed."""
     start = time.perf_counter()
-    results = list(run_batch(source, out, tool, BatchOptions(workers=workers, batch_size=chunk)))
+    results = list(run_batch(plan_batch(source, out, tool, BatchOptions(workers=workers, batch_size=chunk)), tool))
     sync(device)
     seconds = time.perf_counter() - start
     failed = [r for r in results if r.status != "done"]

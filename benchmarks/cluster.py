@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from latent_studio.app.core.batch import BatchOptions, default_pipeline, run_batch
+from latent_studio.app.core.batch import BatchOptions, default_pipeline, plan_batch, run_batch
 from latent_studio.app.core.colorize import colorize
 from latent_studio.app.core.device import ComputeSettings
 from latent_studio.app.core.imageio import load_image
@@ -50,11 +50,12 @@ def run_cluster_benchmark(device: str, count: int | None = None, quick: bool = F
             colorize(load_image(next(source.iterdir())), (), 256, ComputeSettings(device="cpu"))
             workers, chunk = default_pipeline("cpu")
             locals_, rays, starts = [], [], []
+            options = BatchOptions(workers=workers, batch_size=chunk)
             for round_ in range(1 if quick else ROUNDS):  # interleaved: a shared machine's load hits both alike
-                locals_.append(_timed(lambda: run_batch(source, Path(tmp) / f"local{round_}", tool,
-                                                        BatchOptions(workers=workers, batch_size=chunk))))
+                locals_.append(_timed(lambda: run_batch(plan_batch(source, Path(tmp) / f"local{round_}", tool, options),
+                                                        tool)))
                 engine = RayEngine(recipe)
-                rays.append(_timed(lambda: engine(source, Path(tmp) / f"ray{round_}", tool, BatchOptions())))
+                rays.append(_timed(lambda: engine(plan_batch(source, Path(tmp) / f"ray{round_}", tool), tool)))
                 starts.append(engine.stats["actors_ready_s"])
             local, seconds = min(locals_), min(rays)
             steady = min(r - s for r, s in zip(rays, starts))
@@ -81,7 +82,7 @@ def _gpu_scaling(tmp: Path, count: int, quick: bool) -> list[dict]:
     rows = []
     for actors in (1, 2, 4):
         engine = RayEngine(recipe, actors=actors)
-        seconds = _timed(lambda: engine(source, tmp / f"gpu-{actors}", tool, BatchOptions()))
+        seconds = _timed(lambda: engine(plan_batch(source, tmp / f"gpu-{actors}", tool), tool))
         steady = seconds - engine.stats["actors_ready_s"]
         rows.append({"actors": actors, "images_per_s": count / seconds,
                      "steady_images_per_s": count / steady if steady > 0 else 0.0,

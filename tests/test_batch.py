@@ -48,7 +48,7 @@ def make_tree(root):
 
 def run(in_dir, out_dir, tool=None, **options):
     tool = tool or InvertTool()
-    return list(run_batch(in_dir, out_dir, tool, BatchOptions(**options))), tool
+    return list(run_batch(plan_batch(in_dir, out_dir, tool, BatchOptions(**options)), tool)), tool
 
 
 def test_good_items_done_bad_items_reported_and_tree_mirrored(tmp_path):
@@ -88,7 +88,8 @@ def test_interrupted_run_is_completed_by_the_next_one(tmp_path):
     in_dir.mkdir()
     for i in range(10):
         Image.new("RGB", (4, 4), (i, i, i)).save(in_dir / f"{i:02d}.png")
-    batch = run_batch(in_dir, tmp_path / "out", InvertTool(), BatchOptions(batch_size=2))
+    tool = InvertTool()
+    batch = run_batch(plan_batch(in_dir, tmp_path / "out", tool, BatchOptions(batch_size=2)), tool)
     first = [next(batch) for _ in range(3)]
     batch.close()  # as if the process stopped here
     assert all(r.status == "done" for r in first)
@@ -161,7 +162,7 @@ def test_run_batch_uses_the_callers_plan(tmp_path):
     tool = InvertTool()
     plan = plan_batch(tmp_path / "in", tmp_path / "out", tool, BatchOptions())
     plan.items = plan.items[:1]
-    results = list(run_batch(tmp_path / "in", tmp_path / "out", tool, BatchOptions(), plan=plan))
+    results = list(run_batch(plan, tool))
     assert [(r.source.name, r.status) for r in results] == [("a.png", "done")]
     assert not (tmp_path / "out" / "b.png").exists()
 
@@ -278,3 +279,22 @@ def test_colorize_staged_as_beside_a_gpu_writes_the_same_pictures(tmp_path, monk
     for i in range(4):
         staged = load_image(tmp_path / "staged" / f"p{i}.png").pixels
         assert np.array_equal(staged, load_image(tmp_path / "cpu" / f"p{i}.png").pixels)
+
+
+def test_failures_are_typed_with_their_path_and_stage(tmp_path):
+    """A failed item carries an ItemFailure (path, reason, stage), never a bare string; done items carry none."""
+    from latent_studio.app.core.batch import ItemFailure
+
+    (tmp_path / "in").mkdir()
+    for width in (8, 4, 5, 3):
+        Image.new("RGB", (width, 6), (10, 20, 30)).save(tmp_path / "in" / f"w{width}.png")
+    results, _ = run(tmp_path / "in", tmp_path / "out", tool=StagedInvertTool(), batch_size=8)
+    failures = {r.source.name: r.failure for r in results}
+    src, out = (tmp_path / "in").resolve(), (tmp_path / "out").resolve()
+    assert failures == {
+        "w8.png": None,
+        "w4.png": ItemFailure(src / "w4.png", "invert failed on w4.png: ValueError: four is not allowed", "read"),
+        "w3.png": ItemFailure(src / "w3.png", "This picture is 3 pixels wide, which the test tool refuses.", "process"),
+        "w5.png": ItemFailure(out / "w5.png", "invert failed on w5.png: ZeroDivisionError: five", "write"),
+    }
+    assert {r.source.name: r.error for r in results}["w5.png"] == "invert failed on w5.png: ZeroDivisionError: five"

@@ -22,7 +22,7 @@ from PIL import Image
 
 ray = pytest.importorskip("ray")
 
-from latent_studio.app.core.batch import DONE_LOG, REPORT, BatchOptions, run_batch  # noqa: E402
+from latent_studio.app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch  # noqa: E402
 from latent_studio.app.core.batch_ray import STAGING, RayEngine, ToolRecipe  # noqa: E402
 from latent_studio.app.core.imageio import load_image  # noqa: E402
 
@@ -72,9 +72,10 @@ def outputs(out: Path) -> dict[str, bytes]:
 def test_ray_engine_writes_what_the_local_engine_writes(cluster, tmp_path):
     src = folder(tmp_path / "in")
     options = BatchOptions(recursive=True, workers=1, batch_size=1)
-    local = list(run_batch(src, tmp_path / "local", RECIPE.make(), options))
+    tool = RECIPE.make()
+    local = list(run_batch(plan_batch(src, tmp_path / "local", tool, options), tool))
     engine = RayEngine(RECIPE, actors=2)
-    distributed = list(engine(src, tmp_path / "ray", RECIPE.make(), options))
+    distributed = list(engine(plan_batch(src, tmp_path / "ray", tool, options), tool))
 
     assert sorted(r.status for r in distributed) == sorted(r.status for r in local) == ["done"] * 6 + ["failed"]
     assert outputs(tmp_path / "ray") == outputs(tmp_path / "local") and len(outputs(tmp_path / "local")) == 6
@@ -87,8 +88,9 @@ def test_ray_engine_writes_what_the_local_engine_writes(cluster, tmp_path):
 def test_a_reference_photo_travels_to_the_workers(cluster, tmp_path):
     src = folder(tmp_path / "in", count=2, bad=False)
     recipe = ToolRecipe("colorize", "cpu", 64, reference=load_image(photo(tmp_path / "ref.png", 48, 40, seed=7)))
-    list(run_batch(src, tmp_path / "local", recipe.make(), BatchOptions(recursive=True)))
-    results = list(RayEngine(recipe, actors=1)(src, tmp_path / "ray", recipe.make(), BatchOptions(recursive=True)))
+    tool = recipe.make()
+    list(run_batch(plan_batch(src, tmp_path / "local", tool, BatchOptions(recursive=True)), tool))
+    results = list(RayEngine(recipe, actors=1)(plan_batch(src, tmp_path / "ray", tool, BatchOptions(recursive=True)), tool))
     assert [r.status for r in results] == ["done", "done"]  # a worker without it would fail the key check
     assert outputs(tmp_path / "ray") == outputs(tmp_path / "local")
 
@@ -98,7 +100,8 @@ def test_a_killed_worker_loses_nothing_and_writes_nothing_twice(cluster, tmp_pat
     out = tmp_path / "out"
     engine = RayEngine(RECIPE, actors=2, chunk=1)
     results, killed = [], None
-    for result in engine(src, out, RECIPE.make(), BatchOptions(recursive=True)):
+    tool = RECIPE.make()
+    for result in engine(plan_batch(src, out, tool, BatchOptions(recursive=True)), tool):
         results.append(result)
         if killed is None and engine.busy_pids():
             killed = engine.busy_pids()[0]
@@ -140,7 +143,8 @@ def test_an_item_that_kills_its_worker_fails_only_itself(cluster, tmp_path):
     photo(src / "crash.png", 20, 13, seed=9)
     recipe = CrashingRecipe("colorize", "cpu", 64)
     engine = RayEngine(recipe, actors=1, chunk=2)  # [crash, p0] kills it, then crash alone: failed; p0 alone: done
-    results = {r.source.name: r for r in engine(src, tmp_path / "out", recipe.make(), BatchOptions(recursive=True))}
+    tool = recipe.make()
+    results = {r.source.name: r for r in engine(plan_batch(src, tmp_path / "out", tool, BatchOptions(recursive=True)), tool)}
 
     assert results["crash.png"].status == "failed"
     assert results["crash.png"].error == ("The Ray worker died twice while processing this item "

@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     results = []
     start = time.perf_counter()
     try:
-        for result in engine(args.in_dir, args.out_dir, tool, options, Progress(), plan=plan):
+        for result in engine(plan, tool, Progress()):
             results.append(result)
             bar.update(1)
             if result.status == "failed":

@@ -9,7 +9,9 @@ Pipeline (each stage overlaps the others):
 4. encode + write in a thread pool, atomically (temporary file, then rename), then append to the done-log
    the source's size and mtime as they were when it was read (a source replaced meanwhile is redone next time).
 A failure of one item (unreadable, too large, deleted meanwhile, a tool error, a full disk) becomes a "failed"
-result with its reason, and is written to the CSV report; the batch goes on. What must hold before any item
+result carrying an `ItemFailure` (path, reason, stage), and is written to the CSV report; the batch goes on.
+`run_batch(plan, tool, progress, pause)` runs a `plan_batch` plan, which carries the folders, the options and the
+settings key of the tool it was made for. What must hold before any item
 runs (the folders, the report) is checked up front and raised as one LatentStudioError.
 
 With `allow_in_place` and OUT_DIR == IN_DIR, each picture is replaced by its result, atomically, in its own
@@ -88,18 +90,48 @@ class BatchOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS
 
 
+STAGES = ("plan", "read", "process", "write", "worker")
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    """Why one item failed: the file concerned, the reason as the report and the user see it, and the stage
+    ("plan": refused before running, "read": decode or the tool's prepare, "process": the tool, "write": finish,
+    encode or rename, "worker": a distributed engine's worker died on it)."""
+
+    path: Path
+    reason: str
+    stage: str
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise ValueError(f"unknown batch stage {self.stage!r} (one of {', '.join(STAGES)})")
+
+
 @dataclass
 class ItemResult:
     source: Path
     output: Path
     status: str  # "done", "skipped" or "failed"
-    error: str = ""
+    failure: ItemFailure | None = None  # failed items only
     seconds: float = 0.0
     record: dict | None = None  # done items: their done-log record (see done_record)
+
+    @property
+    def error(self) -> str:
+        """The failure's reason ("" unless failed): the report's error column."""
+        return self.failure.reason if self.failure is not None else ""
 
 
 @dataclass
 class BatchPlan:
+    """What one run does: the folders and options it was planned with, the settings key of the tool it was
+    planned for (what the done-log records; `run_batch` refuses a tool with another key), and the items."""
+
+    in_dir: Path
+    out_dir: Path
+    options: BatchOptions = field(default_factory=BatchOptions)
+    key: str = ""  # the tool's settings_key()
     items: list[tuple[Path, Path]] = field(default_factory=list)  # (source, output) to process
     skipped: list[tuple[Path, Path]] = field(default_factory=list)  # already done
     refused: list[tuple[Path, Path, str]] = field(default_factory=list)  # (source, output, reason): reported failed
@@ -207,10 +239,12 @@ def check_folders(in_dir: Path, out_dir: Path, options: BatchOptions) -> None:
     check_output_folder(out_dir)
 
 
-def plan_batch(in_dir: Path, out_dir: Path, tool: BatchTool, options: BatchOptions) -> BatchPlan:
-    """Decide what to process; raise LatentStudioError for an unusable folder pair."""
+def plan_batch(in_dir: Path, out_dir: Path, tool: BatchTool, options: BatchOptions = BatchOptions()) -> BatchPlan:
+    """Decide what to process with `tool` (the plan records its settings key); raise LatentStudioError for an
+    unusable folder pair."""
     check_folders(in_dir, out_dir, options)
     in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
+    key = tool.settings_key()
     inside = out_dir == in_dir or in_dir in out_dir.parents
     in_place = out_dir == in_dir
     pattern = "**/*" if options.recursive else "*"
@@ -218,7 +252,7 @@ def plan_batch(in_dir: Path, out_dir: Path, tool: BatchTool, options: BatchOptio
         p for p in in_dir.glob(pattern)
         if not p.is_dir() and p.suffix.lower() in READ_SUFFIXES and not (inside and not in_place and out_dir in p.parents)
     )
-    plan = BatchPlan()
+    plan = BatchPlan(in_dir, out_dir, options, key)
     if in_place:
         named = [(source, source) for source in sources if source.suffix.lower() in WRITE_FORMATS]
         plan.refused = [
@@ -229,7 +263,6 @@ def plan_batch(in_dir: Path, out_dir: Path, tool: BatchTool, options: BatchOptio
     else:
         named, plan.refused = output_names(sources, in_dir, out_dir, options.output_format)
     done = read_done_log(out_dir)
-    key = tool.settings_key()
     for source, target in named:
         if not options.overwrite and (in_place or target.exists()):
             record = done.get(str(target.relative_to(out_dir)))
@@ -254,37 +287,45 @@ def _unchanged(record: dict, source: Path, key: str, in_place: bool) -> bool:
     return record.get("settings") == key and isinstance(seen, dict) and all(seen.get(k) == v for k, v in now.items())
 
 
-def run_batch(
-    in_dir: Path,
-    out_dir: Path,
-    tool: BatchTool,
-    options: BatchOptions = BatchOptions(),
-    progress: Progress | None = None,
-    pause: threading.Event | None = None,
-    plan: BatchPlan | None = None,
-) -> Iterator[ItemResult]:
-    """Process the folder, yielding one ItemResult per image (skipped ones first).
+def check_plan(plan: BatchPlan, tool: BatchTool) -> None:
+    """Raise a LatentStudioError unless `plan` was made for a tool with `tool`'s settings (the done-log would
+    record settings the outputs were not made with)."""
+    key = tool.settings_key()
+    if key != plan.key:
+        raise LatentStudioError(f"The batch plan was made for other settings ({plan.key}) than the tool's ({key}); "
+                                "plan again with this tool.")
 
-    `plan`: the caller's `plan_batch` of the same arguments, if it made one to show the total (listing and
-    checking thousands of files once is enough)."""
-    progress = progress or Progress()
-    in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
-    plan = plan if plan is not None else plan_batch(in_dir, out_dir, tool, options)
+
+def start_run(plan: BatchPlan) -> None:
+    """Create the output folder and remove what a killed run left beside the outputs (every engine, first)."""
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        plan.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise LatentStudioError(f"Cannot create the output folder {out_dir}: {error.strerror or error}.") from None
+        raise LatentStudioError(f"Cannot create the output folder {plan.out_dir}: {error.strerror or error}.") from None
     remove_stale_parts([target for _, target in plan.items + plan.skipped])
+
+
+def refused_results(plan: BatchPlan) -> list[ItemResult]:
+    """The plan's refused items as failed results (stage "plan")."""
+    return [ItemResult(source, target, "failed", ItemFailure(source, reason, "plan")) for source, target, reason in plan.refused]
+
+
+def run_batch(plan: BatchPlan, tool: BatchTool, progress: Progress | None = None,
+              pause: threading.Event | None = None) -> Iterator[ItemResult]:
+    """Process `plan` (see `plan_batch`: its folders, options and items) with `tool`, yielding one ItemResult per
+    image (skipped ones first). `pause`, while set, holds the run between chunks."""
+    check_plan(plan, tool)
+    progress = progress or Progress()
+    options, out_dir, key = plan.options, plan.out_dir, plan.key
+    start_run(plan)
     for source, target in plan.skipped:
         yield ItemResult(source, target, "skipped")
     total = len(plan.items)
     if total == 0 and not plan.refused:
         return
-    key = tool.settings_key()
     report = Report(out_dir / REPORT)
     log = DoneLog(out_dir)
-    for source, target, reason in plan.refused:
-        refused = ItemResult(source, target, "failed", reason)
+    for refused in refused_results(plan):
         report.write(refused)
         yield refused
     reads: dict[Path, dict] = {}  # output -> its source's state as it was read
@@ -329,19 +370,20 @@ def run_batch(
                         loaded, reads[target] = future.result()
                         chunk.append((source, target, loaded, started))
                     except LatentStudioError as error:
-                        failed = ItemResult(source, target, "failed", str(error), time.perf_counter() - started)
+                        failed = ItemResult(source, target, "failed", ItemFailure(source, str(error), "read"),
+                                            time.perf_counter() - started)
                         report.write(failed)
                         finished += 1
                         yield failed
                 fill()
                 for source, target, result, started in _process_chunk(tool, chunk, progress):
-                    if isinstance(result, Picture) or callable(result):
-                        saves.append((source, target, pool.submit(_save, tool, result, target), started))
-                    else:
+                    if isinstance(result, ItemFailure):
                         failed = ItemResult(source, target, "failed", result, time.perf_counter() - started)
                         report.write(failed)
                         finished += 1
                         yield failed
+                    else:
+                        saves.append((source, target, pool.submit(_save, tool, result, target), started))
                 yield from drain_saves(block=len(saves) > 2 * options.batch_size)
                 progress.report(finished / total, f"{finished}/{total}")
             yield from drain_saves(block=True)
@@ -378,16 +420,17 @@ def process_items(tool: BatchTool, items: list[tuple[Path, Path]], max_pixels: i
             loaded, reads[target] = _load(tool, source, max_pixels)
             chunk.append((source, target, loaded, started))
         except LatentStudioError as error:
-            results[target] = ItemResult(source, target, "failed", str(error), time.perf_counter() - started)
+            results[target] = ItemResult(source, target, "failed", ItemFailure(source, str(error), "read"),
+                                         time.perf_counter() - started)
     for source, target, result, started in _process_chunk(tool, chunk, progress):  # 2. the network
-        error, record = result if isinstance(result, str) else "", None
-        if not error:  # 3. finish + write
+        failure, record = result if isinstance(result, ItemFailure) else None, None
+        if failure is None:  # 3. finish + write
             try:
                 record = done_record(reads[target], key, _save(tool, result, target))
-            except LatentStudioError as failure:
-                error = str(failure)
-        results[target] = ItemResult(source, target, "failed" if error else "done", error, time.perf_counter() - started,
-                                     record)
+            except LatentStudioError as error:
+                failure = ItemFailure(target, str(error), "write")
+        results[target] = ItemResult(source, target, "failed" if failure else "done", failure,
+                                     time.perf_counter() - started, record)
     return [results[target] for _, target in items]
 
 
@@ -436,31 +479,35 @@ def _failure(tool: BatchTool, path: Path, error: Exception) -> str:
 
 
 def _process_chunk(tool: BatchTool, chunk: list, progress: Progress) -> list[tuple[Path, Path, object, float]]:
-    """Run the tool on a chunk; if the chunk fails, run its items one by one so only the bad item fails.
+    """Run the tool on a chunk -> (source, target, output or ItemFailure, started) per item, in order; if the
+    chunk fails, run its items one by one so only the bad item fails.
 
-    A chunk of one that fails is that item's failure (running it again would only repeat the work).
+    A chunk of one that fails is that item's failure (running it again would only repeat the work). A tool that
+    returns another number of outputs than it got pictures fails the chunk (no item goes unreported).
     """
     if not chunk:
         return []
     try:
         with COMPUTE_LOCK:  # one model job on the device at a time (the editor's jobs take turns with chunks)
-            outputs = tool.process([picture for _, _, picture, _ in chunk], Progress(None, progress.token))
-        return [(s, t, out, st) for (s, t, _, st), out in zip(chunk, outputs)]
+            outputs = list(tool.process([picture for _, _, picture, _ in chunk], Progress(None, progress.token)))
+        if len(outputs) != len(chunk):
+            raise LatentStudioError(f"{tool.name} returned {len(outputs)} pictures for {len(chunk)}.")
+        return [(s, t, out, st) for (s, t, _, st), out in zip(chunk, outputs, strict=True)]
     except Cancelled:
         raise
     except Exception as error:  # a tool bug must not stop the batch either
         if len(chunk) == 1:
             source, target, _, started = chunk[0]
-            return [(source, target, _failure(tool, source, error), started)]
+            return [(source, target, ItemFailure(source, _failure(tool, source, error), "process"), started)]
         return [result for item in chunk for result in _process_chunk(tool, [item], progress)]
 
 
 def _settle(source: Path, target: Path, future: Future, started: float) -> ItemResult:
     try:
         future.result()
-        return ItemResult(source, target, "done", "", time.perf_counter() - started)
+        return ItemResult(source, target, "done", None, time.perf_counter() - started)
     except LatentStudioError as error:
-        return ItemResult(source, target, "failed", str(error), time.perf_counter() - started)
+        return ItemResult(source, target, "failed", ItemFailure(target, str(error), "write"), time.perf_counter() - started)
 
 
 def remove_stale_parts(targets: list[Path]) -> None:

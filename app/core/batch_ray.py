@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from latent_studio.app.core.batch import (
-    REPORT, BatchOptions, BatchPlan, DoneLog, ItemResult, Report, default_pipeline, plan_batch, process_items,
-    remove_stale_parts,
+    REPORT, BatchPlan, DoneLog, ItemFailure, ItemResult, Report, check_plan, default_pipeline, process_items,
+    refused_results, remove_stale_parts,
 )
 from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture
@@ -82,12 +82,12 @@ class BatchWorker:
         return {"pid": os.getpid(), "node": socket.gethostname(), "device": self.device,
                 "chunk": default_pipeline(self.device)[1], "key": self.tool.settings_key()}
 
-    def run(self, items: list[tuple[str, str]], max_pixels: int) -> list[tuple[str, str, float, dict | None]]:
+    def run(self, items: list[tuple[str, str]], max_pixels: int) -> list[tuple[str, ItemFailure | None, float, dict | None]]:
         from latent_studio.app.core.device import configure_torch_threads
 
         configure_torch_threads()  # per thread (denormals)
         results = process_items(self.tool, [(Path(s), Path(t)) for s, t in items], max_pixels)
-        return [(r.status, r.error, r.seconds, r.record) for r in results]  # record: the done-log line
+        return [(r.status, r.failure, r.seconds, r.record) for r in results]  # record: the done-log line
 
 
 def connect(address: str | None) -> bool:
@@ -152,7 +152,7 @@ class _Actor:
 
 
 class RayEngine:
-    """`engine(in_dir, out_dir, tool, options, progress, pause, plan)`: the same call and results as `run_batch`.
+    """`engine(plan, tool, progress, pause)`: the same call and results as `run_batch`.
 
     `actors`: how many (default: one per GPU, else one per 2 CPUs of the cluster); `chunk`: items per call
     (default: the actor's device's, see `default_pipeline`). `stats` counts what faults cost: actors lost,
@@ -170,15 +170,14 @@ class RayEngine:
         """Process ids of the actors with work in flight (for fault tests and debugging)."""
         return [actor.info["pid"] for actor in self._pool if actor.calls and actor.info]
 
-    def __call__(self, in_dir: Path, out_dir: Path, tool, options: BatchOptions = BatchOptions(),
-                 progress: Progress | None = None, pause: threading.Event | None = None,
-                 plan: BatchPlan | None = None) -> Iterator[ItemResult]:
+    def __call__(self, plan: BatchPlan, tool, progress: Progress | None = None,
+                 pause: threading.Event | None = None) -> Iterator[ItemResult]:
         import ray
 
+        check_plan(plan, tool)
         self._started = time.perf_counter()
         progress = progress or Progress()
-        in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
-        plan = plan if plan is not None else plan_batch(in_dir, out_dir, tool, options)
+        options, out_dir = plan.options, plan.out_dir
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -192,11 +191,10 @@ class RayEngine:
         if not items and not plan.refused:
             self._shutdown()
             return
-        key = tool.settings_key()
+        key = plan.key
         report, log = Report(out_dir / REPORT), DoneLog(out_dir)
         try:
-            for source, target, reason in plan.refused:
-                refused = ItemResult(source, target, "failed", reason)
+            for refused in refused_results(plan):
                 report.write(refused)
                 yield refused
             if items:
@@ -265,8 +263,9 @@ class RayEngine:
                     for item in (item for c in lost for item in c):
                         deaths[item] += 1
                         if deaths[item] >= 2 and len(lost) == 1 and len(lost[0]) == 1:
-                            failed = ItemResult(*item, "failed", "The Ray worker died twice while processing "
-                                                "this item (killed, out of memory, or a crash in a decoder).")
+                            failed = ItemResult(*item, "failed", ItemFailure(
+                                item[0], "The Ray worker died twice while processing this item (killed, out of "
+                                "memory, or a crash in a decoder).", "worker"))
                             report.write(failed)
                             finished += 1
                             yield failed
@@ -277,8 +276,8 @@ class RayEngine:
                         spares -= 1
                         spawn()
                     continue
-                for (source, target), (status, error, seconds, record) in zip(chunk, outcomes):
-                    result = self._commit(source, target, folder, out_dir, status, error, seconds, record)
+                for (source, target), (status, failure, seconds, record) in zip(chunk, outcomes, strict=True):
+                    result = self._commit(source, target, folder, out_dir, status, failure, seconds, record)
                     if result.status == "done":
                         log.append(target.relative_to(out_dir), record)
                     report.write(result)
@@ -336,19 +335,23 @@ class RayEngine:
                 actor.calls[actor.handle.run.remote(staged, max_pixels)] = (folder, chunk)
                 actor.alone = suspect
 
-    def _commit(self, source: Path, target: Path, folder: Path, out_dir: Path, status: str, error: str,
-                seconds: float, record: dict | None) -> ItemResult:
+    def _commit(self, source: Path, target: Path, folder: Path, out_dir: Path, status: str,
+                failure: ItemFailure | None, seconds: float, record: dict | None) -> ItemResult:
         """Rename a staged output to its final name (the only write under that name in this run)."""
         staged = folder / target.relative_to(out_dir)
         if status != "done":
-            return ItemResult(source, target, status, error.replace(str(staged), str(target)), seconds)
+            if failure is not None:  # the worker wrote to the staged name: the user knows the final one
+                path = target if failure.path == staged else failure.path
+                failure = ItemFailure(path, failure.reason.replace(str(staged), str(target)), failure.stage)
+            return ItemResult(source, target, status, failure, seconds)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, target)
-        except OSError as failure:
-            return ItemResult(source, target, "failed", f"Cannot write {target}: {failure.strerror or failure}.", seconds)
+        except OSError as error:
+            return ItemResult(source, target, "failed",
+                              ItemFailure(target, f"Cannot write {target}: {error.strerror or error}.", "write"), seconds)
         self.stats["renamed"][target] += 1
-        return ItemResult(source, target, "done", "", seconds, record)
+        return ItemResult(source, target, "done", None, seconds, record)
 
 
 def ray_available() -> bool:

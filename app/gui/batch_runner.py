@@ -112,7 +112,7 @@ def batch_job(request: BatchRequest, planned: Callable[[int], None], item: Calla
         planned(plan.total)
         # 3. the items, one signal each
         results, start = [], time.perf_counter()
-        for result in engine(request.in_dir, request.out_dir, tool, options, progress, pause, plan):
+        for result in engine(plan, tool, progress, pause):
             results.append(result)
             item(result)
         return summarize(results, time.perf_counter() - start)

@@ -50,7 +50,8 @@ def picture(path: Path, value: int, width: int = 4, **save) -> Path:
 
 
 def run(in_dir, out_dir, tool=None, **options):
-    return list(run_batch(in_dir, out_dir, tool or InvertTool(), BatchOptions(**options)))
+    tool = tool or InvertTool()
+    return list(run_batch(plan_batch(in_dir, out_dir, tool, BatchOptions(**options)), tool))
 
 
 def pixel(path: Path) -> int:
@@ -169,7 +170,7 @@ def test_a_source_deleted_before_it_was_read_fails_only_that_item(tmp_path):
         picture(src / f"{w}.png", 10, width=w)
     plan = plan_batch(src, tmp_path / "out", InvertTool(), BatchOptions())
     (src / "5.png").unlink()
-    results = list(run_batch(src, tmp_path / "out", InvertTool(), BatchOptions(), plan=plan))
+    results = list(run_batch(plan, InvertTool()))
     assert sorted((r.source.name, r.status, r.error) for r in results) == [
         ("4.png", "done", ""), ("5.png", "failed", f"{src.resolve() / '5.png'} does not exist.")]
 
@@ -309,7 +310,7 @@ def test_a_report_cut_off_by_a_full_disk_is_said_once_at_the_end(tmp_path, monke
     monkeypatch.setattr(batch_module.csv, "writer", FullDiskWriter)
     seen = []
     with pytest.raises(LatentStudioError) as raised:
-        for result in run_batch(tmp_path / "in", tmp_path / "out", InvertTool(), BatchOptions()):
+        for result in run_batch(plan_batch(tmp_path / "in", tmp_path / "out", InvertTool()), InvertTool()):
             seen.append(result.status)
     assert seen == ["done", "done"]  # every item ran first
     assert str(raised.value) == (f"The batch report {tmp_path / 'out' / REPORT} could not be written (No space left "
