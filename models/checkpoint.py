@@ -31,10 +31,12 @@ def save_weights(path: Path, module: torch.nn.Module, meta: dict | None = None) 
     save_tensors(path, {k: _to_cpu(v, torch.float32) for k, v in module.state_dict().items()}, meta)
 
 
-def save_modules(path: Path, modules: dict[str, torch.nn.Module], meta: dict, dtype: torch.dtype = torch.float32) -> None:
-    """Every module's weights under its prefix, floating tensors in `dtype`, plus string metadata."""
+def save_modules(path: Path, modules: dict[str, torch.nn.Module], meta: dict,
+                 dtype: torch.dtype = torch.float32) -> None:
+    """Every module's weights under its prefix ("" for a lone module's own keys), floating tensors in `dtype`,
+    plus string metadata."""
     tensors = {
-        f"{prefix}.{key}": _to_cpu(value, dtype)
+        (f"{prefix}.{key}" if prefix else key): _to_cpu(value, dtype)
         for prefix, module in modules.items()
         for key, value in module.state_dict().items()
     }
@@ -53,6 +55,9 @@ def load_modules(path: Path, modules: dict[str, torch.nn.Module]) -> dict[str, s
     meta = read_metadata(path)
     tensors = load_file(str(path))
     for prefix, module in modules.items():
+        if not prefix:
+            module.load_state_dict(tensors, strict=True)
+            continue
         own = {key[len(prefix) + 1 :]: value for key, value in tensors.items() if key.startswith(prefix + ".")}
         module.load_state_dict(own, strict=True)
     return meta

@@ -19,14 +19,27 @@ import torch
 from safetensors.torch import load_file
 
 from latent_studio.models.color import rgb_to_lab
-from latent_studio.models.checkpoint import read_metadata, save_weights
-from latent_studio.models.training import SigtermFlag
 from latent_studio.models.colorizer.data import PhotoBank, read_photos
 from latent_studio.models.colorizer.hints import simulate_hints
-from latent_studio.models.colorizer.losses import decoded_l1, hint_emphasis, l2_regression, rebalanced_cross_entropy, target_ab
+from latent_studio.models.colorizer.losses import (
+    decoded_l1,
+    hint_emphasis,
+    l2_regression,
+    rebalanced_cross_entropy,
+    target_ab,
+)
 from latent_studio.models.colorizer.network import Colorizer, make_input
 from latent_studio.models.colorizer.quantize import empirical_prior, gamut_bins, rebalance_weights
 from latent_studio.models.colorizer.validate import save_grid, validate
+from latent_studio.models.training import (
+    SIGTERM_EXIT,
+    Budget,
+    Checkpoint,
+    JsonLog,
+    SigtermFlag,
+    fast_device,
+    save_inference,
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -61,18 +74,6 @@ def learning_rate(base: float, step: int, progress: float, warmup: int = 150) ->
     """Linear warm-up, then cosine decay to 3% over the budget (progress in [0, 1])."""
     warm = min(1.0, (step + 1) / warmup)
     return base * warm * (0.03 + 0.97 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
-
-
-def save_checkpoint(model: Colorizer, path: Path, facts: dict) -> None:
-    save_weights(path, model, facts)
-
-
-def load_checkpoint(model: Colorizer, path: Path) -> dict:
-    metadata = read_metadata(path)
-    model.load_state_dict(load_file(str(path)), strict=True)
-    return {"step": int(metadata.get("step", 0)), "images": int(metadata.get("images", 0)),
-            "progress": float(metadata.get("progress", 0.0)), "seconds": float(metadata.get("seconds", 0.0)),
-            "smoke": metadata.get("smoke", "0") == "1"}
 
 
 def measure_prior(bank: PhotoBank) -> torch.Tensor:
@@ -116,50 +117,37 @@ def train_step(model, optimizer, bank, generator, args, batch, weights, autocast
     return loss.detach()
 
 
-class Logger:
-    """Every ~15 s: one JSON line in <out>/log.jsonl and a short line on stdout (mean loss of the window)."""
+class WindowLoss:
+    """The mean loss since the last log line (summed on the device: read only when a line is written)."""
 
-    def __init__(self, path: Path, start: float) -> None:
-        self.file = open(path, "a")
-        self.start, self.window_start = start, time.monotonic()
-        self.images, self.steps, self.loss_sum, self.last_loss = 0, 0, None, float("nan")
+    def __init__(self) -> None:
+        self.total, self.steps, self.last = None, 0, float("nan")
 
-    def add(self, loss: torch.Tensor, images: int) -> None:
-        self.loss_sum = loss if self.loss_sum is None else self.loss_sum + loss  # stays on the device
+    def add(self, loss: torch.Tensor) -> None:
+        self.total = loss if self.total is None else self.total + loss
         self.steps += 1
-        self.images += images
 
-    def due(self) -> bool:
-        return time.monotonic() - self.window_start > 15
-
-    def write(self, step: int, lr: float) -> None:
-        if not self.steps:
-            return
-        now = time.monotonic()
-        self.last_loss = float(self.loss_sum) / self.steps
-        record = {"step": step, "seconds": round(now - self.start, 1),
-                  "images_per_s": round(self.images / max(now - self.window_start, 1e-6), 1),
-                  "loss": round(self.last_loss, 5), "lr": round(lr, 7)}
-        self.file.write(json.dumps(record) + "\n")
-        self.file.flush()
-        print(" ".join(f"{k}={v}" for k, v in record.items()), flush=True)
-        self.window_start, self.images, self.steps, self.loss_sum = now, 0, 0, None
+    def take(self) -> float:
+        self.last = float(self.total) / self.steps
+        self.total, self.steps = None, 0
+        return self.last
 
 
 def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     args = parse_args(argv)
+    with SigtermFlag() as stop:
+        return _train(args, stop, start)
+
+
+def _train(args: argparse.Namespace, stop: SigtermFlag, start: float) -> int:
     device = torch.device(args.device)
-    budget = args.minutes * 60.0
-    reserve = 20.0 + 0.06 * budget  # validation, samples, files, exit
+    reserve = 20.0 + 0.06 * args.minutes * 60.0  # validation, samples, files, exit
+    budget = Budget(args.minutes, reserve_s=reserve, start=start)
     torch.manual_seed(args.seed)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    fast_device(device)
     batch = args.batch_size or (128 if device.type == "cuda" else 4)
     args.out.mkdir(parents=True, exist_ok=True)
-    stop = SigtermFlag()
 
     # 1. data on the device
     bank = PhotoBank(read_photos(args.data, args.short_side), device)
@@ -175,60 +163,53 @@ def main(argv: list[str] | None = None) -> int:
     weights = rebalance_weights(model.prior) if head == "classify" else None
     if args.init is not None:
         print(f"starting from {args.init}", flush=True)
-    checkpoint = args.out / "checkpoint.safetensors"
-    smoke = int(args.max_steps > 0)
-    facts = {"step": 0, "images": 0, "progress": 0.0, "seconds": 0.0}
-    if checkpoint.exists():
-        resumed = load_checkpoint(model, checkpoint)
-        if resumed["smoke"] and not args.max_steps:  # a smoke test's few steps are not a start worth keeping
-            model = build_model(args, head, prior, device)
-            print(f"ignoring {checkpoint}: it was written by a --max-steps smoke run", flush=True)
-        else:
-            facts = {k: v for k, v in resumed.items() if k != "smoke"}
-            print(f"resumed from {checkpoint} at step {facts['step']}", flush=True)
+    checkpoint = Checkpoint(args.out, {"": model}, args.max_steps, args.checkpoint_minutes)
+    meta = checkpoint.load()
+    facts = {"step": int(meta.get("step", 0)), "images": int(meta.get("images", 0)),
+             "progress": float(meta.get("progress", 0.0)), "seconds": float(meta.get("seconds", 0.0))}
     model = model.to(memory_format=torch.channels_last).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
 
-    # 3. train until the budget (minus the reserve) or max-steps is reached
-    logger = Logger(args.out / "log.jsonl", start)
-    train_seconds = max(1.0, budget - reserve - (time.monotonic() - start))
-    loop_start = last_checkpoint = time.monotonic()
+    # 3. train until the budget (minus the reserve), --steps or --max-steps is reached
+    log, window = JsonLog(args.out, start), WindowLoss()
     first_progress, step0 = facts["progress"], facts["step"]
+    budget.begin(step0)
+    loop_start = time.monotonic()
     while not stop.requested:
         if args.max_steps:
             progress = (facts["step"] - step0) / args.max_steps
         elif args.steps:
             progress = facts["step"] / args.steps
         else:
-            progress = first_progress + (1 - first_progress) * (time.monotonic() - loop_start) / train_seconds
+            progress = first_progress + (1 - first_progress) * budget.fraction()
         if progress >= 1.0:
             break
         lr = learning_rate(args.lr, facts["step"], progress)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        logger.add(train_step(model, optimizer, bank, generator, args, batch, weights, autocast), batch)
+        window.add(train_step(model, optimizer, bank, generator, args, batch, weights, autocast))
         facts.update(step=facts["step"] + 1, images=facts["images"] + batch, progress=progress)
-        if logger.due() or facts["step"] == step0 + 1:
-            logger.write(facts["step"], lr)
-        if time.monotonic() - last_checkpoint > args.checkpoint_minutes * 60:
-            seconds = facts["seconds"] + time.monotonic() - loop_start
-            save_checkpoint(model, checkpoint, {**facts, "seconds": seconds, "smoke": smoke})
-            last_checkpoint = time.monotonic()
-    logger.write(facts["step"], optimizer.param_groups[0]["lr"])
+        log.count(batch)
+        if log.due():
+            log.write(facts["step"], {"loss": window.take(), "lr": lr})
+        if checkpoint.due():
+            checkpoint.save({**facts, "seconds": facts["seconds"] + time.monotonic() - loop_start})
+    if window.steps:
+        log.write(facts["step"], {"loss": window.take(), "lr": optimizer.param_groups[0]["lr"]})
     facts["seconds"] += time.monotonic() - loop_start
-    save_checkpoint(model, checkpoint, {**facts, "smoke": smoke})
+    checkpoint.save(facts)
     if stop.requested:
         print(f"stopped by SIGTERM at step {facts['step']}; checkpoint written", flush=True)
-        return 143
+        return SIGTERM_EXIT
 
     # 4. validation, samples, inference weights
     finish(model, args, val_photos, device, {
         "loss": args.loss, "steps": facts["step"], "images_seen": facts["images"],
-        "train_minutes": round(facts["seconds"] / 60, 2), "final_loss": logger.last_loss, "batch_size": batch,
+        "train_minutes": round(facts["seconds"] / 60, 2), "final_loss": window.last, "batch_size": batch,
         "crop": args.crop, "training_photos": len(bank), "l1_weight": args.l1_weight,
         "init": str(args.init) if args.init else None,
-    }, start, deadline=start + budget - 8.0)
+    }, start, deadline=budget.deadline(8.0))
     return 0
 
 
@@ -241,9 +222,7 @@ def finish(model: Colorizer, args: argparse.Namespace, val_photos: list, device:
         metrics, rows = validate(model, val_photos, device, args.working_size, deadline=deadline)
         save_grid(rows, args.out / "samples.png")
     metrics.update(facts, total_minutes=round((time.monotonic() - start) / 60, 2))
-    model = model.to(memory_format=torch.contiguous_format)
-    save_weights(args.out / "model.safetensors", model)
-    (args.out / "config.json").write_text(json.dumps(model.config(), indent=2) + "\n")
+    save_inference(args.out, model.to(memory_format=torch.contiguous_format), model.config())
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     rounded = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
     print("metrics: " + json.dumps(rounded), flush=True)

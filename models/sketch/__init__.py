@@ -1,2 +1,3 @@
 """Sketch -> image: a pix2pix U-Net with colour hints (network, spec), its line extractor (lines), training
-(pack, data, hints, discriminator, train, trainio) and held-out evaluation (scoring, evaluate)."""
+(pack, data, hints, discriminator, train; bookkeeping in models.training) and held-out evaluation (scoring,
+evaluate)."""

@@ -16,12 +16,12 @@ import argparse
 import copy
 import json
 import sys
-import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+from latent_studio.models.checkpoint import save_weights
 from latent_studio.models.sketch.data import Bank, SketchSet, load_sources, random_crops
 from latent_studio.models.sketch.discriminator import PatchDiscriminator
 from latent_studio.models.sketch.hints import simulate_strokes
@@ -29,9 +29,15 @@ from latent_studio.models.sketch.lines import augment_ink, canny_lines
 from latent_studio.models.sketch.network import SketchUNet, make_input
 from latent_studio.models.sketch.scoring import mean_image, save_grid, score
 from latent_studio.models.sketch.spec import DEFAULT_CONFIG
-from latent_studio.models.checkpoint import load_modules, save_modules, save_weights
-from latent_studio.models.sketch.trainio import Budget, Log
-from latent_studio.models.training import SigtermFlag
+from latent_studio.models.training import (
+    SIGTERM_EXIT,
+    Budget,
+    Checkpoint,
+    JsonLog,
+    SigtermFlag,
+    fast_device,
+    save_inference,
+)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -106,21 +112,16 @@ def hinge_d(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
-    budget = Budget(args.minutes, reserve=min(75.0, max(20.0, 0.15 * args.minutes * 60)))
-    terminate = SigtermFlag()
-    try:
+    reserve = min(75.0, max(20.0, 0.15 * args.minutes * 60))
+    budget = Budget(args.minutes, reserve_s=reserve, max_steps=args.max_steps)
+    with SigtermFlag() as terminate:
         return _train(args, budget, terminate)
-    finally:
-        terminate.restore()
 
 
 def _train(args: argparse.Namespace, budget: Budget, terminate: SigtermFlag) -> int:
     device = pick_device(args.device)
     cuda = device.type == "cuda"
-    if cuda:
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    fast_device(device)
     args.out.mkdir(parents=True, exist_ok=True)
     config = args.config or dict(DEFAULT_CONFIG)
     torch.manual_seed(args.seed)
@@ -140,8 +141,8 @@ def _train(args: argparse.Namespace, budget: Budget, terminate: SigtermFlag) -> 
     for module in (generator, discriminator, ema):
         module.to(memory_format=memory)
     modules = {"generator": generator, "discriminator": discriminator, "ema": ema}
-    checkpoint = args.out / "checkpoint.safetensors"
-    meta = load_modules(checkpoint, modules)
+    checkpoint = Checkpoint(args.out, modules, args.max_steps, args.checkpoint_minutes, torch.bfloat16)
+    meta = checkpoint.load()
     step, seen = int(meta.get("step", 0)), int(meta.get("images_seen", 0))
     trained_seconds = float(meta.get("train_seconds", 0.0))
     if meta:
@@ -152,12 +153,11 @@ def _train(args: argparse.Namespace, budget: Budget, terminate: SigtermFlag) -> 
     autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda)  # noqa: E731
 
     # 3. Train until the budget, the step limit or SIGTERM.
-    log = Log(args.out)
-    last_checkpoint = time.monotonic()
+    log = JsonLog(args.out, budget.start, label="sketch")
     losses: dict[str, float] = {}
-    window_start, window_images = time.monotonic(), 0
     start_step = step
-    while not budget.training_over() and not terminate.requested and not (args.max_steps and step - start_step >= args.max_steps):
+    budget.begin(start_step)
+    while not budget.over(step) and not terminate.requested:
         inputs, real = batches.next(args.batch_size)
         inputs = inputs.contiguous(memory_format=memory)
         real = real.contiguous(memory_format=memory)
@@ -182,25 +182,18 @@ def _train(args: argparse.Namespace, budget: Budget, terminate: SigtermFlag) -> 
                 e.lerp_(g, 1 - decay)
         step += 1
         seen += inputs.shape[0]
-        window_images += inputs.shape[0]
-        if log.due() or (args.max_steps and step - start_step >= args.max_steps):
-            losses = {"l1": l1.item(), "adv": adv.item(), "d": d_loss.item()}
-            now = time.monotonic()
-            log.write({"step": step, "seconds": round(budget.elapsed, 1), "images_per_s": round(window_images / max(now - window_start, 1e-6), 1), **losses})
-            window_start, window_images = now, 0
-        if time.monotonic() - last_checkpoint >= args.checkpoint_minutes * 60:
-            save_modules(checkpoint, modules, _meta(step, seen, trained_seconds + budget.elapsed, args), torch.bfloat16)
+        log.step(step, inputs.shape[0], {"l1": l1, "adv": adv, "d": d_loss}, force=budget.steps_done(step))
+        if checkpoint.due():
+            checkpoint.save(_meta(step, seen, trained_seconds + budget.elapsed, args))
             save_weights(args.out / "model.safetensors", ema)
-            last_checkpoint = time.monotonic()
 
     # 4. Outputs: checkpoint, inference weights, config, validation, samples, metrics.
-    save_modules(checkpoint, modules, _meta(step, seen, trained_seconds + budget.elapsed, args), torch.bfloat16)
+    checkpoint.save(_meta(step, seen, trained_seconds + budget.elapsed, args))
     ema = ema.float().to(memory_format=torch.contiguous_format).eval()
-    save_weights(args.out / "model.safetensors", ema)
-    (args.out / "config.json").write_text(json.dumps(config, indent=2))
+    save_inference(args.out, ema, config)
     if terminate.requested:
         print("sketch: SIGTERM, checkpoint written", flush=True)
-        return 0
+        return SIGTERM_EXIT
     if step > start_step:
         losses = {"l1": l1.item(), "adv": adv.item(), "d": d_loss.item()}
     metrics = {
@@ -215,7 +208,7 @@ def _train(args: argparse.Namespace, budget: Budget, terminate: SigtermFlag) -> 
         "training_human_drawings": len(train.lines),
     }
     if val is not None and val.lines:
-        deadline = budget.start + budget.total - 15.0  # leave time to write the grid and metrics, and to exit
+        deadline = budget.deadline(15.0)  # leave time to write the grid and metrics, and to exit
         report, samples = score(ema, val, mean, args.val_limit or None, args.seed, deadline)
         metrics["validation"] = report
         save_grid(samples, args.out / "samples.png")

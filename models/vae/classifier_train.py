@@ -17,10 +17,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from latent_studio.models.training import SigtermFlag
+from latent_studio.models.training import SIGTERM_EXIT, Budget, Checkpoint, JsonLog, SigtermFlag, save_inference
 from latent_studio.models.vae.classifier import FaceAttributeNet
-from latent_studio.models.vae.trainkit import (Budget, Faces, JsonLog, augment, common_arguments, is_smoke, load_checkpoint, load_faces,
-                                 save_checkpoint, save_grid, save_inference, setup)
+from latent_studio.models.vae.trainkit import Faces, augment, common_arguments, load_faces, save_grid, setup
 
 WIDTHS = (32, 64, 96, 128)
 
@@ -76,7 +75,15 @@ def validate(net: FaceAttributeNet, val: Faces, degrade: bool = False) -> dict[s
 
 
 def main(argv: list[str] | None = None) -> int:
+    start = time.monotonic()
     args = parse(argv)
+    with SigtermFlag() as stopper:
+        return _train(args, stopper, start)
+
+
+def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
+    reserve = min(30.0, 10 + 0.03 * args.minutes * 60)  # validation and outputs
+    budget = Budget(args.minutes, reserve_s=reserve, max_steps=args.max_steps, start=start)
     device = setup(args)
     train = load_faces(args.data, args.size, device, want_val=False, limit=args.limit)
     val = load_faces(args.val_data or args.data, args.size, device, want_val=True, limit=args.limit)
@@ -84,19 +91,20 @@ def main(argv: list[str] | None = None) -> int:
     config = {"widths": list(WIDTHS), "image_size": args.size}
     net = FaceAttributeNet(**config).to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    meta = load_checkpoint(args.out, {"net": net}, args.max_steps)
+    checkpoint = Checkpoint(args.out, {"net": net}, args.max_steps, args.checkpoint_minutes)
+    meta = checkpoint.load()
     step, seen = int(meta.get("step", 0)), int(meta.get("images_seen", 0))
-    budget = Budget(args.minutes, reserve_s=min(30.0, 10 + 0.03 * args.minutes * 60))
-    stopper, log = SigtermFlag(), JsonLog(args.out, fresh=not meta)
+    budget.begin()  # --max-steps counts from step 0: a resumed run stops at that total
+    log = JsonLog(args.out, start, fresh=not meta)
     generator = torch.Generator(device=device)
     generator.manual_seed(args.seed * 1000003 + step)
     cuda, young_all, losses = device.type == "cuda", train.young(), {}
-    last_ckpt, coin = time.monotonic(), random.Random(args.seed + step)
+    coin = random.Random(args.seed + step)
 
     def state() -> dict:
-        return {"step": step, "images_seen": seen, "smoke": is_smoke(args.max_steps)}
+        return {"step": step, "images_seen": seen}
 
-    while not stopper.requested and budget.left() > 0 and not (args.max_steps and step >= args.max_steps):
+    while not stopper.requested and not budget.over(step):
         progress = max(budget.fraction(), step / args.max_steps if args.max_steps else 0.0)
         for group in opt.param_groups:
             group["lr"] = args.lr * 0.5 * (1 + math.cos(progress * math.pi)) + 1e-5
@@ -115,14 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         step, seen = step + 1, seen + args.batch_size
         losses = {"loss": loss.detach(), **{k: v.detach() for k, v in parts.items()}}
         log.step(step, args.batch_size, losses)
-        if time.monotonic() - last_ckpt > args.checkpoint_minutes * 60:
-            save_checkpoint(args.out, {"net": net}, state())
-            last_ckpt = time.monotonic()
+        if checkpoint.due():
+            checkpoint.save(state())
     log.step(step, 0, losses, force=True)
-    save_checkpoint(args.out, {"net": net}, state())
+    checkpoint.save(state())
     if stopper.requested:
         print("SIGTERM: checkpoint written, exiting", flush=True)
-        return 1
+        return SIGTERM_EXIT
     net.eval()
     save_inference(args.out, net, config)
     metrics = {"val": validate(net, val), "val_blurred": validate(net, val, degrade=True)}

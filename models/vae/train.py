@@ -19,10 +19,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from latent_studio.models.training import SigtermFlag
+from latent_studio.models.training import SIGTERM_EXIT, Budget, Checkpoint, JsonLog, SigtermFlag, save_inference
 from latent_studio.models.vae.network import FaceDiscriminator, FaceVAE
-from latent_studio.models.vae.trainkit import (Budget, JsonLog, augment, common_arguments, is_smoke, load_checkpoint, load_faces,
-                                 save_checkpoint, save_grid, save_inference, setup)
+from latent_studio.models.vae.trainkit import augment, common_arguments, load_faces, save_grid, setup
 from latent_studio.models.vae.validate import validate_vae
 
 WIDTHS = (32, 64, 128, 128)
@@ -54,7 +53,15 @@ def _feature_distance(fake: list[torch.Tensor], real: list[torch.Tensor]) -> tor
 
 
 def main(argv: list[str] | None = None) -> int:
+    start = time.monotonic()
     args = parse(argv)
+    with SigtermFlag() as stopper:
+        return _train(args, stopper, start)
+
+
+def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
+    reserve = min(45.0, 15 + 0.05 * args.minutes * 60)  # validation and outputs
+    budget = Budget(args.minutes, reserve_s=reserve, max_steps=args.max_steps, start=start)
     device = setup(args)
     # 1. data: train split of --data, val split of --val-data (never trained on)
     train = load_faces(args.data, args.size, device, want_val=False, limit=args.limit)
@@ -70,23 +77,24 @@ def main(argv: list[str] | None = None) -> int:
         modules["disc"] = disc
         opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr, betas=(0.5, 0.9))
     opt_v = torch.optim.Adam(vae.parameters(), lr=args.lr, betas=(0.5, 0.9))
-    meta = load_checkpoint(args.out, modules, args.max_steps)
+    checkpoint = Checkpoint(args.out, modules, args.max_steps, args.checkpoint_minutes)
+    meta = checkpoint.load()
     step, seen = int(meta.get("step", 0)), int(meta.get("images_seen", 0))
     gan_on = meta.get("gan_on") == "True"
-    budget = Budget(args.minutes, reserve_s=min(45.0, 15 + 0.05 * args.minutes * 60))
-    stopper, log = SigtermFlag(), JsonLog(args.out, fresh=not meta)
+    budget.begin()  # --max-steps counts from step 0: a resumed run stops at that total
+    log = JsonLog(args.out, start, fresh=not meta)
     generator = torch.Generator(device=device)
     generator.manual_seed(args.seed * 1000003 + step)
     cuda = device.type == "cuda"
     npix = 3 * args.size * args.size
     last_layer = vae.decoder[-2].weight
-    last_ckpt, losses, batch = time.monotonic(), {}, args.batch_size
+    losses, batch = {}, args.batch_size
 
     def state() -> dict:
-        return {"step": step, "images_seen": seen, "gan_on": gan_on, "smoke": is_smoke(args.max_steps)}
+        return {"step": step, "images_seen": seen, "gan_on": gan_on}
 
     # 3. training loop
-    while not stopper.requested and budget.left() > 0 and not (args.max_steps and step >= args.max_steps):
+    while not stopper.requested and not budget.over(step):
         progress = max(budget.fraction(), step / args.max_steps if args.max_steps else 0.0)
         gan_on = gan_on or (gan and progress >= args.gan_start)
         lr = args.lr * (1.0 if progress < 0.7 else max(0.1, (1 - progress) / 0.3))
@@ -138,14 +146,13 @@ def main(argv: list[str] | None = None) -> int:
                 losses.update(adv=adv.detach(), adv_weight=weight)
         step, seen = step + 1, seen + batch
         log.step(step, batch, losses)
-        if time.monotonic() - last_ckpt > args.checkpoint_minutes * 60:
-            save_checkpoint(args.out, modules, state())
-            last_ckpt = time.monotonic()
+        if checkpoint.due():
+            checkpoint.save(state())
     log.step(step, 0, losses, force=True)
-    save_checkpoint(args.out, modules, state())
+    checkpoint.save(state())
     if stopper.requested:
         print("SIGTERM: checkpoint written, exiting", flush=True)
-        return 1
+        return SIGTERM_EXIT
     # 4. outputs: inference weights, validation metrics, samples
     vae.eval()
     save_inference(args.out, vae, config)

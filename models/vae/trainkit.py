@@ -1,18 +1,15 @@
-"""What the VAE and face-attribute recipes share: face data on the device, augmentation, budget, log, checkpoint.
+"""What the VAE and face-attribute recipes share: their options, face data on the device, augmentation, grids.
 
 Both recipes follow the project's GPU contract: all faces are decoded once (thread pool) into one uint8
-tensor on the device, augmentation runs there in torch, training stops early enough for validation and
-outputs to fit the wall-clock budget, checkpoints are written atomically every few minutes and on SIGTERM,
-and a run resumes from <out>/checkpoint.safetensors when it exists.
+tensor on the device and augmentation runs there in torch. The budget, log and checkpoint bookkeeping every
+recipe shares lives in models.training.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +19,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from latent_studio.models.checkpoint import load_modules, read_metadata, save_modules, save_weights
 from latent_studio.models.datapack import decode, list_images, load_blobs
+from latent_studio.models.training import fast_device
 from latent_studio.models.vae.split import OLD_MIN_AGE, YOUNG_MAX_AGE, is_val, parse_labels
-
-START = time.monotonic()
 
 
 @dataclass
@@ -73,10 +68,7 @@ def setup(args: argparse.Namespace) -> torch.device:
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    fast_device(device)
     args.out.mkdir(parents=True, exist_ok=True)
     return device
 
@@ -141,79 +133,6 @@ def augment(images: torch.Tensor, generator: torch.Generator, shift: float = 0.0
     theta[:, 1, 2] = (rand[:, 3] * 2 - 1) * shift * 2
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-
-
-class Budget:
-    """Wall-clock budget from process start; keeps `reserve_s` for validation and writing outputs."""
-
-    def __init__(self, minutes: float, reserve_s: float) -> None:
-        self.end = START + minutes * 60 - reserve_s
-        self.train_start = time.monotonic()
-
-    def left(self) -> float:
-        return self.end - time.monotonic()
-
-    def fraction(self) -> float:
-        total = self.end - self.train_start
-        return 1.0 if total <= 0 else min(1.0, (time.monotonic() - self.train_start) / total)
-
-
-class JsonLog:
-    """<out>/log.jsonl every `every_s` seconds plus a short stdout line."""
-
-    def __init__(self, out: Path, every_s: float = 15.0, fresh: bool = False) -> None:
-        self.path, self.every_s, self.last = out / "log.jsonl", every_s, 0.0
-        if fresh and self.path.exists():
-            self.path.unlink()  # a fresh start (not a resume): the old log belongs to another run
-        self.images_since, self.t_since = 0, time.monotonic()
-
-    def step(self, step: int, images: int, losses: dict[str, torch.Tensor | float], force: bool = False) -> None:
-        """Count `images`; losses may be GPU tensors: they are read (a device sync) only when a line is due."""
-        self.images_since += images
-        now = time.monotonic()
-        if not force and now - self.last < self.every_s:
-            return
-        rate = self.images_since / max(1e-6, now - self.t_since)
-        record = {"step": step, "seconds": round(now - START, 1), "images_per_s": round(rate, 1)}
-        record.update({k: round(float(v), 5) for k, v in losses.items()})
-        with open(self.path, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
-        print(" ".join(f"{k}={v}" for k, v in record.items()), flush=True)
-        self.last, self.images_since, self.t_since = now, 0, now
-
-
-def save_checkpoint(out: Path, modules: dict[str, torch.nn.Module], meta: dict) -> None:
-    """All weights needed to continue (fp32), scalars in the metadata; atomic."""
-    save_modules(out / "checkpoint.safetensors", modules, meta)
-
-
-SMOKE_STEPS = 100  # a run capped at this many steps or fewer is a smoke test
-
-
-def is_smoke(max_steps: int) -> bool:
-    return 0 < max_steps <= SMOKE_STEPS
-
-
-def load_checkpoint(out: Path, modules: dict[str, torch.nn.Module], max_steps: int = 0) -> dict[str, str]:
-    """Restore weights from <out>/checkpoint.safetensors if present; returns its metadata ({} if none).
-
-    A checkpoint left by a smoke test (a few steps, e.g. `train_all --smoke` in the same runs folder) is
-    ignored by a real run, so the real run starts fresh with its warm-up phases."""
-    path = out / "checkpoint.safetensors"
-    if not path.exists():
-        return {}
-    if read_metadata(path).get("smoke") == "True" and not is_smoke(max_steps):
-        print(f"ignoring {path}: it was left by a smoke test", flush=True)
-        return {}
-    meta = load_modules(path, modules)
-    print(f"resuming from {path} at step {meta.get('step', '?')}", flush=True)
-    return meta
-
-
-def save_inference(out: Path, module: torch.nn.Module, config: dict) -> None:
-    """model.safetensors (fp32, keys exactly the architecture's state_dict) and config.json."""
-    save_weights(out / "model.safetensors", module)
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
 
 def save_grid(rows: list[torch.Tensor], path: Path) -> None:
