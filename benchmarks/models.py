@@ -13,7 +13,7 @@ import torch
 
 from benchmarks.floor import gflops_of
 from benchmarks.timing import median_seconds
-from latent_studio.models.registry import default_registry
+from latent_studio.models.registry import choose_dtype, default_registry
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,8 @@ def run_models(device: torch.device, rates: dict[str, float], sources: dict[str,
     rows = []
     for work in WORKLOADS:
         spec = registry.spec(work.name)
-        dtype = torch.float16 if device.type == "cuda" and spec.half_precision else torch.float32
-        model = registry.load_model(work.name, device, dtype)
+        dtype = choose_dtype(spec, device)
+        model = registry.load_model(work.name, device, half_precision=True)
         size = 64 if quick and work.size > 64 else work.size
         inputs = work.inputs(model, device, dtype, size)
         gflops = gflops_of(lambda: work.call(model, inputs))

@@ -98,7 +98,7 @@ def run_settings_study(quick: bool = False) -> list[dict]:
     for work in WORKLOADS:
         if work.name not in STUDIED:
             continue
-        model = registry.load_model(work.name, device, torch.float32)
+        model = registry.load_model(work.name, device)
         size = 64 if quick else work.size
         (x,) = work.inputs(model, device, torch.float32, size)
         variants = _variants(model, x)

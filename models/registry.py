@@ -2,7 +2,8 @@
 
 Models load lazily, once per (name, device, dtype), from safetensors (no pickle), strictly, in eval mode
 with gradients off, after the file's sha256 is checked against weights/manifest.json. Every failure is a
-`WeightsError` that names the file, never a traceback from inside torch.
+`WeightsError` that names the file, never a traceback from inside torch. The registry alone decides a model's
+dtype (`choose_dtype`): callers say only whether half precision is wanted (the user's setting).
 """
 
 from __future__ import annotations
@@ -47,8 +48,19 @@ SPECS: dict[str, ModelSpec] = {}
 
 
 def register(spec: ModelSpec) -> ModelSpec:
+    """Add a spec to the shipped ones; a second spec under a taken name is refused (never silently replaced)."""
+    if spec.name in SPECS:
+        raise ValueError(f"A model called '{spec.name}' is already registered ({SPECS[spec.name].architecture}).")
     SPECS[spec.name] = spec
     return spec
+
+
+def choose_dtype(spec: ModelSpec, device: torch.device | str, half_precision: bool = True) -> torch.dtype:
+    """The one dtype rule: fp16 on CUDA where the spec allows it and half precision is wanted; fp32 on the CPU
+    and MPS (fp16 there is slower and less precise) and for specs that need full precision."""
+    if half_precision and spec.half_precision and torch.device(device).type == "cuda":
+        return torch.float16
+    return torch.float32
 
 
 class Registry:
@@ -82,14 +94,15 @@ class Registry:
             raise WeightsError(f"Weights file {self.folder / file_name} is not listed in weights/manifest.json.")
         return entry
 
-    def load_model(self, name: str, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> nn.Module:
-        """The model `name` on `device`, loaded once and cached."""
+    def load_model(self, name: str, device: torch.device | str = "cpu", half_precision: bool = False) -> nn.Module:
+        """The model `name` on `device` in the dtype `choose_dtype` picks, loaded once and cached."""
         device = torch.device(device)
+        spec = self.spec(name)
+        dtype = choose_dtype(spec, device, half_precision)
         key = (name, str(device), dtype)
         with self._lock:
             model = self._cache.get(key)
             if model is None:
-                spec = self.spec(name)
                 entry = self.entry(spec.weights_file)
                 state = self._read_verified(spec.weights_file, entry)
                 model = spec.build(entry.get("config", spec.default_config))
@@ -126,12 +139,13 @@ class Registry:
 
     def load_user_file(
         self, spec_name: str, path: Path, sha256: str, config: dict,
-        device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
+        device: torch.device | str = "cpu", half_precision: bool = False,
     ) -> nn.Module:
         """A user's own model (a fine-tuned copy of the shipped `spec_name`, kept outside weights/): verified
         against `sha256` from the user-model manifest like a shipped file, loaded strictly, cached by
         (path, sha256, device, dtype), so a retrained file under the same name is never served stale."""
         path, device = Path(path), torch.device(device)
+        dtype = choose_dtype(self.spec(spec_name), device, half_precision)
         key = ("user", str(path), sha256, str(device), dtype)
         with self._lock:
             model = self._cache.get(key)
@@ -195,21 +209,12 @@ class Registry:
             raise WeightsError(f"Weights file {path} cannot be read as safetensors ({error}).") from None
 
 
-_BUILTINS_LOADED = False
-
-
 def _ensure_builtin_specs() -> None:
-    """Import the model packages' spec modules (cheap: they do not import the networks)."""
-    global _BUILTINS_LOADED
-    if _BUILTINS_LOADED:
-        return
-    _BUILTINS_LOADED = True
-    for module in ("latent_studio.models.colorizer.spec", "latent_studio.models.sketch.spec", "latent_studio.models.vae.spec"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as error:
-            if error.name != module:
-                raise
+    """Import the model packages' spec modules, each named explicitly (cheap: they do not import the networks; a
+    renamed or missing one fails here, loudly). Imported on first use, not at the top: they import this module."""
+    from latent_studio.models.colorizer import spec as _colorizer  # noqa: F401
+    from latent_studio.models.sketch import spec as _sketch  # noqa: F401
+    from latent_studio.models.vae import spec as _vae  # noqa: F401
 
 
 _DEFAULT: Registry | None = None
@@ -223,8 +228,8 @@ def default_registry() -> Registry:
     return _DEFAULT
 
 
-def load_model(name: str, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> nn.Module:
-    return default_registry().load_model(name, device, dtype)
+def load_model(name: str, device: torch.device | str = "cpu", half_precision: bool = False) -> nn.Module:
+    return default_registry().load_model(name, device, half_precision)
 
 
 def load_tensors(file_name: str) -> dict[str, torch.Tensor]:

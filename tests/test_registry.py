@@ -131,3 +131,41 @@ def test_load_trained_reads_the_config_beside_the_run_file(folder, tmp_path):
     with pytest.raises(WeightsError) as info:
         registry.load_trained("tiny", run / "missing.safetensors")
     assert str(info.value) == f"Weights file {run / 'missing.safetensors'} does not exist."
+
+
+def test_register_refuses_a_duplicate_name():
+    from latent_studio.models.registry import SPECS, default_registry, register
+
+    default_registry().spec("colorizer")  # the built-in specs are registered
+    shipped = SPECS["colorizer"]
+    with pytest.raises(ValueError, match="A model called 'colorizer' is already registered"):
+        register(ModelSpec(**{**shipped.__dict__, "architecture": "tests.test_registry:TinyNet"}))
+    assert SPECS["colorizer"] is shipped  # not replaced
+
+
+def test_the_registry_picks_the_dtype_fp16_only_on_cuda_where_the_spec_allows():
+    from dataclasses import replace
+
+    from latent_studio.models.registry import choose_dtype
+
+    full_only = replace(SPEC, half_precision=False)
+    assert choose_dtype(SPEC, torch.device("cuda")) == torch.float16
+    assert choose_dtype(SPEC, "cuda:1") == torch.float16
+    assert choose_dtype(SPEC, "cuda", half_precision=False) == torch.float32  # the user asked for full precision
+    assert choose_dtype(full_only, "cuda") == torch.float32  # the spec does not allow fp16
+    assert choose_dtype(SPEC, "cpu") == torch.float32
+    assert choose_dtype(SPEC, "mps") == torch.float32
+
+
+def test_callers_pass_no_dtype_of_their_own(folder):
+    model = Registry(folder, {"tiny": SPEC}).load_model("tiny", "cpu", half_precision=True)
+    assert next(model.parameters()).dtype == torch.float32  # fp16 asked for, but this is the CPU
+
+
+def test_a_renamed_architecture_module_fails_loudly(folder):
+    """The one module path left as a string (a spec's architecture) is imported without swallowing the error."""
+    from dataclasses import replace
+
+    renamed = replace(SPEC, architecture="tests.no_such_module:TinyNet")
+    with pytest.raises(ModuleNotFoundError, match="tests.no_such_module"):
+        Registry(folder, {"tiny": renamed}).load_model("tiny")

@@ -72,7 +72,7 @@ class ColorizeTool:
         from latent_studio.app.core.colorize import MODEL_NAME
         from latent_studio.models.registry import default_registry
 
-        default_registry().load_model(MODEL_NAME, self.settings.torch_device, self.settings.dtype)
+        default_registry().load_model(MODEL_NAME, self.settings.torch_device, self.settings.half_precision)
 
     @property
     def _offloads(self) -> bool:
@@ -128,13 +128,10 @@ class SketchTool:
 
     def load(self) -> None:
         """Load and verify the model now (set-up), in the dtype `sketch_to_image` asks the registry for."""
-        import torch
-
         from latent_studio.app.core.sketch import MODEL_NAME
         from latent_studio.models.registry import default_registry
 
-        registry, device, dtype = default_registry(), self.settings.torch_device, self.settings.dtype
-        registry.load_model(MODEL_NAME, device, dtype if registry.spec(MODEL_NAME).half_precision else torch.float32)
+        default_registry().load_model(MODEL_NAME, self.settings.torch_device, self.settings.half_precision)
 
     def process(self, pictures: list[Picture], progress: Progress) -> list[Picture]:
         from latent_studio.app.core.sketch import sketch_to_image

@@ -316,7 +316,7 @@ def _finish(picture: Picture, lightness: torch.Tensor, ab: torch.Tensor, alpha: 
 def _load(model_name: str, settings: ComputeSettings, registry) -> torch.nn.Module:
     from latent_studio.models.registry import default_registry
 
-    return (registry or default_registry()).load_model(model_name, settings.torch_device, settings.dtype)
+    return (registry or default_registry()).load_model(model_name, settings.torch_device, settings.half_precision)
 
 
 def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_size: int, vividness: float,

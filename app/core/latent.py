@@ -114,8 +114,7 @@ class LatentEditor:
 
         settings = settings or ComputeSettings()
         registry = registry or default_registry()
-        dtype = settings.dtype if registry.spec("vae").half_precision else torch.float32
-        vae = registry.load_model("vae", settings.torch_device, dtype)
+        vae = registry.load_model("vae", settings.torch_device, settings.half_precision)
         directions = DirectionSet.from_tensors(registry.load_tensors(DIRECTIONS_FILE))
         return cls(vae, directions, user_dir)
 
