@@ -185,15 +185,6 @@ def colorize_picture(picture: Picture, progress: Progress, hints: Sequence[Hint]
     return colorize(picture, hints, working_size, settings, progress, vividness=vividness).picture
 
 
-def colorize_job(picture: Picture, hints: Sequence[Hint] = (), working_size: int = 256,
-                 settings: ComputeSettings = ComputeSettings(), vividness: float = 0.0, reference: Picture | None = None,
-                 ) -> Callable[[Progress], ColorizeResult]:
-    """The job function for a runner (GUI worker, CLI, batch): `run(progress) -> ColorizeResult`."""
-    hints = tuple(hints)
-    return lambda progress: colorize(picture, hints, working_size, settings, progress, vividness=vividness,
-                                     reference=reference)
-
-
 def decode_ab(model, output: torch.Tensor, vividness: float = 0.0) -> torch.Tensor:
     """The network's output -> ab, `vividness` (0-1) of the way from the most accurate colours to vivid ones.
 

@@ -169,13 +169,6 @@ def save_image(picture: Picture, path: str | os.PathLike, quality: int = 95) -> 
     return path
 
 
-def encode_image(picture: Picture, fmt: str, quality: int = 95) -> bytes:
-    """Encode to bytes in a Pillow format name ("PNG", "JPEG", "WEBP", "TIFF")."""
-    buffer = io.BytesIO()
-    write_encoded(picture, fmt, buffer, quality)
-    return buffer.getvalue()
-
-
 def write_encoded(picture: Picture, fmt: str, handle, quality: int = 95) -> None:
     """Encode into an open binary file.
 
