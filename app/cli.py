@@ -13,13 +13,13 @@ import logging
 import sys
 
 from latent_studio.app import __version__
-from latent_studio.app.commands import batch, colorize, desktop, edit, gui, info, sketch
+from latent_studio.app.commands import batch, colorize, desktop, edit, gui, info, sketch, train
 from latent_studio.app.commands.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from latent_studio.models.errors import LatentStudioError
 
 #: The sub-commands `latent-studio` offers, in --help order, each imported explicitly (a renamed or missing
 #: module fails at import, loudly). None imports Qt at import time: `gui` imports it only when it runs.
-COMMANDS = (gui, info, colorize, sketch, edit, batch, desktop)
+COMMANDS = (gui, info, colorize, sketch, edit, batch, train, desktop)
 
 log = logging.getLogger("latent_studio")
 

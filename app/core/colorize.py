@@ -129,6 +129,7 @@ def colorize_prepared(
     *,
     vividness: float = 0.0,
     reference: "PreparedReference | None" = None,
+    model_name: str = MODEL_NAME,
 ) -> list[Callable[[], ColorizeResult]]:
     """The network stage of automatic colorization of many pictures; returns one finisher per picture
     (`reference`: one prepared reference photo for all of them, see `app.core.colorize_reference`).
@@ -142,7 +143,7 @@ def colorize_prepared(
 
     progress = progress or Progress()
     check_vividness(vividness)
-    model = _load(MODEL_NAME, settings, registry)
+    model = _load(model_name, settings, registry)
     groups: dict[tuple[int, ...], list[int]] = {}
     for index, item in enumerate(prepared):
         groups.setdefault(tuple(item.small.shape[-2:]), []).append(index)
@@ -307,6 +308,10 @@ def _finish(picture: Picture, lightness: torch.Tensor, ab: torch.Tensor, alpha: 
 def _load(model_name: str, settings: ComputeSettings, registry) -> torch.nn.Module:
     from latent_studio.models.registry import default_registry
 
+    if registry is None and model_name != MODEL_NAME:  # a user's fine-tuned model (app.core.user_models), by name
+        from latent_studio.app.core import user_models
+
+        return user_models.load(model_name, settings.torch_device, settings.half_precision)
     return (registry or default_registry()).load_model(model_name, settings.torch_device, settings.half_precision)
 
 

@@ -1,4 +1,5 @@
-"""`python -m latent_studio.models.evaluate sketch --data .gpu/sketch_val.npz [--weights W] [--out report.json] [--grid grid.png]`.
+"""`python -m latent_studio.models.evaluate sketch --data .gpu/sketch_val.npz [--weights W] [--out report.json] [--grid grid.png]`,
+or `... sketch --stroke-locality BSDS500/groundTruth/val [--stroke-montage M.png]` (colour strokes stay local?).
 
 Scores the sketch generator on held-out pairs of people's drawings and photos (BSDS500 val: a sketch pack
 or the dataset folder itself), beside trivial baselines measured in the same run: the mean training image
@@ -33,7 +34,7 @@ def load_generator(weights: Path | None, config_path: Path | None, device: torch
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m latent_studio.models.evaluate sketch", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", nargs="+", required=True, help="held-out sketch pack(s) or the BSDS500 folder (val split)")
+    parser.add_argument("--data", nargs="+", help="held-out sketch pack(s) or the BSDS500 folder (val split)")
     parser.add_argument("--weights", type=Path, help="a trained .safetensors (default: the shipped model)")
     parser.add_argument("--config", type=Path, help="architecture config.json (default: beside --weights)")
     parser.add_argument("--train-data", nargs="*", default=[".gpu/sketch_train.npz"], help="photos for the mean-image baseline")
@@ -42,7 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="score at most this many pairs (0 = all)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stroke-locality", type=Path, metavar="DIR",
+                        help="instead: colour-stroke locality on BSDS500 groundTruth/val (models/sketch/stroke_locality.py)")
+    parser.add_argument("--stroke-montage", type=Path, metavar="PNG", help="with --stroke-locality: a sample montage")
     args = parser.parse_args(argv)
+    if args.stroke_locality is not None:
+        return _stroke_locality(args)
+    if not args.data:
+        parser.error("--data is required (or --stroke-locality DIR)")
 
     device = torch.device(args.device)
     try:
@@ -72,4 +80,34 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(full, indent=2))
     if args.grid:
         save_grid(samples, args.grid)
+    return 0
+
+
+def _stroke_locality(args: argparse.Namespace) -> int:
+    """The colour-stroke locality table (old: the network fed the stroke; new: the spread correction)."""
+    from latent_studio.models.sketch import stroke_locality
+
+    try:
+        items = stroke_locality.read_drawings(args.stroke_locality, args.limit)
+    except LatentStudioError as error:
+        print(f"error: {error}")
+        return 2
+    montage: list = []
+    start = time.perf_counter()
+    report = stroke_locality.measure(items, montage=montage)
+    print(stroke_locality.markdown(report))
+    if args.out:
+        args.out.write_text(
+            json.dumps(
+                {
+                    "model": "sketch",
+                    "stroke_locality": report,
+                    "drawings": len(items),
+                    "seconds": round(time.perf_counter() - start, 1),
+                },
+                indent=2,
+            )
+        )
+    if args.stroke_montage:
+        stroke_locality.save_montage(montage, args.stroke_montage)
     return 0
