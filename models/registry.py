@@ -213,6 +213,7 @@ def _ensure_builtin_specs() -> None:
     """Import the model packages' spec modules, each named explicitly (cheap: they do not import the networks; a
     renamed or missing one fails here, loudly). Imported on first use, not at the top: they import this module."""
     from latent_studio.models.colorizer import spec as _colorizer  # noqa: F401
+    from latent_studio.models.faces import spec as _faces  # noqa: F401
     from latent_studio.models.sketch import spec as _sketch  # noqa: F401
     from latent_studio.models.vae import spec as _vae  # noqa: F401
 
