@@ -52,10 +52,12 @@ def test_pen_eraser_colour_and_stroke_history():
     assert buffers.is_blank
 
 
-def test_a_loaded_drawing_is_fitted_onto_square_paper():
-    pixels = np.zeros((20, 40, 3), np.uint8)  # a black 2:1 picture
-    lines = sketch_from_pixels(pixels, 64)
-    assert lines.shape == (64, 64) and lines[32, 32] == 0 and lines[2, 32] == PAPER  # centred, padded above
+def test_a_loaded_drawing_keeps_its_shape():
+    pixels = np.zeros((20, 40, 3), np.uint8)  # a small black 2:1 picture: brought up to a 256 px long side
+    assert sketch_from_pixels(pixels).shape == (128, 256)
+    assert sketch_from_pixels(np.zeros((1000, 600, 3), np.uint8)).shape == (512, 307)  # down to 512
+    lines = sketch_from_pixels(np.full((300, 400, 3), 255, np.uint8))
+    assert lines.shape == (300, 400) and (lines == PAPER).all()  # within 256..512: as it is
 
 
 # --- the real window ------------------------------------------------------------------------------------
@@ -122,7 +124,7 @@ def test_draw_generate_undo_extract_send(qtbot, window, tmp_path, monkeypatch):
         window.open_path(str(photo_file(tmp_path)))
     with finished(qtbot, window, EXTRACT), finished(qtbot, window, GENERATE):
         qtbot.mouseClick(panel.extract_button, Qt.MouseButton.LeftButton)
-    lines = panel.buffers.lines
+    lines = panel.buffers.lines.copy()
     assert (lines > 200).mean() > 0.8 and (lines < 100).sum() > 100
     assert panel.history.can_undo
 

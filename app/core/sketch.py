@@ -18,11 +18,11 @@ import torch
 import torch.nn.functional as F
 
 from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture, rgb8, to_uint8
 from latent_studio.app.core.jobs import Progress
 from latent_studio.app.core.sketch_strokes import spread_strokes
 from latent_studio.app.core.tensors import tensor_to_pixels
+from latent_studio.models.errors import LatentStudioError
 
 MODEL_NAME = "sketch"
 
@@ -64,7 +64,9 @@ def _resize_ink(ink: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 def _checked_strokes(colour_strokes: np.ndarray, canvas: tuple[int, int]) -> np.ndarray:
     """The RGBA colour layer as 8-bit, checked against the canvas's shape."""
     if colour_strokes.ndim != 3 or colour_strokes.shape[2] != 4:
-        raise LatentStudioError(f"Colour strokes must be an HxWx4 RGBA layer, not an array of shape {colour_strokes.shape}.")
+        raise LatentStudioError(
+            f"Colour strokes must be an HxWx4 RGBA layer, not an array of shape {colour_strokes.shape}."
+        )
     if colour_strokes.shape[:2] != canvas:
         raise LatentStudioError(
             f"The colour strokes are {colour_strokes.shape[1]}x{colour_strokes.shape[0]} but the sketch is "
@@ -77,7 +79,8 @@ def network_hints(colour_strokes: np.ndarray, size: tuple[int, int]) -> tuple[to
     """RGBA colour layer -> (hint_rgb, mask) at `size`, the network's own hint input (each hint pixel the average
     painted colour there): no longer used to draw, kept for the evaluation's old-versus-new measure."""
     canvas = colour_strokes.shape[:2]
-    rgba = torch.from_numpy(np.array(_checked_strokes(colour_strokes, canvas), copy=True)).permute(2, 0, 1)[None].float() / 255.0
+    layer = np.array(_checked_strokes(colour_strokes, canvas), copy=True)
+    rgba = torch.from_numpy(layer).permute(2, 0, 1)[None].float() / 255.0
     mask = (rgba[:, 3:4] > 0.5).float()
     rgb = rgba[:, :3] * mask
     if size != canvas:

@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from latent_studio.models.color import lab_to_rgb, rgb_to_lab
 from latent_studio.app.core.hint_spread import DEFAULT, SpreadSettings, Stroke, spread_hints
+from latent_studio.models.color import lab_to_rgb, rgb_to_lab
 
 BARRIER = 400.0  # lightness units a fully inked grid pixel adds to the path-cost guide
 MAX_COLOURS = 64  # a colour layer with more distinct colours (an anti-aliased file) is quantised to 32 levels
@@ -109,7 +109,7 @@ def _keys(rgb: np.ndarray) -> np.ndarray:
 def _walk(part: np.ndarray) -> tuple[tuple[float, float], ...]:
     """Pixel centres (x, y) of a 4-connected part as a walk that steps only between 4-neighbours (a depth-first
     tour, returning along its way), so the spreading's polyline rasterisation covers exactly these pixels."""
-    cells = {(int(y), int(x)) for y, x in zip(*np.nonzero(part))}
+    cells = {(int(y), int(x)) for y, x in zip(*np.nonzero(part), strict=True)}
     start = min(cells)
     seen, stack, walk = {start}, [start], [start]
     while stack:

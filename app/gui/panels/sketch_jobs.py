@@ -2,7 +2,9 @@
 
 `app.core.sketch` (and with it torch) is imported inside the jobs, on the worker thread, so the editor starts
 without loading torch and the GUI package never imports it (an import-linter contract). Every job gets
-copies of the buffers it reads, so the user can keep drawing while it runs.
+copies of the buffers it reads, so the user can keep drawing while it runs. Drawings keep their shape: the
+network runs with its long side at most WORKING_SIDE (live updates stay fast on 512 px paper) and the core
+scales its picture back to the paper.
 """
 
 from __future__ import annotations
@@ -16,72 +18,80 @@ from PIL import Image
 
 from latent_studio.app.core.imageio import Picture, rgb8
 from latent_studio.app.core.jobs import Progress
-from latent_studio.app.gui.panels.sketch_state import PAPER
+from latent_studio.app.gui.panels.sketch_state import MAX_SIDE, SIZE, fitted_shape
 
 if TYPE_CHECKING:  # typing only: keeps torch off the GUI's import path
     from latent_studio.app.core.device import ComputeSettings
 
 
+#: The network's long side for live updates: larger paper is drawn at this size and the result scaled back up.
+WORKING_SIDE = 256
+
+
+def working_resolution(shape: tuple[int, int], working_side: int = WORKING_SIDE) -> int:
+    """The network's short side for paper of `shape` (h, w): its long side at most `working_side`."""
+    height, width = shape
+    return max(1, round(min(height, width) * min(1.0, working_side / max(height, width))))
+
+
 def generate_job(lines: np.ndarray, colour: np.ndarray | None,
-                 settings: "ComputeSettings") -> Callable[[Progress], np.ndarray]:
-    """`run(progress) -> HxWx3 uint8`: the model's picture for this sketch (and colour strokes)."""
+                 settings: ComputeSettings) -> Callable[[Progress], np.ndarray]:
+    """`run(progress) -> HxWx3 uint8` at the paper's size: the model's picture of this sketch (and colour
+    strokes), drawn at a working size whose long side is at most WORKING_SIDE."""
     lines = lines.copy()
     colour = None if colour is None else colour.copy()
+    resolution = working_resolution(lines.shape)
 
     def run(progress: Progress) -> np.ndarray:
-        from latent_studio.app.core.sketch import SketchSettings, sketch_to_image
+        from latent_studio.app.core.sketch_flow import SketchOptions, run_one  # the one sketch flow
 
-        return sketch_to_image(lines, colour, SketchSettings(compute=settings), progress)
+        return run_one(lines, colour, SketchOptions(resolution), settings, progress)
 
     return run
 
 
-def _fit(image: Image.Image, size: int) -> Image.Image:
-    """`image` scaled to fit a size x size square, aspect kept."""
-    scale = size / max(image.width, image.height)
-    shape = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(shape, Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC)
+def _fit(image: Image.Image, shape: tuple[int, int]) -> Image.Image:
+    """`image` resized to `shape` (h, w)."""
+    smaller = shape[0] < image.height
+    return image.resize((shape[1], shape[0]), Image.Resampling.LANCZOS if smaller else Image.Resampling.BICUBIC)
 
 
-def on_paper(lines: np.ndarray, size: int) -> np.ndarray:
-    """HxW lines (at most size x size) centred on a size x size sheet of blank paper."""
-    sheet = np.full((size, size), PAPER, np.uint8)
-    top, left = (size - lines.shape[0]) // 2, (size - lines.shape[1]) // 2
-    sheet[top : top + lines.shape[0], left : left + lines.shape[1]] = lines
-    return sheet
+def paper_for(height: int, width: int) -> tuple[int, int]:
+    """The paper a picture of this size is drawn on: its own shape, the long side brought within 256..MAX_SIDE."""
+    long_side = max(height, width)
+    return fitted_shape(height, width, min(max(long_side, SIZE), MAX_SIDE))
 
 
-def sketch_from_pixels(pixels: np.ndarray, size: int) -> np.ndarray:
-    """A drawing file's pixels -> size x size ink layer (gray, aspect kept, centred on white)."""
-    gray = _fit(Image.fromarray(rgb8(pixels)).convert("L"), size)
-    return on_paper(np.asarray(gray, np.uint8), size)
+def sketch_from_pixels(pixels: np.ndarray) -> np.ndarray:
+    """A drawing file's pixels -> its ink layer (gray), keeping its shape (see `paper_for`)."""
+    image = Image.fromarray(rgb8(pixels)).convert("L")
+    shape = paper_for(image.height, image.width)
+    return np.asarray(_fit(image, shape) if shape != (image.height, image.width) else image, np.uint8).copy()
 
 
-def load_job(path: str | Path, size: int) -> Callable[[Progress], np.ndarray]:
-    """`run(progress) -> size x size uint8`: a sketch image from disk as the drawing's ink layer."""
+def load_job(path: str | Path) -> Callable[[Progress], np.ndarray]:
+    """`run(progress) -> HxW uint8`: a sketch image from disk as the drawing's ink layer, in its own shape."""
 
     def run(progress: Progress) -> np.ndarray:
         from latent_studio.app.core.imageio import load_image
 
         progress.report(0.1, "Loading the sketch")
-        return sketch_from_pixels(load_image(path).pixels, size)
+        return sketch_from_pixels(load_image(path).pixels)
 
     return run
 
 
-def extract_job(picture: Picture, size: int, settings: "ComputeSettings") -> Callable[[Progress], np.ndarray]:
-    """`run(progress) -> size x size uint8`: the photo's lines, drawn at the drawing's scale.
-
-    The photo is scaled down first, so the lines have the thickness the model was trained on, and only
-    then centred on paper (extracting after padding would draw the padding's edge as a line).
-    """
+def extract_job(picture: Picture, long_side: int, settings: ComputeSettings) -> Callable[[Progress], np.ndarray]:
+    """`run(progress) -> HxW uint8`: the photo's lines on paper of the photo's shape, its long side `long_side`
+    (the photo is scaled first, so the lines have the thickness the model was trained on)."""
     pixels = picture.pixels
 
     def run(progress: Progress) -> np.ndarray:
         from latent_studio.app.core.sketch import photo_to_sketch
 
-        photo = np.asarray(_fit(Image.fromarray(rgb8(pixels)), size), np.uint8)
+        image = Image.fromarray(rgb8(pixels))
+        photo = np.asarray(_fit(image, fitted_shape(image.height, image.width, long_side)), np.uint8)
         progress.check()
-        return on_paper(photo_to_sketch(photo, settings, progress), size)
+        return photo_to_sketch(photo, settings, progress)
 
     return run

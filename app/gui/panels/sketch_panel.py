@@ -1,8 +1,12 @@
 """Sketch: draw black lines (and coarse colour strokes) on the panel's own paper; the model paints a picture.
 
-The drawing lives in numpy buffers (`sketch_state`) shown by `SketchCanvas`. Every change re-runs the model
-as one "sketch-generate" job (the newest request wins: throttled by superqt while a stroke is drawn, at once
-when it ends or after undo/clear/load), and the result is shown below the drawing. "Send to editor" opens the
+The drawing lives in numpy buffers (`sketch_state`) shown by `SketchCanvas` on a large `SketchSurface` that
+covers the image area while the Sketch tab is raised: drawing and result side by side, or the result under
+the drawing (overlay), zoomed together; this dock holds the controls (paper size, tools, width, view, zoom,
+undo, files). Paper takes any aspect up to 512 px on the long side; a loaded drawing keeps its shape. Every
+change re-runs the model as one "sketch-generate" job (the newest request wins: throttled by superqt while a
+stroke is drawn, at once when it ends or after undo/clear/load), at a working size whose long side is at most
+256 px, and the result comes back at the paper's shape. "Send to editor" opens the
 result as a new untitled, unsaved document (in a new window when a picture is open, which it never replaces:
 Ctrl+S once wrote the 256x256 result over the user's photo). A sketch can be
 loaded from a file or extracted from the open photo ("sketch-load" / "sketch-extract" jobs).
@@ -17,14 +21,23 @@ from functools import partial
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QButtonGroup, QColorDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-    QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+    QButtonGroup,
+    QColorDialog,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 from superqt.utils import qthrottled
 
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture, save_image
 from latent_studio.app.core.jobs import Job
 from latent_studio.app.gui.context import EditorContext
@@ -33,12 +46,23 @@ from latent_studio.app.gui.image_convert import to_qimage
 from latent_studio.app.gui.panels.base_panel import ToolPanel
 from latent_studio.app.gui.panels.sketch_canvas import SketchCanvas
 from latent_studio.app.gui.panels.sketch_jobs import extract_job, generate_job, load_job
-from latent_studio.app.gui.panels.sketch_state import COLOUR, ERASER, PEN, SketchBuffers, Snapshot, StrokeHistory
+from latent_studio.app.gui.panels.sketch_state import (
+    COLOUR,
+    ERASER,
+    MAX_SIDE,
+    PAPER_SIZES,
+    PEN,
+    SIZE,
+    SketchBuffers,
+    Snapshot,
+    StrokeHistory,
+)
+from latent_studio.app.gui.panels.sketch_surface import OVERLAY, SIDE_BY_SIDE, SketchSurface
+from latent_studio.models.errors import LatentStudioError
 
 GENERATE, EXTRACT, LOAD = "sketch-generate", "sketch-extract", "sketch-load"
 KINDS = (GENERATE, EXTRACT, LOAD)
 LABEL = "Sketch to image"
-PREVIEW_SIZE = 224  # shown a little smaller than the drawing, so both fit a short dock
 
 
 class SketchPanel(ToolPanel):
@@ -53,6 +77,8 @@ class SketchPanel(ToolPanel):
         self._revision = 0  # bumped on every change of the drawing
         self._result_revision = -1
         self.canvas = SketchCanvas(self.buffers, self.history)
+        self.surface = SketchSurface(self.canvas, context.canvas)
+        self._fitted = False  # the surface is fitted to the room it has the first time it is shown
         self._build()
         self._throttled_generate = qthrottled(self.generate, timeout=80, leading=False, parent=self)
         self.canvas.changed.connect(self._on_drawing_changed)
@@ -99,19 +125,36 @@ class SketchPanel(ToolPanel):
         self.colour_button.setFixedWidth(28)
         self.width_box = QSpinBox()
         self.width_box.setRange(1, 40)
-        self.width_box.setValue(int(self.canvas.width))
+        self.width_box.setValue(int(self.canvas.pen_width))
         self.width_box.setSuffix(" px")
         self.width_box.setToolTip("Line width")
-        self.width_box.valueChanged.connect(lambda value: setattr(self.canvas, "width", float(value)))
+        self.width_box.valueChanged.connect(lambda value: setattr(self.canvas, "pen_width", float(value)))
         self._row(layout, *tool_buttons, self.colour_button, self.width_box)
-        layout.addWidget(self.canvas, 0, Qt.AlignmentFlag.AlignHCenter)
 
-        self.preview = QLabel("The picture appears here")
-        self.preview.setFixedSize(PREVIEW_SIZE, PREVIEW_SIZE)
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setToolTip("The model's picture of the drawing, updated as you draw")
-        self.preview.setStyleSheet("border: 1px solid #5a5f68; color: #8e949e;")
-        layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.views = QButtonGroup(self)
+        view_buttons = []
+        for mode, text, tip in ((SIDE_BY_SIDE, "Side by side", "The drawing and the picture next to each other"),
+                                (OVERLAY, "Overlay", "The picture under a see-through drawing")):
+            button = self._button(text, tip, partial(self.set_view_mode, mode), checkable=True)
+            button.setChecked(mode == SIDE_BY_SIDE)
+            self.views.addButton(button)
+            view_buttons.append(button)
+        self.side_button, self.overlay_button = view_buttons
+        self._row(layout, *view_buttons)
+        self.zoom_out_button = self._button("-", "Zoom out (wheel over the drawing)", partial(self.surface.zoom_by, -1))
+        self.zoom_in_button = self._button("+", "Zoom in (wheel over the drawing)", partial(self.surface.zoom_by, 1))
+        self.fit_button = self._button("Fit", "Zoom so the paper fills the drawing area", self.surface.fit)
+        self.zoom_label = QLabel("100%")
+        self.zoom_label.setMinimumWidth(44)
+        self.surface.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom:.0%}"))
+        self._row(layout, self.zoom_out_button, self.fit_button, self.zoom_in_button, self.zoom_label)
+        self.paper_box = QComboBox()
+        for width, height in PAPER_SIZES:
+            self.paper_box.addItem(f"{width} × {height}", (height, width))
+        self.paper_box.setToolTip("The size of new paper (a loaded drawing keeps its own)")
+        self.new_button = self._button("New paper", "Start again on blank paper of this size (undoable)",
+                                       self._on_new_paper)
+        self._row(layout, self.paper_box, self.new_button)
 
         self.undo_button = self._button("Undo", "Undo the last stroke (Ctrl+Z in the drawing)", self.undo)
         self.redo_button = self._button("Redo", "Redo the stroke (Ctrl+Shift+Z in the drawing)", self.redo)
@@ -156,7 +199,7 @@ class SketchPanel(ToolPanel):
             self.tools.buttons()[2].click()  # choosing a colour means painting with it
 
     def _show_brush_colour(self) -> None:
-        self.colour_button.setStyleSheet("background: rgb(%d, %d, %d);" % self.canvas.rgb)
+        self.colour_button.setStyleSheet("background: rgb({}, {}, {});".format(*self.canvas.rgb))
 
     def _restore(self, snapshot: Snapshot | None) -> None:
         if snapshot is not None:
@@ -176,13 +219,30 @@ class SketchPanel(ToolPanel):
             self.canvas.refresh()
 
     def set_lines(self, lines: np.ndarray) -> None:
-        """Replace the drawing's lines (a loaded or extracted sketch) as one undoable step."""
+        """Replace the drawing's lines (a loaded or extracted sketch, in its own shape) as one undoable step."""
         self.history.record(self.buffers.snapshot())
         self.buffers.set_lines(lines)
         self.canvas.refresh()
 
+    def new_paper(self, height: int, width: int) -> None:
+        """Blank paper of this size, as one undoable step."""
+        self.history.record(self.buffers.snapshot())
+        self.buffers.new_paper(height, width)
+        self.canvas.refresh()
+        self.surface.fit()
+
+    def _on_new_paper(self) -> None:
+        self.new_paper(*self.paper_box.currentData())
+
+    def set_view_mode(self, mode: str) -> None:
+        """SIDE_BY_SIDE or OVERLAY (the buttons follow)."""
+        (self.side_button if mode == SIDE_BY_SIDE else self.overlay_button).setChecked(True)
+        self.surface.set_mode(mode)
+
     def _on_drawing_changed(self) -> None:
         self._revision += 1
+        if self.surface.result_view.shape != self.buffers.shape:
+            self.surface.paper_changed()
         self._update_controls()
         if self.canvas.is_drawing:
             self._throttled_generate()
@@ -207,9 +267,7 @@ class SketchPanel(ToolPanel):
     def _on_generated(self, revision: int, pixels: np.ndarray) -> None:
         self.result = pixels
         self._result_revision = revision
-        image = to_qimage(pixels).scaled(PREVIEW_SIZE - 2, PREVIEW_SIZE - 2, Qt.AspectRatioMode.KeepAspectRatio,
-                                         Qt.TransformationMode.SmoothTransformation)
-        self.preview.setPixmap(QPixmap.fromImage(image))
+        self.surface.show_result(to_qimage(pixels))
         self.state_label.setText("Blank paper: draw lines to shape the picture." if self.buffers.is_blank else "")
         self._update_controls()
 
@@ -220,12 +278,13 @@ class SketchPanel(ToolPanel):
             self.context.status("Open a photo first to trace its lines.")
             return None
         self.state_label.setText("Tracing the photo's lines…")
-        job = Job(EXTRACT, extract_job(picture, self.buffers.size, self.context.settings), "Photo to sketch")
+        long_side = min(max(*self.buffers.shape, SIZE), MAX_SIDE)
+        job = Job(EXTRACT, extract_job(picture, long_side, self.context.settings), "Photo to sketch")
         return self.context.runner.submit(job, on_result=self.set_lines, on_error=self._on_error)
 
     def load_sketch(self, path: str) -> Job:
         self.state_label.setText(f"Loading {os.path.basename(path)}…")
-        job = Job(LOAD, load_job(path, self.buffers.size), "Load sketch")
+        job = Job(LOAD, load_job(path), "Load sketch")
         return self.context.runner.submit(job, on_result=self.set_lines, on_error=self._on_error)
 
     def _on_error(self, message: str) -> None:
@@ -274,8 +333,16 @@ class SketchPanel(ToolPanel):
     # --- panel life ----------------------------------------------------------------------------------------
 
     def panel_shown(self) -> None:
+        self.surface.show()
+        self.surface.raise_()
+        if not self._fitted:
+            self._fitted = True
+            self.surface.fit()
         if self._result_revision != self._revision and not self.context.runner.is_busy(GENERATE):
             self.generate()
+
+    def panel_hidden(self) -> None:
+        self.surface.hide()
 
     def shutdown(self) -> None:
         self._throttled_generate.cancel()

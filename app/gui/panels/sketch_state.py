@@ -5,6 +5,9 @@ generate job receives are exactly what the user sees. The ink layer is what `app
 takes (HxW uint8, 0 = ink, 255 = paper); the colour layer is its optional RGBA strokes (painted where
 alpha is 255). Undo keeps whole snapshots: at 256x256 a step costs 320 KB, and a snapshot cannot drift out
 of step with the buffers the way replayed strokes could after a "load sketch" or "photo to sketch".
+
+The paper takes any aspect ratio with its long side up to `MAX_SIDE` (a loaded drawing keeps its shape; new
+paper comes in the `PAPER_SIZES`); a snapshot carries its shape, so undo also undoes a change of paper.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIZE = 256  # the drawing's side in pixels: the model's own working size, so nothing is resampled
+SIZE = 256  # the default paper's side in pixels: the model's own working size, so nothing is resampled
+MAX_SIDE = 512  # the paper's longest side
+MIN_SIDE = 16
+#: New paper: (width, height) in pixels.
+PAPER_SIZES = ((256, 256), (384, 256), (256, 384), (512, 384), (384, 512), (512, 512))
 PAPER, INK = 255, 0
 PEN, ERASER, COLOUR = "pen", "eraser", "colour"
 TOOLS = (PEN, ERASER, COLOUR)
@@ -55,10 +62,19 @@ def segment_coverage(shape: tuple[int, int], start: tuple[float, float], end: tu
 class SketchBuffers:
     """The ink layer (HxW, 255 = paper) and the colour layer (HxWx4 RGBA, transparent = unpainted)."""
 
-    def __init__(self, size: int = SIZE) -> None:
-        self.size = size
-        self.lines = np.full((size, size), PAPER, np.uint8)
-        self.colour = np.zeros((size, size, 4), np.uint8)
+    def __init__(self, height: int = SIZE, width: int | None = None) -> None:
+        self.new_paper(height, height if width is None else width)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(height, width) in pixels."""
+        return self.lines.shape
+
+    def new_paper(self, height: int, width: int) -> None:
+        """Blank paper of this size (any aspect, each side MIN_SIDE..MAX_SIDE)."""
+        check_paper_shape((height, width))
+        self.lines = np.full((height, width), PAPER, np.uint8)
+        self.colour = np.zeros((height, width, 4), np.uint8)
 
     @property
     def is_blank(self) -> bool:
@@ -98,17 +114,21 @@ class SketchBuffers:
         self.colour[...] = 0
 
     def set_lines(self, lines: np.ndarray) -> None:
-        """Replace the ink layer (a loaded or extracted sketch of this size); the colour layer is kept."""
-        if lines.shape != self.lines.shape or lines.dtype != np.uint8:
-            raise ValueError(f"expected {self.lines.shape} uint8 lines, got {lines.shape} {lines.dtype}")
-        self.lines[...] = lines
+        """Replace the ink layer (a loaded or extracted sketch, any paper shape); the colour layer is kept when
+        the shape is the same, else it starts empty on the new paper."""
+        if lines.ndim != 2 or lines.dtype != np.uint8:
+            raise ValueError(f"expected HxW uint8 lines, got {lines.shape} {lines.dtype}")
+        check_paper_shape(lines.shape)
+        if lines.shape != self.lines.shape:
+            self.colour = np.zeros((*lines.shape, 4), np.uint8)
+        self.lines = lines.copy()
 
     def snapshot(self) -> Snapshot:
         return Snapshot(self.lines.copy(), self.colour.copy())
 
     def restore(self, snapshot: Snapshot) -> None:
-        self.lines[...] = snapshot.lines
-        self.colour[...] = snapshot.colour
+        self.lines = snapshot.lines.copy()
+        self.colour = snapshot.colour.copy()
 
     def display_rgb(self, colour_opacity: float = 0.55) -> np.ndarray:
         """What the drawing canvas shows: the ink on paper with the colour strokes laid over, HxWx3 uint8."""
@@ -118,6 +138,30 @@ class SketchBuffers:
         ink = self.lines[..., None] < 128  # lines stay on top of the colour, as on a colouring book page
         rgb = np.where(ink, self.lines[..., None].astype(np.float32), rgb)
         return np.ascontiguousarray(np.rint(rgb).astype(np.uint8))
+
+    def display_rgba(self, colour_opacity: float = 0.55) -> np.ndarray:
+        """The drawing without its paper, for laying over the result: ink black and as opaque as it is dark,
+        colour strokes at `colour_opacity`, paper transparent. HxWx4 uint8."""
+        rgba = np.zeros((*self.lines.shape, 4), np.uint8)
+        painted = self.colour[..., 3] > 0
+        rgba[painted] = self.colour[painted]
+        rgba[painted, 3] = round(255 * colour_opacity)
+        ink = PAPER - self.lines
+        inked = ink > 0
+        rgba[inked, :3] = 0
+        rgba[inked, 3] = np.maximum(rgba[inked, 3], ink[inked])
+        return rgba
+
+
+def check_paper_shape(shape: tuple[int, ...]) -> None:
+    if len(shape) != 2 or not all(MIN_SIDE <= side <= MAX_SIDE for side in shape):
+        raise ValueError(f"paper must be {MIN_SIDE} to {MAX_SIDE} pixels a side, not {shape}")
+
+
+def fitted_shape(height: int, width: int, long_side: int = MAX_SIDE) -> tuple[int, int]:
+    """A picture's shape scaled so its long side is `long_side` (aspect kept, each side at least MIN_SIDE)."""
+    scale = long_side / max(height, width)
+    return max(MIN_SIDE, round(height * scale)), max(MIN_SIDE, round(width * scale))
 
 
 class StrokeHistory:
