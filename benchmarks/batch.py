@@ -1,5 +1,5 @@
 """The batch issue's benchmark: images/s of a naive loop (load, colorize, save, one by one) against the batch
-engine (`run_batch` with `make_tool("colorize", ...)`: pipelined decode/encode threads, same-size pictures
+engine (`run_batch` with `make_tool(ToolRecipe("colorize"))`: pipelined decode/encode threads, same-size pictures
 sharing a forward pass), on the same folder in the same run, plus the per-image cost of colorizing a batch of
 512x512 pictures in memory (the GPU target: under 10 ms per image).
 
@@ -61,6 +61,7 @@ def engine_run(source: Path, out: Path, tool, workers: int, chunk: int, device) 
 
 
 def run_batch_benchmark(device: str, count: int | None = None, quick: bool = False) -> dict:
+    from latent_studio.app.core.batch_setup import ToolRecipe
     from latent_studio.app.core.batch_tools import make_tool
 
     settings = ComputeSettings(device=device)
@@ -72,7 +73,7 @@ def run_batch_benchmark(device: str, count: int | None = None, quick: bool = Fal
         colorize(warm, (), 256, settings)  # model loaded and warmed for both contenders
         naive = naive_loop(source, Path(tmp) / "naive", settings)
         workers, batch_size = default_pipeline(settings.torch_device.type)  # what the CLI and GUI use
-        engine = engine_run(source, Path(tmp) / "engine", make_tool("colorize", settings, 256), workers, batch_size,
+        engine = engine_run(source, Path(tmp) / "engine", make_tool(ToolRecipe("colorize", size=256), settings), workers, batch_size,
                             settings.torch_device)
     # 3. in-memory batches of 512x512 pictures (no disk): cost per image
     side, per = (128, 4) if quick else (512, 16 if cuda else 4)

@@ -26,6 +26,7 @@ import torch
 
 import latent_studio.app.core.batch as engine
 from latent_studio.app.core.batch import default_pipeline
+from latent_studio.app.core.batch_setup import ToolRecipe
 from latent_studio.app.core.batch_tools import make_tool
 from latent_studio.app.core.colorize import colorize
 from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds, stages = run_naive(source, out_dir(), settings)
         report({"run": "naive loop", "seconds": round(seconds, 3), "stages": stages})
         for workers, chunk in pipelines:
-            seconds, stages = run_engine(source, out_dir(), make_tool("colorize", settings, 256), workers, chunk)
+            seconds, stages = run_engine(source, out_dir(), make_tool(ToolRecipe("colorize", size=256), settings), workers, chunk)
             report({"run": f"engine {workers}x{chunk}", "seconds": round(seconds, 3), "stages": stages,
                     "default": (workers, chunk) == default})
         for workers in sorted({default[0], 2 * default[0]}):

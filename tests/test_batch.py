@@ -232,15 +232,14 @@ def test_an_output_the_encoder_refuses_fails_only_that_item(tmp_path):
 
 
 def test_colorize_tool_key_names_the_vividness_and_checks_it():
+    from latent_studio.app.core.batch_setup import ToolRecipe
     from latent_studio.app.core.batch_tools import make_tool
-    from latent_studio.app.core.device import ComputeSettings
 
-    cpu = ComputeSettings(device="cpu")
-    plain, vivid = make_tool("colorize", cpu, 256), make_tool("colorize", cpu, 256, vividness=0.5)
+    plain, vivid = make_tool(ToolRecipe("colorize", "cpu", 256)), make_tool(ToolRecipe("colorize", "cpu", 256, vividness=0.5))
     assert plain.settings_key() != vivid.settings_key()  # a re-run with another vividness redoes the items
     assert vivid.settings_key().endswith(":size=256:vividness=0.5")
     with pytest.raises(LatentStudioError, match=r"^The vividness must be between 0 and 1, not 2\.$"):
-        make_tool("colorize", cpu, 256, vividness=2)
+        make_tool(ToolRecipe("colorize", "cpu", 256, vividness=2))
 
 
 def test_a_chunk_waits_for_the_compute_lock_held_by_an_editor_job(tmp_path):
@@ -263,14 +262,14 @@ def test_a_chunk_waits_for_the_compute_lock_held_by_an_editor_job(tmp_path):
 def test_colorize_staged_as_beside_a_gpu_writes_the_same_pictures(tmp_path, monkeypatch):
     """The GPU path (lightness in the decode threads, finishing in the encode threads, full-resolution lightness
     recomputed rather than kept) run on the CPU with the real model gives the same files as the CPU path."""
+    from latent_studio.app.core.batch_setup import ToolRecipe
     from latent_studio.app.core.batch_tools import ColorizeTool, make_tool
-    from latent_studio.app.core.device import ComputeSettings
 
     (tmp_path / "in").mkdir()
     rng = np.random.default_rng(1)
     for i, size in enumerate([(40, 56), (56, 40), (40, 56), (33, 47)]):
         Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(tmp_path / "in" / f"p{i}.png")
-    tool = make_tool("colorize", ComputeSettings(device="cpu"), 64)
+    tool = make_tool(ToolRecipe("colorize", "cpu", 64))
     assert not tool._offloads
     run(tmp_path / "in", tmp_path / "cpu", tool=tool, batch_size=4)
     monkeypatch.setattr(ColorizeTool, "_offloads", property(lambda self: True))

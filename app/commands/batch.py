@@ -56,40 +56,23 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from latent_studio.app.commands.exit_codes import EXIT_INTERRUPTED, EXIT_ITEMS_FAILED, EXIT_OK
-    from latent_studio.app.core.batch import BatchOptions, check_folders, default_pipeline, plan_batch, run_batch, summarize
-    from latent_studio.app.core.batch_tools import make_tool
-    from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
+    from latent_studio.app.core.batch import summarize
+    from latent_studio.app.core.batch_setup import BatchRequest, prepare_batch
     from latent_studio.app.core.jobs import Progress
 
-    configure_torch_threads()
-    settings = ComputeSettings(device=args.device)
-    workers, batch_size = default_pipeline(settings.torch_device.type)
-    options = BatchOptions(
-        recursive=args.recursive,
-        output_format=args.output_format,
-        overwrite=args.overwrite,
-        allow_in_place=args.in_place,
-        workers=max(1, args.workers or workers),
-        batch_size=max(1, args.batch_size or batch_size),
+    request = BatchRequest(
+        args.tool, args.in_dir, args.out_dir, recursive=args.recursive, output_format=args.output_format,
+        overwrite=args.overwrite, in_place=args.in_place, working_size=args.size, attrs=tuple(args.attr),
+        vividness=args.vividness, reference=args.reference, device=args.device,
+        workers=args.workers, batch_size=args.batch_size, ray_address=args.ray,
     )
-    check_folders(args.in_dir, args.out_dir, options)  # 1. cheap checks before the model loads
-    reference = None
-    if args.reference:
-        from latent_studio.app.commands.colorize import load_reference
-        from latent_studio.models.errors import LatentStudioError
-
-        if args.tool != "colorize":
-            raise LatentStudioError(f"--reference is an option of batch colorize, not of batch {args.tool}.")
-        reference = load_reference(args.reference)
-    tool = make_tool(args.tool, settings, size=args.size, attrs=args.attr, vividness=args.vividness, reference=reference)  # 2. set-up
-    engine = run_batch if args.ray is None else _ray_engine(args, reference)  # the local engine, or Ray (joined here)
-    plan = plan_batch(args.in_dir, args.out_dir, tool, options)  # 3. the items
-    total = plan.total
+    batch = prepare_batch(request)  # checks, tool (model loaded), engine (Ray joined), plan: one line if bad
+    total = batch.plan.total
     bar = tqdm(total=total, unit="img", disable=args.no_progress or None, file=sys.stderr, dynamic_ncols=True)
     results = []
     start = time.perf_counter()
     try:
-        for result in engine(plan, tool, Progress()):
+        for result in batch.results(Progress()):
             results.append(result)
             bar.update(1)
             if result.status == "failed":
@@ -102,10 +85,3 @@ def run(args: argparse.Namespace) -> int:
     print(summarize(results, time.perf_counter() - start))
     return EXIT_ITEMS_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
 
-
-def _ray_engine(args: argparse.Namespace, reference):
-    """The Ray engine (app.core.batch_ray): the same call and results as run_batch, on actors of a cluster."""
-    from latent_studio.app.core.batch_ray import RayEngine, ToolRecipe
-
-    recipe = ToolRecipe(args.tool, args.device, args.size, tuple(args.attr), args.vividness, reference)
-    return RayEngine(recipe, args.ray or None, chunk=args.batch_size or None)

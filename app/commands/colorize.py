@@ -68,27 +68,18 @@ def parse_scribble(text: str):
     return Hint(path[0][0], path[0][1], (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)), path)
 
 
-def load_reference(path: str):
-    """The reference photo, read and checked (unreadable, too small or gray: the user's error, one line)."""
-    from latent_studio.app.core.colorize_reference import check_reference
-    from latent_studio.app.core.imageio import load_image
-
-    picture = load_image(path)
-    check_reference(picture)
-    return picture
-
-
 def run(args: argparse.Namespace) -> int:
     from latent_studio.app.core.outputs import check_output_file
 
     check_output_file(args.output, [args.input], args.in_place)  # first: before torch is even imported
-    from latent_studio.app.core.colorize import check_vividness, colorize
+    from latent_studio.app.core.colorize import colorize
+    from latent_studio.app.core.colorize_flow import ColorizeOptions, check_options, load_reference
     from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
     from latent_studio.app.core.imageio import load_image, save_image
     from latent_studio.app.core.jobs import run_sync
 
     hints = [parse_hint(text) for text in args.hint] + [parse_scribble(text) for text in args.scribble]
-    check_vividness(args.vividness)
+    check_options(ColorizeOptions(args.size, args.vividness, tuple(hints)))  # the one flow's checks, before reading
     settings = ComputeSettings(device=args.device, half_precision=not args.full_precision)
     configure_torch_threads()
     picture = load_image(args.input)

@@ -58,12 +58,11 @@ def run(args: argparse.Namespace) -> int:
     from latent_studio.models.errors import LatentStudioError
     from latent_studio.app.core.imageio import load_image, save_image
     from latent_studio.app.core.jobs import run_sync
-    from latent_studio.app.core.sketch import SketchSettings, photo_to_sketch, sketch_to_image
+    from latent_studio.app.core.sketch import photo_to_sketch
+    from latent_studio.app.core.sketch_flow import SketchOptions, check_options, run_one
 
-    if args.resolution < 0:
-        raise LatentStudioError("--resolution must be 0 (the sketch's own size) or a positive number of pixels.")
-    if args.resolution > SketchSettings.max_side:
-        raise LatentStudioError(f"--resolution must be at most {SketchSettings.max_side} pixels, not {args.resolution}.")
+    options = SketchOptions(args.resolution)
+    check_options(options, "--resolution")  # the one flow's checks (batch sketch makes the same)
     if args.extract and args.colors:
         raise LatentStudioError("--colors only applies to sketch -> image, not to --extract.")
     compute = ComputeSettings(device=args.device)
@@ -78,8 +77,7 @@ def run(args: argparse.Namespace) -> int:
             result = picture.with_pixels(np.repeat(lines[..., None], 3, axis=2), is_gray=True)
         else:
             colours = strokes_layer(load_image(args.colors).pixels) if args.colors else None
-            settings = SketchSettings(compute=compute, resolution=args.resolution or None)
-            pixels = run_sync(lambda progress: sketch_to_image(picture.pixels, colours, settings, progress), report)
+            pixels = run_sync(lambda progress: run_one(picture.pixels, colours, options, compute, progress), report)
             result = picture.with_pixels(pixels, is_gray=False)
     save_image(result, args.output)
     return 0

@@ -38,33 +38,14 @@ from latent_studio.app.core.batch import (
     REPORT, BatchPlan, DoneLog, ItemFailure, ItemResult, Report, check_plan, default_pipeline, process_items,
     refused_results, remove_stale_parts,
 )
+from latent_studio.app.core.batch_setup import ToolRecipe  # what each actor makes its own tool from
 from latent_studio.models.errors import LatentStudioError
-from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Progress
 
 STAGING = ".latent-studio-staging"
 IN_FLIGHT = 2  # calls per actor: one decodes/writes while the other runs the network (max_concurrency)
 DEFAULT_PORT = 6379
 INSTALL_HINT = "pip install 'latent-studio[cluster]'"
-
-
-@dataclass(frozen=True)
-class ToolRecipe:
-    """What an actor needs to make its own tool (a tool holds a loaded model: it is made, not shipped)."""
-
-    name: str
-    device: str = "auto"
-    size: int = 256
-    attrs: tuple[str, ...] = ()
-    vividness: float = 0.0
-    reference: Picture | None = field(default=None, compare=False)  # colorize: one colour photo for every item
-
-    def make(self):
-        from latent_studio.app.core.batch_tools import make_tool
-        from latent_studio.app.core.device import ComputeSettings
-
-        return make_tool(self.name, ComputeSettings(device=self.device), self.size, list(self.attrs), self.vividness,
-                         self.reference)
 
 
 class BatchWorker:

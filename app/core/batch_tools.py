@@ -3,27 +3,34 @@
 `settings_key()` names everything that changes the output (tool, model file checksum, options), so a
 re-run redoes items whose settings changed and skips the rest. Every tool returns `picture.with_pixels(...)`
 so the source's EXIF and ICC profile travel to the output. Tools check their options when they are made
-(`make_tool`), and `make_tool` loads and verifies the model then, so a bad option or a missing or corrupt
-weights file stops the CLI with one line and exit code 2 (the dialog with one message) before any image is
-touched, instead of failing every item with the same error.
+(`make_tool`, through each tool's flow module: `app.core.colorize_flow`, `app.core.sketch_flow`; the registry
+`BATCH_TOOLS` names them), and `make_tool` loads and verifies the model then, so a bad option or a missing or
+corrupt weights file stops the CLI with one line and exit code 2 (the dialog with one message) before any image
+is touched, instead of failing every item with the same error.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
+from latent_studio.app.core import colorize_flow, sketch_flow
+from latent_studio.app.core.colorize_flow import ColorizeOptions
+from latent_studio.app.core.colorize_flow import check_options as check_colorize
 from latent_studio.app.core.device import ComputeSettings
+from latent_studio.app.core.sketch_flow import SketchOptions, sketch_settings
+from latent_studio.app.core.sketch_flow import check_options as check_sketch
 from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Progress
 
 if TYPE_CHECKING:
+    from latent_studio.app.core.batch import BatchTool
+    from latent_studio.app.core.batch_setup import ToolRecipe
     from latent_studio.app.core.latent import LatentEditor
-
-TOOL_NAMES = ("colorize", "sketch", "edit")
 
 
 def _weights_key(model_name: str) -> str:
@@ -42,14 +49,11 @@ class ColorizeTool:
     name: str = "colorize"
 
     def __post_init__(self) -> None:
-        from latent_studio.app.core.colorize import check_vividness
-
-        check_vividness(self.vividness)
+        check_colorize(ColorizeOptions(self.working_size, self.vividness, (), self.reference))  # the one flow's checks
         self._prepared_reference = None
         if self.reference is not None:
-            from latent_studio.app.core.colorize_reference import check_reference, reference_digest
+            from latent_studio.app.core.colorize_reference import reference_digest
 
-            check_reference(self.reference)
             self._reference_key = f":reference={reference_digest(self.reference)}"  # a changed reference redoes all
 
     def settings_key(self) -> str:
@@ -114,13 +118,10 @@ class SketchTool:
     name: str = "sketch"
 
     def __post_init__(self) -> None:
-        if self.resolution < 16:
-            raise LatentStudioError(f"The sketch working size must be at least 16 pixels (got {self.resolution}).")
+        check_sketch(SketchOptions(self.resolution), "--size")  # the one flow's checks (app.core.sketch_flow)
 
     def _sketch_settings(self):
-        from latent_studio.app.core.sketch import SketchSettings
-
-        return SketchSettings(compute=self.settings, resolution=self.resolution)
+        return sketch_settings(SketchOptions(self.resolution), self.settings)
 
     def settings_key(self) -> str:
         options = self._sketch_settings()
@@ -187,18 +188,23 @@ class EditTool:
         return [edit.picture for edit in edit_pictures(self.editor, pictures, self.sliders, paste="delta", progress=progress)]
 
 
-def make_tool(name: str, settings: ComputeSettings, size: int = 256, attrs: list[str] | None = None,
-              vividness: float = 0.0, reference: Picture | None = None):
-    """The batch tool called `name`, configured from CLI/GUI options (`size`: colorize/sketch working size;
-    `reference`: colorize's reference photo), with
-    its model loaded and verified (a WeightsError here is the set-up's error, not every item's)."""
-    if name == "colorize":
-        tool = ColorizeTool(settings, size, vividness, reference)
-    elif name == "sketch":
-        tool = SketchTool(settings, size)
-    elif name == "edit":
-        return EditTool.from_attrs(settings, list(attrs or []))  # loads the face model itself
-    else:
-        raise LatentStudioError(f"There is no batch tool called '{name}' (available: {', '.join(TOOL_NAMES)}).")
-    tool.load()
-    return tool
+def _edit_tool(recipe: ToolRecipe, settings: ComputeSettings) -> EditTool:
+    return EditTool.from_attrs(settings, list(recipe.attrs))  # checks the --attr syntax, then loads the face model
+
+
+#: Each tool's batch factory: `(recipe, settings) -> tool`, options checked and model loaded and verified (a bad
+#: option or a missing or corrupt weights file is the set-up's one error, not every item's). A new tool adds an entry.
+BATCH_TOOLS: dict[str, Callable[[ToolRecipe, ComputeSettings], BatchTool]] = {
+    "colorize": colorize_flow.batch_tool,
+    "sketch": sketch_flow.batch_tool,
+    "edit": _edit_tool,
+}
+TOOL_NAMES = tuple(BATCH_TOOLS)
+
+
+def make_tool(recipe: ToolRecipe, settings: ComputeSettings | None = None) -> BatchTool:
+    """The batch tool `recipe` names, made by its entry in BATCH_TOOLS (settings: default, the recipe's device)."""
+    factory = BATCH_TOOLS.get(recipe.name)
+    if factory is None:
+        raise LatentStudioError(f"There is no batch tool called '{recipe.name}' (available: {', '.join(TOOL_NAMES)}).")
+    return factory(recipe, settings or ComputeSettings(device=recipe.device))

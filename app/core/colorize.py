@@ -17,6 +17,10 @@ import numpy as np
 import torch
 
 from latent_studio.models.color import lab_to_rgb, lab_to_srgb8, rgb_to_lab, srgb_to_linear
+from latent_studio.app.core.colorize_flow import (  # the option checks live in the tool's one flow (colorize_flow)
+    MAX_SCRIBBLE_POINTS, MAX_VIVIDNESS, MAX_WORKING_SIZE, MIN_WORKING_SIZE,  # noqa: F401 (kept importable from here)
+    MODEL_NAME, ColorizeOptions, check_options, check_point, check_vividness,
+)
 from latent_studio.app.core.device import ComputeSettings
 from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture
@@ -26,11 +30,7 @@ from latent_studio.app.core.tensors import merge_alpha, split_alpha, tensor_to_p
 if TYPE_CHECKING:
     from latent_studio.app.core.colorize_reference import PreparedReference
 
-MODEL_NAME = "colorizer"
 WORKING_SIZES = (256, 512)
-MIN_WORKING_SIZE, MAX_WORKING_SIZE = 64, 1024
-MAX_VIVIDNESS = 1.0
-MAX_SCRIBBLE_POINTS = 256  # a scribble hint is a short polyline
 _STRIP_ROWS = 1024  # full-resolution work goes in strips of rows, so huge scans need little memory
 
 
@@ -352,31 +352,9 @@ def _hints_ab(hints: Sequence[Hint], device: torch.device) -> list[tuple[float, 
     return [(h.x + 0.5, h.y + 0.5, float(lab[1, i]), float(lab[2, i])) for i, h in enumerate(hints)]
 
 
-def check_vividness(vividness: float) -> None:
-    """Raise the user's error for a vividness outside 0-1 (before any work starts)."""
-    if not 0.0 <= vividness <= MAX_VIVIDNESS:
-        raise LatentStudioError(f"The vividness must be between 0 and {MAX_VIVIDNESS:g}, not {vividness:g}.")
-
-
 def _check_request(picture: Picture, hints: Sequence[Hint], working_size: int, vividness: float = 0.0) -> None:
-    check_vividness(vividness)
-    if not MIN_WORKING_SIZE <= working_size <= MAX_WORKING_SIZE:
-        raise LatentStudioError(
-            f"The working size must be between {MIN_WORKING_SIZE} and {MAX_WORKING_SIZE} pixels, not {working_size}."
-        )
-    if picture.pixels.ndim != 3 or picture.pixels.shape[2] not in (3, 4):
-        raise LatentStudioError("Colorization needs an RGB or RGBA picture.")
-    for hint in hints:
-        if len(hint.points) > MAX_SCRIBBLE_POINTS:
-            raise LatentStudioError(f"A scribble hint may have at most {MAX_SCRIBBLE_POINTS} points, not {len(hint.points)}.")
-        for x, y in hint.points:
-            _check_point(picture, x, y, "A colour hint")
-        if len(hint.rgb) != 3 or any(not 0 <= int(v) <= 255 for v in hint.rgb):
-            raise LatentStudioError(f"A colour hint's colour must be three values from 0 to 255, not {hint.rgb}.")
+    check_options(ColorizeOptions(working_size, vividness, tuple(hints)), picture)
 
 
 def _check_point(picture: Picture, x: float, y: float, what: str) -> None:
-    if not (0 <= x < picture.width and 0 <= y < picture.height):
-        raise LatentStudioError(
-            f"{what} at ({x:g}, {y:g}) lies outside the {picture.width} x {picture.height} picture."
-        )
+    check_point(picture, x, y, what)

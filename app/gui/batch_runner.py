@@ -1,6 +1,6 @@
 """Runs a folder batch off the GUI thread for the Batch dialog and turns its per-item results into Qt signals.
 
-The work is the same plain job the CLI runs (`app.core.batch.run_batch` with a tool from `make_tool`): this
+The work is the same plain job the CLI runs (`app.core.batch_setup.prepare_batch`, then the engine): this
 module only wraps it in a `Job` on a JobRunner of its own, so a long batch never queues the editor's panel
 jobs behind it (the two take turns on the device through `COMPUTE_LOCK`, chunk by chunk), and relays each
 `ItemResult` to the GUI thread as it is yielded. Pause is the engine's `pause` event (checked between
@@ -13,31 +13,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
+from latent_studio.app.core.batch_setup import BatchRequest  # the dialog's fields (re-exported for it)
 from latent_studio.app.core.jobs import Job, Progress
 from latent_studio.app.gui.worker import JobRunner
 
 JOB_KIND = "batch"
-
-
-@dataclass(frozen=True)
-class BatchRequest:
-    """Everything the dialog collects; turned into a tool and BatchOptions on the worker thread."""
-
-    tool: str
-    in_dir: str
-    out_dir: str
-    recursive: bool = False
-    output_format: str = "same"
-    overwrite: bool = False
-    working_size: int = 256
-    attrs: tuple[str, ...] = ()
-    vividness: float = 0.0  # colorize only
-    device: str = "auto"
-    ray_address: str | None = None  # None: the local engine; "": a local Ray runtime; else a cluster's HOST:PORT
 
 
 class RateMeter:
@@ -88,44 +71,24 @@ def format_eta(seconds: float | None) -> str:
 
 def batch_job(request: BatchRequest, planned: Callable[[int], None], item: Callable[[object], None],
               pause: threading.Event) -> Callable[[Progress], str]:
-    """`run(progress) -> summary line`: make the tool, plan, then process, calling `item` per result."""
+    """`run(progress) -> summary line`: set up (as the CLI does), plan, then process, calling `item` per result."""
 
     def run(progress: Progress) -> str:
-        from latent_studio.app.core.batch import BatchOptions, check_folders, default_pipeline, plan_batch, run_batch, summarize
-        from latent_studio.app.core.batch_tools import make_tool
-        from latent_studio.app.core.device import ComputeSettings, configure_torch_threads  # imports torch: worker thread only
+        from latent_studio.app.core.batch import summarize
+        from latent_studio.app.core.batch_setup import prepare_batch  # imports torch: worker thread only
 
-        # 1. the folders, then the tool (loads and verifies its model): a bad folder, option or weights file
-        #    fails here, once, as the job's error, before any file is touched
-        configure_torch_threads()
-        settings = ComputeSettings(device=request.device)
-        workers, batch_size = default_pipeline(settings.torch_device.type)
-        options = BatchOptions(
-            recursive=request.recursive, output_format=request.output_format, overwrite=request.overwrite,
-            workers=workers, batch_size=batch_size,
-        )
-        check_folders(request.in_dir, request.out_dir, options)
-        tool = make_tool(request.tool, settings, request.working_size, list(request.attrs), request.vividness)
-        engine = run_batch if request.ray_address is None else _ray_engine(request)
-        # 2. the plan, so the dialog knows the total
-        plan = plan_batch(request.in_dir, request.out_dir, tool, options)
-        planned(plan.total)
-        # 3. the items, one signal each
+        # 1. the folders, options and tool (loads and verifies its model), then the plan: a bad folder, option or
+        #    weights file fails here, once, as the job's error, before any file is touched
+        batch = prepare_batch(request)
+        planned(batch.plan.total)  # so the dialog knows the total
+        # 2. the items, one signal each
         results, start = [], time.perf_counter()
-        for result in engine(plan, tool, progress, pause):
+        for result in batch.results(progress, pause):
             results.append(result)
             item(result)
         return summarize(results, time.perf_counter() - start)
 
     return run
-
-
-def _ray_engine(request: BatchRequest):
-    """The Ray engine (app.core.batch_ray, joined here): the same call and results as run_batch."""
-    from latent_studio.app.core.batch_ray import RayEngine, ToolRecipe
-
-    recipe = ToolRecipe(request.tool, request.device, request.working_size, request.attrs, request.vividness)
-    return RayEngine(recipe, request.ray_address or None)
 
 
 class _Relay(QObject):

@@ -21,6 +21,7 @@ from latent_studio.app.cli import main
 from latent_studio.app.core import batch as batch_module
 from latent_studio.app.core import imageio
 from latent_studio.app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch
+from latent_studio.app.core.batch_tools import BATCH_TOOLS
 from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import load_image
 
@@ -90,7 +91,7 @@ def test_a_name_that_still_collides_is_reported_not_overwritten(tmp_path):
 
 
 def test_cli_same_stem_inputs_exit_0_with_an_output_each(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("latent_studio.app.core.batch_tools.make_tool", lambda *a, **k: InvertTool())  # the real engine, a quick tool
+    monkeypatch.setitem(BATCH_TOOLS, "colorize", lambda recipe, settings: InvertTool())  # the real engine, a quick tool
     src = tmp_path / "in"
     picture(src / "a.jpg", 10), picture(src / "a.png", 50)
     assert main(["batch", "colorize", str(src), str(tmp_path / "out"), "--format", "png", "--device", "cpu",

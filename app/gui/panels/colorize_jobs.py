@@ -34,10 +34,10 @@ def preview_job(source: Picture, points: Sequence[HintPoint], working_size: int,
     points = tuple(points)
 
     def run(progress: Progress) -> "ColorizeResult":
-        from latent_studio.app.core.colorize import colorize
+        from latent_studio.app.core.colorize_flow import ColorizeOptions, run_one  # the one colorize flow
 
-        return colorize(source, _core_hints(points), working_size, settings, progress, vividness=vividness,
-                        reference=reference)
+        options = ColorizeOptions(working_size, vividness, tuple(_core_hints(points)), reference)
+        return run_one(source, options, settings, progress)
 
     return run
 

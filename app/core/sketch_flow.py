@@ -1,0 +1,65 @@
+"""Sketch to image, one flow: the option checks, one drawing, and the batch adapter.
+
+`latent-studio sketch`, `latent-studio batch sketch` (through `app.core.batch_setup`) and the Sketch panel's jobs
+only call this module, so the network's size is checked the same way everywhere (before, the CLI refused
+`--resolution 5000` while `batch sketch --size 5000` ran, and the batch refused `--size 0`, the CLI's "the
+sketch's own size"). The compute lives in `app.core.sketch`; it and torch are imported inside the functions, so
+the GUI may import this module on its own thread.
+
+- `SketchOptions`: the network's short side (None or 0: the drawing's own size, capped at `MAX_SIDE`);
+- `check_options(options, flag)`: the checks that need no model, one LatentStudioError each;
+- `run_one(lines, colour_strokes, options, settings, progress)`: one drawing -> HxWx3 uint8 picture;
+- `batch_tool(recipe, settings)`: the batch engine's adapter (`app.core.batch_tools.SketchTool`), made and loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from latent_studio.app.core.device import ComputeSettings
+from latent_studio.app.core.jobs import Progress
+from latent_studio.models.errors import LatentStudioError
+
+MAX_SIDE = 2048  # the network never runs on a longer side than this (app.core.sketch.SketchSettings.max_side)
+
+
+@dataclass(frozen=True)
+class SketchOptions:
+    resolution: int | None = 256  # the network's short side in pixels; None or 0: the drawing's own size
+
+
+def check_options(options: SketchOptions, flag: str = "--resolution") -> None:
+    """Raise the user's error for a resolution that is neither 0 (the drawing's size) nor 1 to MAX_SIDE pixels
+    (`flag`: the option's name as the user typed it: `--resolution` for `sketch`, `--size` for `batch sketch`)."""
+    resolution = options.resolution or 0
+    if resolution < 0:
+        raise LatentStudioError(f"{flag} must be 0 (the sketch's own size) or a positive number of pixels.")
+    if resolution > MAX_SIDE:
+        raise LatentStudioError(f"{flag} must be at most {MAX_SIDE} pixels, not {resolution}.")
+
+
+def sketch_settings(options: SketchOptions, settings: ComputeSettings):
+    from latent_studio.app.core.sketch import SketchSettings
+
+    return SketchSettings(compute=settings, resolution=options.resolution or None, max_side=MAX_SIDE)
+
+
+def run_one(lines: np.ndarray, colour_strokes: np.ndarray | None, options: SketchOptions = SketchOptions(),
+            settings: ComputeSettings = ComputeSettings(), progress: Progress | None = None) -> np.ndarray:
+    """Black lines on white [+ RGBA colour strokes] -> HxWx3 uint8 picture (options checked here too)."""
+    from latent_studio.app.core.sketch import sketch_to_image
+
+    check_options(options)
+    return sketch_to_image(lines, colour_strokes, sketch_settings(options, settings), progress)
+
+
+def batch_tool(recipe, settings: ComputeSettings):
+    """The batch adapter for `recipe` (`app.core.batch_setup.ToolRecipe`: its `size` is the resolution), checked,
+    with its model loaded and verified."""
+    from latent_studio.app.core.batch_tools import SketchTool
+
+    tool = SketchTool(settings, recipe.size)
+    tool.load()
+    return tool
