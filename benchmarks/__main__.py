@@ -24,11 +24,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and 1-2 repeats: a smoke test of every field")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (the settings study is CPU-only)")
-    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(DEFAULT_SECTIONS), metavar="SECTION",
-                        help=f"run only these sections ({', '.join(SECTIONS)}; all but cluster by default)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=SECTIONS,
+        default=list(DEFAULT_SECTIONS),
+        metavar="SECTION",
+        help=f"run only these sections ({', '.join(SECTIONS)}; all but cluster by default)",
+    )
     parser.add_argument("--count", type=int, default=None, help="photos in the batch benchmark's folder")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads for every section (sets LATENT_STUDIO_THREADS; default: the app's choice)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads for every section (sets LATENT_STUDIO_THREADS; default: the app's choice)",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results.json")
     return parser.parse_args(argv)
 
@@ -36,22 +46,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.threads:
-        os.environ["LATENT_STUDIO_THREADS"] = str(args.threads)  # read by configure_torch_threads, here and in subprocesses
+        os.environ["LATENT_STUDIO_THREADS"] = str(
+            args.threads
+        )  # read by configure_torch_threads, here and in subprocesses
     import torch
 
-    from latent_studio.app.core.device import configure_torch_threads, resolve_device
     from benchmarks.weights import prepare_weights
+    from latent_studio.app.core.device import configure_torch_threads, resolve_device
 
     device = resolve_device(args.device)
     threads = configure_torch_threads()
     with tempfile.TemporaryDirectory(prefix="latent-bench-weights-") as folder:
         sources = prepare_weights(Path(folder))  # also points LATENT_STUDIO_WEIGHTS (and subprocesses) at it
-        results: dict = {"meta": {
-            "quick": args.quick, "device": str(device), "threads": threads, "cpu_count": os.cpu_count(),
-            "torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(),
-            "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else "",
-            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "sections": args.only, "weights": sources,
-        }}
+        results: dict = {
+            "meta": {
+                "quick": args.quick,
+                "device": str(device),
+                "threads": threads,
+                "cpu_count": os.cpu_count(),
+                "torch": torch.__version__,
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+                "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else "",
+                "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "sections": args.only,
+                "weights": sources,
+            }
+        }
         started = time.perf_counter()
         if "models" in args.only:
             from benchmarks.floor import floor_rates

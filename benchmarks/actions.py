@@ -28,14 +28,23 @@ def run_actions(device: str, quick: bool = False) -> list[dict]:
     """Every action, each in a fresh interpreter (inherits LATENT_STUDIO_WEIGHTS from prepare_weights)."""
     rows = []
     for name, (what, full, small, target) in ACTIONS.items():
-        command = [sys.executable, "-m", "benchmarks.actions", name, "--device", device] + (["--quick"] if quick else [])
-        done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks.actions",
+            name,
+            "--device",
+            device,
+            *(["--quick"] if quick else []),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)  # checked below
         if done.returncode != 0:
             raise RuntimeError(f"benchmark action {name} failed:\n{done.stderr[-3000:]}")
         row = json.loads(done.stdout.strip().splitlines()[-1])
         h, w = small if quick else full
-        rows.append({"action": name, "what": what, "size": f"{w}x{h}", "device": device,
-                     "target_ms": target * 1e3, **row})
+        rows.append(
+            {"action": name, "what": what, "size": f"{w}x{h}", "device": device, "target_ms": target * 1e3, **row}
+        )
     return rows
 
 
@@ -53,9 +62,9 @@ def _measure(fn, device, repeats: int) -> dict:
 
 
 def _colorize(size, settings, repeats):
+    from benchmarks.images import synthetic_photo
     from latent_studio.app.core.colorize import colorize
     from latent_studio.app.core.imageio import Picture
-    from benchmarks.images import synthetic_photo
 
     picture = Picture(synthetic_photo(*size), is_gray=True)
     return _measure(lambda: colorize(picture, (), 256, settings), settings.torch_device, repeats)
@@ -63,27 +72,30 @@ def _colorize(size, settings, repeats):
 
 def _hint_update(size, settings, repeats):
     """The Colorize panel's preview after a hint change: network, local spreading of 4 hints, full-size result."""
+    from benchmarks.images import synthetic_photo
     from latent_studio.app.core.colorize import Hint, colorize
     from latent_studio.app.core.imageio import Picture
-    from benchmarks.images import synthetic_photo
 
     picture = Picture(synthetic_photo(*size), is_gray=True)
     h, w = size
-    hints = [Hint(w * 0.2, h * 0.3, (40, 160, 60)), Hint(w * 0.7, h * 0.2, (60, 110, 220)),
-             Hint(w * 0.5, h * 0.8, (200, 120, 60)),
-             Hint(w * 0.1, h * 0.6, (220, 60, 60), path=((w * 0.1, h * 0.6), (w * 0.3, h * 0.65), (w * 0.4, h * 0.7)))]
+    hints = [
+        Hint(w * 0.2, h * 0.3, (40, 160, 60)),
+        Hint(w * 0.7, h * 0.2, (60, 110, 220)),
+        Hint(w * 0.5, h * 0.8, (200, 120, 60)),
+        Hint(w * 0.1, h * 0.6, (220, 60, 60), path=((w * 0.1, h * 0.6), (w * 0.3, h * 0.65), (w * 0.4, h * 0.7))),
+    ]
     moves = iter(range(10**6))  # each update moves one hint (the automatic result is reused, as in the panel)
 
     def update():
         step = next(moves) % 8
-        return colorize(picture, [Hint(w * (0.2 + 0.02 * step), h * 0.3, (40, 160, 60))] + hints[1:], 256, settings)
+        return colorize(picture, [Hint(w * (0.2 + 0.02 * step), h * 0.3, (40, 160, 60)), *hints[1:]], 256, settings)
 
     return _measure(update, settings.torch_device, repeats)
 
 
 def _sketch(size, settings, repeats):
-    from latent_studio.app.core.sketch import SketchSettings, sketch_to_image
     from benchmarks.images import colour_strokes, sketch_lines
+    from latent_studio.app.core.sketch import SketchSettings, sketch_to_image
 
     lines, strokes = sketch_lines(size[0]), colour_strokes(size[0])
     sketch_settings = SketchSettings(compute=settings)
@@ -105,8 +117,11 @@ def _slider(size, settings, repeats):
     code = editor.sample(0)
     name = editor.direction_names()[0]
     values = iter(range(10**6))
-    return _measure(lambda: to_qimage(editor.decode(editor.edit(code, {name: next(values) % 7 / 3 - 1}))),
-                    settings.torch_device, repeats)
+    return _measure(
+        lambda: to_qimage(editor.decode(editor.edit(code, {name: next(values) % 7 / 3 - 1}))),
+        settings.torch_device,
+        repeats,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,15 +130,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
     from benchmarks.timing import peak_rss_mib
+    from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
 
     configure_torch_threads()
     settings = ComputeSettings(device=args.device)
     _, full, small, _ = ACTIONS[args.name]
     size = small if args.quick else full
-    run = {"colorize_1024": _colorize, "colorize_4000x3000": _colorize, "sketch_256": _sketch,
-           "hint_update_256": _hint_update, "slider": _slider}[args.name]
+    run = {
+        "colorize_1024": _colorize,
+        "colorize_4000x3000": _colorize,
+        "sketch_256": _sketch,
+        "hint_update_256": _hint_update,
+        "slider": _slider,
+    }[args.name]
     repeats = 2 if args.quick else {"colorize_4000x3000": 5}.get(args.name, 9 if args.name.startswith("col") else 21)
     row = run(size, settings, repeats)
     row["peak_rss_mib"] = peak_rss_mib()

@@ -24,8 +24,9 @@ def gflops_of(fn: Callable[[], object]) -> float:
     return counter.get_total_flops() / 1e9
 
 
-def matmul_rate(device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32, size: int | None = None,
-                repeats: int = 9) -> float:
+def matmul_rate(
+    device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32, size: int | None = None, repeats: int = 9
+) -> float:
     """Measured dense matmul GFLOP/s on `device` in `dtype` (the best case for any network)."""
     device = torch.device(device)
     size = size or (1024 if device.type == "cpu" else 8192)

@@ -11,12 +11,14 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from unittest import mock
 
 STALL_TARGET_MS = 50.0
 START_TARGET_S = 3.0
@@ -27,8 +29,14 @@ def _env(home: str) -> dict:
 
 
 def _run(args: list[str], home: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "benchmarks.gui", *args], capture_output=True, text=True,
-                          env=_env(home), timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.gui", *args],
+        capture_output=True,
+        text=True,
+        env=_env(home),
+        timeout=300,
+        check=False,  # a failure is reported with the child's stderr below
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"GUI benchmark {args[0]} failed:\n{done.stderr[-3000:]}")
@@ -58,9 +66,9 @@ def _start(launched: float) -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from benchmarks.timing import peak_rss_mib
     from latent_studio.app.gui.application import create_application, run_gui
     from latent_studio.app.gui.main_window import MainWindow
-    from benchmarks.timing import peak_rss_mib
 
     create_application()
 
@@ -70,7 +78,7 @@ def _start(launched: float) -> None:
             QTimer.singleShot(1, shown)
             return
         print(json.dumps({"seconds": time.time() - launched, "peak_rss_mib": peak_rss_mib()}), flush=True)
-        os._exit(0)  # noqa: SLF001 - the device probe may still be running; nothing to clean up
+        os._exit(0)  # the device probe may still be running; nothing to clean up
 
     QTimer.singleShot(0, shown)
     run_gui([])
@@ -80,20 +88,24 @@ def _stall(device: str, quick: bool) -> None:
     from functools import partial
 
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QMessageBox
 
+    from benchmarks.images import synthetic_photo
+    from benchmarks.timing import peak_rss_mib
     from latent_studio.app.core.colorize import colorize_picture
     from latent_studio.app.core.device import ComputeSettings
     from latent_studio.app.core.imageio import Picture
     from latent_studio.app.gui.application import create_application
     from latent_studio.app.gui.main_window import MainWindow
-    from benchmarks.images import synthetic_photo
-    from benchmarks.timing import peak_rss_mib
-
-    from PySide6.QtWidgets import QMessageBox
 
     app = create_application()
+
     # A failing job would open a modal message box that nobody closes offscreen: print it and stop instead.
-    QMessageBox.critical = staticmethod(lambda _parent, _title, text: (print(text, file=sys.stderr), os._exit(3)))
+    def critical(_parent: object, _title: str, text: str, *_buttons: object) -> None:
+        print(text, file=sys.stderr)
+        os._exit(3)
+
+    mock.patch.object(QMessageBox, "critical", staticmethod(critical)).start()  # for the rest of this process
     window = MainWindow(device_override=device)
     window.show()
     window.start_device_probe()
@@ -123,24 +135,37 @@ def _stall(device: str, quick: bool) -> None:
             QTimer.singleShot(300, loop.quit)  # keep measuring while the result is painted
 
     window.document.changed.connect(applied)
-    window.runner.failed.connect(lambda kind, message: (state.setdefault("error", message), loop.quit()))
+
+    def failed(_kind: str, message: str) -> None:
+        state.setdefault("error", message)
+        loop.quit()
+
+    window.runner.failed.connect(failed)
     timer.start()
     QTimer.singleShot(200, submit)
     loop.exec()
     timer.stop()
     if "error" in state:
         raise SystemExit(f"the colorize job failed: {state['error']}")
-    gaps = [(max(0.0, b - a - interval), a) for a, b in zip(ticks, ticks[1:]) if b > state["submitted"]]
+    gaps = [(max(0.0, b - a - interval), a) for a, b in itertools.pairwise(ticks) if b > state["submitted"]]
     worst, worst_at = max(gaps)
     late = sorted(gap for gap, _ in gaps)
-    print(json.dumps({
-        "size": f"{width}x{height}", "job_ms": state["applied"] - state["submitted"], "ticks": len(late),
-        "max_stall_ms": worst,
-        # when the longest stall began, from the job's submission: near job_ms means showing the result
-        "max_stall_at_ms": worst_at - state["submitted"], "p99_stall_ms": late[int(0.99 * (len(late) - 1))],
-        "peak_rss_mib": peak_rss_mib(),
-    }), flush=True)
-    os._exit(0)  # noqa: SLF001
+    print(
+        json.dumps(
+            {
+                "size": f"{width}x{height}",
+                "job_ms": state["applied"] - state["submitted"],
+                "ticks": len(late),
+                "max_stall_ms": worst,
+                # when the longest stall began, from the job's submission: near job_ms means showing the result
+                "max_stall_at_ms": worst_at - state["submitted"],
+                "p99_stall_ms": late[int(0.99 * (len(late) - 1))],
+                "peak_rss_mib": peak_rss_mib(),
+            }
+        ),
+        flush=True,
+    )
+    os._exit(0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ the app picks for the device (fp16 on CUDA where the spec allows it, else fp32),
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -53,7 +54,9 @@ WORKLOADS = (
 )
 
 
-def run_models(device: torch.device, rates: dict[str, float], sources: dict[str, str], quick: bool = False) -> list[dict]:
+def run_models(
+    device: torch.device, rates: dict[str, float], sources: dict[str, str], quick: bool = False
+) -> list[dict]:
     """One row per workload (see WORKLOADS)."""
     registry = default_registry()
     rows = []
@@ -63,16 +66,25 @@ def run_models(device: torch.device, rates: dict[str, float], sources: dict[str,
         model = registry.load_model(work.name, device, half_precision=True)
         size = 64 if quick and work.size > 64 else work.size
         inputs = work.inputs(model, device, dtype, size)
-        gflops = gflops_of(lambda: work.call(model, inputs))
+        run = functools.partial(work.call, model, inputs)  # this round's model and inputs, bound now
+        gflops = gflops_of(run)
         with torch.inference_mode():
-            seconds = median_seconds(lambda: work.call(model, inputs), device, repeats=2 if quick else 15,
-                                     warmup=1 if quick else 3)
+            seconds = median_seconds(run, device, repeats=2 if quick else 15, warmup=1 if quick else 3)
         rate = rates[str(dtype).removeprefix("torch.")]
         floor = gflops / rate
-        rows.append({
-            "model": work.name, "workload": work.what.format(s=size), "weights": sources.get(work.name, "?"),
-            "device": device.type, "dtype": str(dtype).removeprefix("torch."), "size": size,
-            "params_m": sum(p.numel() for p in model.parameters()) / 1e6, "gflops": gflops,
-            "latency_ms": seconds * 1e3, "floor_ms": floor * 1e3, "floor_ratio": seconds / floor if floor else float("nan"),
-        })
+        rows.append(
+            {
+                "model": work.name,
+                "workload": work.what.format(s=size),
+                "weights": sources.get(work.name, "?"),
+                "device": device.type,
+                "dtype": str(dtype).removeprefix("torch."),
+                "size": size,
+                "params_m": sum(p.numel() for p in model.parameters()) / 1e6,
+                "gflops": gflops,
+                "latency_ms": seconds * 1e3,
+                "floor_ms": floor * 1e3,
+                "floor_ratio": seconds / floor if floor else float("nan"),
+            }
+        )
     return rows

@@ -4,8 +4,8 @@ Every variant is compared with the app's current default (all cores, contiguous 
 input, inference_mode, fp32) on the same model and input. Variants are timed interleaved (one call of each in
 turn, repeated), so load from other processes on a shared machine hits them all alike; the figure reported
 is the ratio of medians (variant / default: below 1 is faster), and the ratio of best times, which other
-processes' load disturbs least (on a busy shared machine, trust `best_ratio` more). torch.compile's one-off compile time is
-reported separately from its steady-state ratio.
+processes' load disturbs least (on a busy shared machine, trust `best_ratio` more). torch.compile's one-off
+compile time is reported separately from its steady-state ratio.
 """
 
 from __future__ import annotations
@@ -36,24 +36,28 @@ def _variants(model: torch.nn.Module, x: torch.Tensor) -> dict:
                 return fn()
             finally:
                 torch.set_num_threads(threads)
+
         return run
 
     def inference(fn):
         def run():
             with torch.inference_mode():
                 return fn()
+
         return run
 
     def no_grad(fn):
         def run():
             with torch.no_grad():
                 return fn()
+
         return run
 
     def bf16(fn):
         def run():
             with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
                 return fn()
+
         return run
 
     variants = {
@@ -87,6 +91,7 @@ def _compiled(model: torch.nn.Module, x: torch.Tensor, quick: bool) -> tuple:
     def run():
         with torch.inference_mode():
             return compiled(x)
+
     return run, seconds, backend
 
 
@@ -104,7 +109,7 @@ def run_settings_study(quick: bool = False) -> list[dict]:
         variants = _variants(model, x)
         compiled, compile_s, backend = _compiled(model, x.contiguous(memory_format=torch.channels_last), quick)
         variants[f"torch.compile ({backend})"] = (compiled, f"compile time {compile_s:.1f} s, not in the ratio")
-        times = {name: [] for name in variants}
+        times: dict[str, list[float]] = {name: [] for name in variants}
         for fn, _ in variants.values():
             fn()  # warm-up
         for _ in range(2 if quick else 9):
@@ -116,7 +121,17 @@ def run_settings_study(quick: bool = False) -> list[dict]:
         base, base_best = statistics.median(times["default"]), min(times["default"])
         for name, (_, note) in variants.items():
             median, best = statistics.median(times[name]), min(times[name])
-            rows.append({"model": work.name, "size": size, "variant": name, "median_ms": median * 1e3,
-                         "best_ms": best * 1e3, "ratio": median / base, "best_ratio": best / base_best, "note": note,
-                         "compile_s": compile_s if name.startswith("torch.compile") else 0.0})
+            rows.append(
+                {
+                    "model": work.name,
+                    "size": size,
+                    "variant": name,
+                    "median_ms": median * 1e3,
+                    "best_ms": best * 1e3,
+                    "ratio": median / base,
+                    "best_ratio": best / base_best,
+                    "note": note,
+                    "compile_s": compile_s if name.startswith("torch.compile") else 0.0,
+                }
+            )
     return rows

@@ -15,7 +15,9 @@ def sync(device: torch.device | str) -> None:
         torch.cuda.synchronize()
 
 
-def wall_times(fn: Callable[[], object], device: torch.device | str = "cpu", repeats: int = 7, warmup: int = 2) -> list[float]:
+def wall_times(
+    fn: Callable[[], object], device: torch.device | str = "cpu", repeats: int = 7, warmup: int = 2
+) -> list[float]:
     """Wall time of each of `repeats` calls of `fn()` after `warmup` calls (device work included)."""
     for _ in range(warmup):
         fn()
@@ -29,7 +31,9 @@ def wall_times(fn: Callable[[], object], device: torch.device | str = "cpu", rep
     return times
 
 
-def median_seconds(fn: Callable[[], object], device: torch.device | str = "cpu", repeats: int = 7, warmup: int = 2) -> float:
+def median_seconds(
+    fn: Callable[[], object], device: torch.device | str = "cpu", repeats: int = 7, warmup: int = 2
+) -> float:
     """Median wall time of `fn()` after `warmup` calls (device work included)."""
     return statistics.median(wall_times(fn, device, repeats, warmup))
 

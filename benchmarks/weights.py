@@ -33,7 +33,9 @@ def prepare_weights(folder: Path) -> dict[str, str]:
     sources: dict[str, str] = {}
     for name in MODEL_NAMES:
         spec = specs.spec(name)
-        sources[name] = _copy_or_build(spec.weights_file, shipped, folder, manifest, lambda spec=spec: _random_model(spec))
+        sources[name] = _copy_or_build(
+            spec.weights_file, shipped, folder, manifest, lambda spec=spec: _random_model(spec)
+        )
     sources[DIRECTIONS_FILE] = _copy_or_build(DIRECTIONS_FILE, shipped, folder, manifest, _random_directions)
     write_manifest(manifest, folder)
     os.environ[WEIGHTS_ENV] = str(folder)
@@ -69,7 +71,14 @@ def _random_directions() -> tuple[dict, dict, dict]:
     vectors = torch.randn(4, dim, generator=generator)
     vectors = vectors / vectors.norm(dim=1, keepdim=True)
     names = ["young", "smile", "pca1", "pca2"]
-    directions = DirectionSet(names, ["attribute", "attribute", "pca", "pca"], [""] * 4, vectors, torch.ones(4),
-                              torch.zeros(dim), torch.eye(dim))
+    directions = DirectionSet(
+        names,
+        ["attribute", "attribute", "pca", "pca"],
+        [""] * 4,
+        vectors,
+        torch.ones(4),
+        torch.zeros(dim),
+        torch.eye(dim),
+    )
     tensors, metadata = directions.to_tensors()
     return tensors, metadata, {}

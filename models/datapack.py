@@ -40,7 +40,7 @@ def encode(image: Image.Image, fmt: str = "JPEG", quality: int = 92) -> bytes:
 
 def decode(blob: bytes | np.ndarray) -> np.ndarray:
     """Encoded bytes -> HxWx3 (or HxW for 1-channel PNGs) uint8."""
-    image = Image.open(io.BytesIO(bytes(blob)))
+    image: Image.Image = Image.open(io.BytesIO(bytes(blob)))
     if image.mode not in ("L", "RGB"):
         image = image.convert("RGB")
     return np.asarray(image)
@@ -53,7 +53,8 @@ def save_blobs(path: Path | str, names: list[str], blobs: list[bytes], **extra: 
     offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(b) for b in blobs])
     data = np.frombuffer(b"".join(blobs), dtype=np.uint8)
-    np.savez(path, data=data, offsets=offsets, names=np.array(names, dtype=str), **extra)
+    # allow_pickle=False: no object arrays, as load_blobs reads them (and the extras cannot pass for the flag)
+    np.savez(path, allow_pickle=False, data=data, offsets=offsets, names=np.array(names, dtype=str), **extra)
     return path
 
 
@@ -73,11 +74,11 @@ def open_rgb(file: Path | str) -> Image.Image:
 
 def iter_photos(sources: Iterable[Path | str], short_side: int | None = None) -> Iterator[tuple[str, np.ndarray]]:
     """(name, HxWx3 uint8 RGB) from folders and/or packs, EXIF-upright, optionally shrunk."""
-    for source in sources:
-        source = Path(source)
+    for entry in sources:
+        source = Path(entry)
         if source.suffix == ".npz":
             names, blobs, _ = load_blobs(source)
-            for name, blob in zip(names, blobs):
+            for name, blob in zip(names, blobs, strict=True):
                 array = decode(blob)
                 yield name, array if array.ndim == 3 else np.repeat(array[..., None], 3, axis=2)
             continue
@@ -97,7 +98,9 @@ def is_grayscale(rgb: np.ndarray, tolerance: float = 3.0) -> bool:
     return float(np.abs(array - array.mean(axis=2, keepdims=True)).mean()) < tolerance
 
 
-def pack_photos(sources: list[Path | str], out: Path | str, short_side: int, quality: int = 92, drop_gray: bool = False) -> int:
+def pack_photos(
+    sources: list[Path | str], out: Path | str, short_side: int, quality: int = 92, drop_gray: bool = False
+) -> int:
     """Pack every photo under `sources` at `short_side`; returns the count."""
     names, blobs = [], []
     for name, array in iter_photos(sources, short_side):
@@ -112,7 +115,9 @@ def pack_photos(sources: list[Path | str], out: Path | str, short_side: int, qua
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.datapack", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.datapack", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--data", nargs="+", required=True, help="folders of photos")
     parser.add_argument("--out", required=True, help="output .npz")
     parser.add_argument("--short-side", type=int, default=160)

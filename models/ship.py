@@ -1,4 +1,5 @@
-"""`python -m latent_studio.models.ship NAME --weights FILE [--metrics JSON] ...`: put a trained file into weights/ and the manifest.
+"""`python -m latent_studio.models.ship NAME --weights FILE [--metrics JSON] ...`: put a trained file into weights/
+and the manifest.
 
 Copies the file (safetensors only) to weights/<name in the registry>, and records its sha256, size,
 parameter count, architecture config, training data, training command and measured metrics.
@@ -19,7 +20,7 @@ from latent_studio.models.manifest import read_manifest, sha256_of, weights_dir,
 def count_parameters(path: Path) -> int:
     total = 0
     with safe_open(str(path), framework="pt") as handle:
-        for key in handle.keys():
+        for key in handle.keys():  # noqa: SIM118 - safe_open is no mapping: it has keys() but cannot be iterated
             total += _numel(handle.get_slice(key).get_shape())
     return total
 
@@ -48,7 +49,7 @@ def ship(file_name: str, source: Path, *, kind: str, fields: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.ship", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.ship", description=__doc__.split("\n\n")[0])
     parser.add_argument("file_name", help="name in weights/, e.g. colorizer-v2.safetensors")
     parser.add_argument("--weights", type=Path, required=True, help="trained .safetensors file")
     parser.add_argument("--kind", default="model", choices=["model", "asset"])

@@ -1,4 +1,5 @@
-"""`python -m latent_studio.models.evaluate colorizer --data DIR [--weights F] [--baseline-weights F] [--out report.json]`.
+"""`python -m latent_studio.models.evaluate colorizer --data DIR [--weights F] [--baseline-weights F]
+[--out report.json]`.
 
 Measures the colorizer on held-out colour photos through the app's own pipeline (network at the working
 size, chroma applied to the full-resolution lightness): PSNR and SSIM of the RGB result against the
@@ -19,18 +20,20 @@ from pathlib import Path
 import torch
 
 from latent_studio.models.color import lab_to_rgb, rgb_to_lab
-from latent_studio.models.errors import WeightsError
 from latent_studio.models.colorizer.data import read_photos
 from latent_studio.models.colorizer.inference import colorize_lightness
 from latent_studio.models.colorizer.metrics import image_scores, summarize
 from latent_studio.models.colorizer.network import Colorizer
 from latent_studio.models.colorizer.validate import photo_tensor, true_hints
+from latent_studio.models.errors import WeightsError
 
 COLUMNS = (("psnr", "PSNR (dB)"), ("ssim", "SSIM"), ("colourfulness", "CF"), ("delta_colourfulness", "ΔCF"))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.evaluate colorizer", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.evaluate colorizer", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--data", nargs="+", required=True, help="held-out colour photos (folders or .npz packs)")
     parser.add_argument("--weights", type=Path, help="colorizer .safetensors (default: the shipped one)")
     parser.add_argument("--baseline-weights", type=Path, help="plain-L2 .safetensors (default: the shipped one)")
@@ -39,16 +42,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--hints", type=int, default=10, help="hints per image for the guided rows (0: none)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N photos")
     parser.add_argument("--temperature", type=float, help="override the colorizer's annealed-mean temperature")
-    parser.add_argument("--vividness", type=float, nargs="*", default=[],
-                        help="also measure the colorizer at these vividness settings (the app's slider, 0-1)")
+    parser.add_argument(
+        "--vividness",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also measure the colorizer at these vividness settings (the app's slider, 0-1)",
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--segmentations", type=Path,
-                        help="BSDS500 groundTruth/<split> folder: also measure hint locality (models/colorizer/hint_locality.py)")
+    parser.add_argument(
+        "--segmentations",
+        type=Path,
+        help="BSDS500 groundTruth/<split> folder: also measure hint locality (models/colorizer/hint_locality.py)",
+    )
     parser.add_argument("--hint-montage", type=Path, help="with --segmentations: write the hint montage PNG here")
-    parser.add_argument("--reference", action="store_true",
-                        help="also measure reference colorization (own original, mirrored, 15%% cropped off one side)")
-    parser.add_argument("--reference-montage", type=Path, default=Path("/tmp/reference_montage.png"),
-                        help="with --reference: the montage PNG (gray | auto | with reference | original)")
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="also measure reference colorization (own original, mirrored, 15%% cropped off one side)",
+    )
+    parser.add_argument(
+        "--reference-montage",
+        type=Path,
+        default=Path("/tmp/reference_montage.png"),
+        help="with --reference: the montage PNG (gray | auto | with reference | original)",
+    )
     return parser.parse_args(argv)
 
 
@@ -59,11 +77,15 @@ def load(name: str, weights: Path | None, device: torch.device) -> Colorizer | N
     registry = default_registry()
     if weights is None:
         try:
-            return registry.load_model(name, device)
+            model = registry.load_model(name, device)
         except WeightsError as error:
             print(f"note: {name} skipped ({error})")
             return None
-    return registry.load_trained(name, weights, device)
+    else:
+        model = registry.load_trained(name, weights, device)
+    if not isinstance(model, Colorizer):
+        raise TypeError(f"the registry's {name!r} built a {type(model).__name__}, not a Colorizer")
+    return model
 
 
 def evaluate(photos: list, models: dict[str, Colorizer], size: int, hint_count: int, device: torch.device) -> dict:
@@ -114,10 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     if not photos:
         print(f"error: no colour photos found in {' '.join(args.data)}")
         return 2
-    models = {name: model for name, model in (
-        ("colorizer", load("colorizer", args.weights, device)),
-        ("plain L2", load("colorizer-l2", args.baseline_weights, device)),
-    ) if model is not None}
+    models = {
+        name: model
+        for name, model in (
+            ("colorizer", load("colorizer", args.weights, device)),
+            ("plain L2", load("colorizer-l2", args.baseline_weights, device)),
+        )
+        if model is not None
+    }
     if args.temperature is not None and "colorizer" in models:
         models["colorizer"].temperature = args.temperature
     if "colorizer" in models:
@@ -143,8 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown(report))
     if args.out:
         temperature = models["colorizer"].temperature if "colorizer" in models else None
-        payload = {"data": [str(d) for d in args.data], "images": len(photos), "working_size": args.size,
-                   "hints": args.hints, "temperature": temperature, "device": str(device), "methods": report}
+        payload = {
+            "data": [str(d) for d in args.data],
+            "images": len(photos),
+            "working_size": args.size,
+            "hints": args.hints,
+            "temperature": temperature,
+            "device": str(device),
+            "methods": report,
+        }
         if locality is not None:
             payload["hint_locality"] = locality
         args.out.write_text(json.dumps(payload, indent=2) + "\n")

@@ -1,16 +1,16 @@
 """Hint locality and strength on photos with human segmentations (BSDS500): does a hint stay in its region?
 
 Protocol (issue #13): for each photo, take the human segmentation with the fewest segments (the coarsest
-annotator), its largest segment, and that segment's deepest pixel (farthest from its border and the picture's). Put there one
-saturated wrong-colour hint: of 12 hues at chroma 60 (ab = 60 (cos t, sin t)), the one farthest from the
-segment's true mean ab. Compare the ab with the hint to the ab without it (the same method's automatic
-result), at full resolution:
+annotator), its largest segment, and that segment's deepest pixel (farthest from its border and the
+picture's). Put there one saturated wrong-colour hint: of 12 hues at chroma 60 (ab = 60 (cos t, sin t)), the
+one farthest from the segment's true mean ab. Compare the ab with the hint to the ab without it (the same
+method's automatic result), at full resolution:
 
 - inside = mean |Δab| over the segment eroded by 4 px (strength; target median >= 30),
 - locality = mean |Δab| over the pixels more than 12 px from the segment / inside (target median <= 0.25).
 
-`python -m latent_studio.models.colorizer.hint_locality --tune` grid-searches the spreading's settings on BSDS500 *train*
-photos (never val); `models.evaluate colorizer --segmentations DIR` reports the measure on val.
+`python -m latent_studio.models.colorizer.hint_locality --tune` grid-searches the spreading's settings on
+BSDS500 *train* photos (never val); `models.evaluate colorizer --segmentations DIR` reports the measure on val.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from latent_studio.models.color import rgb_to_lab
 from latent_studio.app.core.hint_spread import DEFAULT, SpreadSettings, spread_on_grid
-from latent_studio.models.colorizer.inference import network_output, resize
+from latent_studio.models.color import rgb_to_lab
+from latent_studio.models.colorizer.inference import network_output, resize, spatial_shape
 
 HUES = 12
 CHROMA = 60.0
@@ -74,11 +74,12 @@ def locality_scores(change: np.ndarray, case: dict) -> tuple[float, float]:
     return outside / max(inside, 1e-6), inside
 
 
-def hint_methods(model, lightness: torch.Tensor, hint: tuple, size: int, settings: SpreadSettings = DEFAULT,
-                 spread: bool = True) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+def hint_methods(
+    model, lightness: torch.Tensor, hint: tuple, size: int, settings: SpreadSettings = DEFAULT, spread: bool = True
+) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """name -> (ab without the hint, ab with it), full resolution, for: the network fed the hint (the old
     behaviour), the automatic result plus the spread correction (the new one), and both together."""
-    full = tuple(lightness.shape[-2:])
+    full = spatial_shape(lightness)
     with torch.inference_mode():
         auto = model.decode(network_output(model, lightness, (), size)[0])
         fed = model.decode(network_output(model, lightness, [hint], size)[0])
@@ -87,22 +88,31 @@ def hint_methods(model, lightness: torch.Tensor, hint: tuple, size: int, setting
         out = {"network hints": (resize(auto, full), resize(fed, full))}
         if spread:
             out["spread"] = (out["network hints"][0], resize(spread_on_grid(auto, lightness, stroke, settings), full))
-            out["network hints + spread"] = (out["network hints"][0],
-                                             resize(spread_on_grid(fed, lightness, stroke, settings), full))
+            out["network hints + spread"] = (
+                out["network hints"][0],
+                resize(spread_on_grid(fed, lightness, stroke, settings), full),
+            )
     return out
 
 
-def measure(models: dict, items: list, size: int, device: torch.device,
-            settings: SpreadSettings = DEFAULT, montage: list | None = None) -> dict[str, dict]:
+def measure(
+    models: dict,
+    items: list,
+    size: int,
+    device: torch.device,
+    settings: SpreadSettings = DEFAULT,
+    montage: list | None = None,
+) -> dict[str, dict]:
     """Median locality and inside change per model and method over the segmented photos."""
     scores: dict[str, list[tuple[float, float]]] = {}
-    for index, (name, photo, labels) in enumerate(items):
+    for index, (_name, photo, labels) in enumerate(items):
         rgb = torch.from_numpy(photo.copy()).to(device).permute(2, 0, 1)[None].float() / 255.0
         lab = rgb_to_lab(rgb)
         case = hint_case(lab, labels)
         for model_name, model in models.items():
-            for method, (before, after) in hint_methods(model, lab[:, :1], case["hint"], size, settings,
-                                                        spread=model_name == "colorizer").items():
+            for method, (before, after) in hint_methods(
+                model, lab[:, :1], case["hint"], size, settings, spread=model_name == "colorizer"
+            ).items():
                 change = (after - before).norm(dim=1)[0].cpu().numpy()
                 scores.setdefault(f"{model_name}, {method}", []).append(locality_scores(change, case))
                 if montage is not None and model_name == "colorizer" and method == "spread" and index < 6:
@@ -115,13 +125,19 @@ def measure(models: dict, items: list, size: int, device: torch.device,
 def summary(values: list[tuple[float, float]]) -> dict:
     locality = np.array([v[0] for v in values if math.isfinite(v[1])])
     inside = np.array([v[1] for v in values if math.isfinite(v[1])])
-    return {"median_locality": float(np.median(locality)), "median_inside_dab": float(np.median(inside)),
-            "mean_locality": float(locality.mean()), "photos": int(len(locality))}
+    return {
+        "median_locality": float(np.median(locality)),
+        "median_inside_dab": float(np.median(inside)),
+        "mean_locality": float(locality.mean()),
+        "photos": len(locality),
+    }
 
 
 def markdown(report: dict) -> str:
-    lines = ["| hint method (one saturated wrong hint, largest segment) | median locality (out/in) | median inside |Δab| |",
-             "|---|---|---|"]
+    lines = [
+        "| hint method (one saturated wrong hint, largest segment) | median locality (out/in) | median inside |Δab| |",
+        "|---|---|---|",
+    ]
     for name, values in report.items():
         lines.append(f"| {name} | {values['median_locality']:.3f} | {values['median_inside_dab']:.1f} |")
     lines.append("\nTargets: locality <= 0.25 with inside >= 30.")
@@ -147,10 +163,14 @@ def write_montage(rows: list, path: Path) -> None:
         x, y, a, b = case["hint"]
         hint_rgb = pixels(lab_to_rgb(torch.tensor([[[[60.0]], [[a]], [[b]]]])))[0, 0]
         draw = ImageDraw.Draw(hinted)
-        draw.ellipse([x - 7, y - 7, x + 7, y + 7], fill=tuple(int(v) for v in hint_rgb), outline=(255, 255, 255), width=2)
+        draw.ellipse(
+            [x - 7, y - 7, x + 7, y + 7], fill=tuple(int(v) for v in hint_rgb), outline=(255, 255, 255), width=2
+        )
         change = (after - before).norm(dim=1)[0].cpu().numpy()
         heat = np.clip(change / 60.0, 0, 1) * 510  # black -> red -> yellow
-        heat_rgb = np.stack([heat.clip(0, 255), (heat - 255).clip(0, 255), np.zeros_like(heat)], axis=2).astype(np.uint8)
+        heat_rgb = np.stack([heat.clip(0, 255), (heat - 255).clip(0, 255), np.zeros_like(heat)], axis=2).astype(
+            np.uint8
+        )
         heat_rgb[~case["inside"] & ~case["outside"]] //= 2  # the band near the segment border is dimmed
         tiles = [gray, auto, np.asarray(hinted), heat_rgb, photo]
         scale = height / photo.shape[0]
@@ -159,12 +179,13 @@ def write_montage(rows: list, path: Path) -> None:
     width = max(s.shape[1] for s in strips)
     canvas = np.zeros((height * len(strips), width, 3), np.uint8)
     for row, strip in enumerate(strips):
-        canvas[row * height:(row + 1) * height, : strip.shape[1]] = strip
+        canvas[row * height : (row + 1) * height, : strip.shape[1]] = strip
     Image.fromarray(canvas).save(path)
 
 
-def run_locality(models: dict, segmentations: Path, size: int, device: torch.device, limit: int = 0,
-                 montage: Path | None = None) -> dict:
+def run_locality(
+    models: dict, segmentations: Path, size: int, device: torch.device, limit: int = 0, montage: Path | None = None
+) -> dict:
     """The evaluation's hint rows: measure, print the table, write the montage; returns the report."""
     items = read_segmented(segmentations, limit)
     rows: list | None = [] if montage else None
@@ -181,8 +202,14 @@ def vars_of(settings: SpreadSettings) -> dict:
     return {key: getattr(settings, key) for key in settings.__dataclass_fields__}
 
 
-def tune(items: list, model, size: int, device: torch.device, grid: dict[str, list[float]],
-         log: Callable[[str], None] = print) -> list[tuple[SpreadSettings, dict]]:
+def tune(
+    items: list,
+    model,
+    size: int,
+    device: torch.device,
+    grid: dict[str, list[float]],
+    log: Callable[[str], None] = print,
+) -> list[tuple[SpreadSettings, dict]]:
     """Every combination of `grid` scored on `items` (automatic results computed once per photo)."""
     prepared = []
     for _, photo, labels in items:
@@ -193,13 +220,13 @@ def tune(items: list, model, size: int, device: torch.device, grid: dict[str, li
         prepared.append((lab[:, :1], auto, hint_case(lab, labels)))
     results = []
     for values in itertools.product(*grid.values()):
-        settings = SpreadSettings(**dict(zip(grid, values)))
+        settings = SpreadSettings(**dict(zip(grid, values, strict=True)))
         scores = []
         for lightness, auto, case in prepared:
             x, y, a, b = case["hint"]
             with torch.inference_mode():
                 after = spread_on_grid(auto, lightness, [(((x, y),), a, b)], settings)
-                change = resize(after - auto, tuple(lightness.shape[-2:])).norm(dim=1)[0].cpu().numpy()
+                change = resize(after - auto, spatial_shape(lightness)).norm(dim=1)[0].cpu().numpy()
             scores.append(locality_scores(change, case))
         result = summary(scores)
         log(f"{settings}: locality {result['median_locality']:.3f}, inside {result['median_inside_dab']:.1f}")
@@ -208,7 +235,9 @@ def tune(items: list, model, size: int, device: torch.device, grid: dict[str, li
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.colorizer.hint_locality", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.colorizer.hint_locality", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--tune", type=Path, required=True, help="BSDS500 groundTruth/train (never val or test)")
     parser.add_argument("--limit", type=int, default=60)
     parser.add_argument("--size", type=int, default=256)

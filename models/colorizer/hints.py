@@ -36,8 +36,13 @@ def simulate_hints(
     device = ab.device
     uniform = torch.rand(n, generator=generator, device=device)
     # number of hints: 0 with probability p_none, else Geometric(p) >= 1, capped
-    count = torch.floor(torch.log(torch.rand(n, generator=generator, device=device).clamp_min(1e-6))
-                        / torch.log(torch.tensor(1 - p_geometric, device=device))) + 1
+    count = (
+        torch.floor(
+            torch.log(torch.rand(n, generator=generator, device=device).clamp_min(1e-6))
+            / torch.log(torch.tensor(1 - p_geometric, device=device))
+        )
+        + 1
+    )
     count = torch.where(uniform < p_none, torch.zeros_like(count), count.clamp(max=max_hints))
     slots = torch.arange(max_hints, device=device).view(1, -1)
     valid = slots < count.view(-1, 1)
@@ -58,7 +63,10 @@ def simulate_hints(
 
 
 def rasterize_hints(
-    points: list[tuple[float, float, float, float]], height: int, width: int, size: int = 3,
+    points: list[tuple[float, float, float, float]],
+    height: int,
+    width: int,
+    size: int = 3,
     device: torch.device | str = "cpu",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Real hints -> (1,2,H,W) hint ab and (1,1,H,W) mask at the working size.

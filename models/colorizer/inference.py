@@ -30,6 +30,11 @@ def working_shape(height: int, width: int, working_size: int, multiple: int = Co
     return h, w
 
 
+def spatial_shape(x: torch.Tensor) -> tuple[int, int]:
+    """(height, width) of an (..., H, W) tensor."""
+    return int(x.shape[-2]), int(x.shape[-1])
+
+
 def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     if tuple(x.shape[-2:]) == tuple(size):
         return x
@@ -38,10 +43,13 @@ def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def network_output(
-    model: Colorizer, lightness: torch.Tensor, hints: Sequence[HintAB] = (), working_size: int = 256,
+    model: Colorizer,
+    lightness: torch.Tensor,
+    hints: Sequence[HintAB] = (),
+    working_size: int = 256,
 ) -> tuple[torch.Tensor, tuple[int, int]]:
     """Raw network output (N, Q or 2, h/2, w/2) for full-resolution L (N,1,H,W); also the working size."""
-    height, width = lightness.shape[-2:]
+    height, width = spatial_shape(lightness)
     size = working_shape(height, width, working_size)
     param = next(model.parameters())
     small = resize(lightness.float(), size)
@@ -55,18 +63,25 @@ def network_output(
 
 
 def predict_ab(
-    model: Colorizer, lightness: torch.Tensor, hints: Sequence[HintAB] = (), working_size: int = 256,
-    temperature: float | None = None, correction: float | None = None,
+    model: Colorizer,
+    lightness: torch.Tensor,
+    hints: Sequence[HintAB] = (),
+    working_size: int = 256,
+    temperature: float | None = None,
+    correction: float | None = None,
 ) -> torch.Tensor:
     """(N,1,H,W) L in [0,100] -> (N,2,H,W) float32 ab at the same (full) resolution (decode settings overridable)."""
     output, _ = network_output(model, lightness, hints, working_size)
     with torch.inference_mode():
         ab = model.decode(output, temperature, correction)
-        return resize(ab, tuple(lightness.shape[-2:]))
+        return resize(ab, spatial_shape(lightness))
 
 
 def colorize_lightness(
-    model: Colorizer, lightness: torch.Tensor, hints: Sequence[HintAB] = (), working_size: int = 256,
+    model: Colorizer,
+    lightness: torch.Tensor,
+    hints: Sequence[HintAB] = (),
+    working_size: int = 256,
 ) -> torch.Tensor:
     """(N,1,H,W) L -> (N,3,H,W) sRGB in [0, 1]: the batch entry point (all images the same size)."""
     ab = predict_ab(model, lightness, hints, working_size)
@@ -74,7 +89,9 @@ def colorize_lightness(
         return lab_to_rgb(torch.cat([lightness.float(), ab], dim=1))
 
 
-def top_bins_at(model: Colorizer, output: torch.Tensor, fx: float, fy: float, k: int) -> list[tuple[float, float, float]]:
+def top_bins_at(
+    model: Colorizer, output: torch.Tensor, fx: float, fy: float, k: int
+) -> list[tuple[float, float, float]]:
     """The k most probable (a, b, probability) at a point given as fractions (0-1) of the image's width/height."""
     if model.head_kind != "classify":
         raise ValueError("colour suggestions need the classification colorizer")
@@ -84,4 +101,4 @@ def top_bins_at(model: Colorizer, output: torch.Tensor, fx: float, fy: float, k:
     probs = torch.softmax(output[0, :, row, col].float(), dim=0)
     values, index = probs.topk(min(k, probs.numel()))
     bins = model.ab_bins[index].float()
-    return [(float(a), float(b), float(p)) for (a, b), p in zip(bins.tolist(), values.tolist())]
+    return [(float(a), float(b), float(p)) for (a, b), p in zip(bins.tolist(), values.tolist(), strict=True)]

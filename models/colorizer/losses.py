@@ -15,7 +15,11 @@ from latent_studio.models.colorizer.quantize import soft_encode
 
 
 def rebalanced_cross_entropy(
-    logits: torch.Tensor, ab: torch.Tensor, bins: torch.Tensor, weights: torch.Tensor, emphasis: torch.Tensor | None = None,
+    logits: torch.Tensor,
+    ab: torch.Tensor,
+    bins: torch.Tensor,
+    weights: torch.Tensor,
+    emphasis: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean over pixels of w(nearest bin) * CE(soft-encoded ab, softmax(logits)); ab at the logits' size."""
     target = soft_encode(ab, bins)

@@ -50,10 +50,17 @@ class Colorizer(nn.Module):
     """L + ab hints + mask -> ab logits (classify) or ab (regress) at half resolution."""
 
     MULTIPLE = 16
+    ab_bins: torch.Tensor  # buffers of the classify head: the bins' (a, b) and the training data's bin prior
+    prior: torch.Tensor
 
     def __init__(
-        self, width: int = 32, head: str = "classify", num_bins: int | None = None, deep: int = 192,
-        temperature: float = ANNEAL_T, prior_correction: float = 0.0,
+        self,
+        width: int = 32,
+        head: str = "classify",
+        num_bins: int | None = None,
+        deep: int = 192,
+        temperature: float = ANNEAL_T,
+        prior_correction: float = 0.0,
     ) -> None:
         super().__init__()
         if head not in ("classify", "regress"):
@@ -114,7 +121,10 @@ class Colorizer(nn.Module):
         return self.prior_correction - vividness
 
     def decode(
-        self, output: torch.Tensor, temperature: float | None = None, correction: float | None = None,
+        self,
+        output: torch.Tensor,
+        temperature: float | None = None,
+        correction: float | None = None,
     ) -> torch.Tensor:
         """Network output -> (N, 2, h, w) ab in Lab units (float32); both decode settings overridable."""
         if self.head_kind == "classify":

@@ -87,7 +87,10 @@ def rebalance_weights(prior: torch.Tensor, lam: float = REBALANCE_LAMBDA) -> tor
 
 
 def annealed_mean(
-    logits: torch.Tensor, bins: torch.Tensor, temperature: float = ANNEAL_T, log_bias: torch.Tensor | None = None,
+    logits: torch.Tensor,
+    bins: torch.Tensor,
+    temperature: float = ANNEAL_T,
+    log_bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """(N, Q, H, W) logits -> (N, 2, H, W) ab: the mean of the distribution sharpened by 1/T.
 

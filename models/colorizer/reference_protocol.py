@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from latent_studio.models.color import lab_to_rgb, rgb_to_lab
 from latent_studio.app.core.colorize_reference import match_chroma, predict_ab_with_reference, prepare_reference
 from latent_studio.app.core.imageio import Picture
-from latent_studio.models.colorizer.inference import resize, working_shape
+from latent_studio.models.color import lab_to_rgb, rgb_to_lab
+from latent_studio.models.colorizer.inference import resize, spatial_shape, working_shape
 
 CROP = 0.15
 LEVELS = 50  # lightness bins of the baseline (2 L units each)
@@ -27,7 +27,7 @@ FUSED = "reference matching + network"
 def reference_view(photo: np.ndarray, index: int) -> np.ndarray:
     """The protocol's reference: the photo mirrored left-right, 15 % of its width cropped off one side."""
     mirrored = photo[:, ::-1]
-    cut = int(round(photo.shape[1] * CROP))
+    cut = round(photo.shape[1] * CROP)
     kept = mirrored[:, cut:] if index % 2 == 0 else mirrored[:, : photo.shape[1] - cut]
     return np.ascontiguousarray(kept)
 
@@ -46,24 +46,27 @@ def level_baseline(lightness: torch.Tensor, reference_rgb: torch.Tensor) -> torc
     return table[index[0, 0]].permute(2, 0, 1)[None]
 
 
-def reference_results(model, photo: np.ndarray, index: int, lightness: torch.Tensor, size: int) -> dict[str, torch.Tensor]:
+def reference_results(
+    model, photo: np.ndarray, index: int, lightness: torch.Tensor, size: int
+) -> dict[str, torch.Tensor]:
     """The RGB results (1,3,H,W) of each reference method for one photo (lightness: its full-resolution L)."""
     device = lightness.device
     view = reference_view(photo, index)
     view_rgb = torch.from_numpy(view).to(device).permute(2, 0, 1)[None].float() / 255.0
     prepared = prepare_reference(Picture(view), model, size, device)
-    small = resize(lightness, working_shape(*lightness.shape[-2:], size))
+    small = resize(lightness, working_shape(*spatial_shape(lightness), size))
     matched, _ = match_chroma(prepared, model, small)
     abs_ = {
         BASELINE: level_baseline(lightness, view_rgb),
-        MATCHED: resize(matched, tuple(lightness.shape[-2:])),
+        MATCHED: resize(matched, spatial_shape(lightness)),
         FUSED: predict_ab_with_reference(model, lightness, prepared, size),
     }
     return {name: lab_to_rgb(torch.cat([lightness, ab], dim=1)) for name, ab in abs_.items()} | {"reference": view_rgb}
 
 
-def evaluate_reference(photos: list[np.ndarray], model, size: int, device: torch.device,
-                       samples: int = 6) -> tuple[dict, list[list[torch.Tensor]]]:
+def evaluate_reference(
+    photos: list[np.ndarray], model, size: int, device: torch.device, samples: int = 6
+) -> tuple[dict, list[list[torch.Tensor]]]:
     """Mean scores of gray, the baseline and our two methods under the protocol, and montage rows
     (gray | automatic | ours with the reference's thumbnail in a corner | original) of the first `samples`."""
     from latent_studio.models.colorizer.inference import colorize_lightness
@@ -71,7 +74,7 @@ def evaluate_reference(photos: list[np.ndarray], model, size: int, device: torch
     from latent_studio.models.colorizer.validate import photo_tensor
 
     rows: dict[str, list] = {"gray": []}
-    montage = []
+    montage: list[list[torch.Tensor]] = []
     for index, photo in enumerate(photos):
         rgb = photo_tensor(photo, device)
         lightness = rgb_to_lab(rgb)[:, :1]
@@ -81,11 +84,20 @@ def evaluate_reference(photos: list[np.ndarray], model, size: int, device: torch
         for name in (BASELINE, MATCHED, FUSED):
             rows.setdefault(name, []).append(image_scores(results[name], rgb))
         if len(montage) < samples:
-            montage.append([gray, colorize_lightness(model, lightness, (), size), _with_inset(results[FUSED], results["reference"]), rgb])
+            montage.append(
+                [
+                    gray,
+                    colorize_lightness(model, lightness, (), size),
+                    _with_inset(results[FUSED], results["reference"]),
+                    rgb,
+                ]
+            )
     report = {}
     for name, values in rows.items():
         report[name] = summarize(values)
-        report[name]["psnr_over_gray"] = report[name]["psnr"] - (sum(r["psnr"] for r in rows["gray"]) / len(rows["gray"]))
+        report[name]["psnr_over_gray"] = report[name]["psnr"] - (
+            sum(r["psnr"] for r in rows["gray"]) / len(rows["gray"])
+        )
         report[name]["colourfulness_ratio"] = report[name]["colourfulness"] / report[name]["colourfulness_original"]
     return report, montage
 

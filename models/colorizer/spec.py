@@ -18,7 +18,12 @@ COLORIZER = register(
             "latent_studio.models.colorizer.tune --rule natural. The app's Vividness lowers that correction."
         ),
         default_config={
-            "width": 32, "head": "classify", "num_bins": 259, "deep": 192, "temperature": 0.7, "prior_correction": 0.1,
+            "width": 32,
+            "head": "classify",
+            "num_bins": 259,
+            "deep": 192,
+            "temperature": 0.7,
+            "prior_correction": 0.1,
         },
         half_precision=True,
     )
@@ -33,7 +38,12 @@ COLORIZER_L2 = register(
         version="2",
         description="Baseline for the evaluation: the colorizer's backbone with a plain-L2 ab regression head.",
         default_config={
-            "width": 32, "head": "regress", "num_bins": None, "deep": 192, "temperature": 0.7, "prior_correction": 0.0,
+            "width": 32,
+            "head": "regress",
+            "num_bins": None,
+            "deep": 192,
+            "temperature": 0.7,
+            "prior_correction": 0.0,
         },
         half_precision=True,
     )

@@ -28,7 +28,7 @@ import torch
 
 from latent_studio.models.color import lab_to_rgb, rgb_to_lab
 from latent_studio.models.colorizer.evaluate import load
-from latent_studio.models.colorizer.inference import colorize_lightness, network_output, resize
+from latent_studio.models.colorizer.inference import colorize_lightness, network_output, resize, spatial_shape
 from latent_studio.models.colorizer.metrics import image_scores, summarize
 from latent_studio.models.colorizer.validate import photo_tensor
 from latent_studio.models.datapack import is_grayscale, list_images, open_rgb
@@ -43,7 +43,9 @@ CORRECTIONS = (0.0, 0.5, 1.0)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.colorizer.tune", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.colorizer.tune", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--data", nargs="+", required=True, help="training photo folders (never validation ones)")
     parser.add_argument("--per-source", type=int, default=100, help="photos per folder, evenly spaced in name order")
     parser.add_argument("--weights", type=Path, help="colorizer .safetensors (default: the shipped one)")
@@ -79,7 +81,7 @@ def tune(photos: list[np.ndarray], model, baseline, temperatures, corrections, s
         lightness = rgb_to_lab(rgb)[:, :1]
         output, _ = network_output(model, lightness, (), size)
         for t, c in settings:
-            ab = resize(model.decode(output, t, c), tuple(lightness.shape[-2:]))
+            ab = resize(model.decode(output, t, c), spatial_shape(lightness))
             rows[key(t, c)].append(image_scores(lab_to_rgb(torch.cat([lightness, ab], dim=1)), rgb))
         if baseline is not None:
             rows["plain L2"].append(image_scores(colorize_lightness(baseline, lightness, (), size), rgb))
@@ -115,8 +117,10 @@ def markdown(table: dict[str, dict], chosen: str) -> str:
     lines = ["| decode | PSNR (dB) | SSIM | CF | ΔCF |", "|---|---|---|---|---|"]
     for name, v in table.items():
         mark = " **(chosen)**" if name == chosen else ""
-        lines.append(f"| {name}{mark} | {v['psnr']:.2f} | {v['ssim']:.4f} | {v['colourfulness']:.2f} | "
-                     f"{v['delta_colourfulness']:+.2f} |")
+        lines.append(
+            f"| {name}{mark} | {v['psnr']:.2f} | {v['ssim']:.4f} | {v['colourfulness']:.2f} | "
+            f"{v['delta_colourfulness']:+.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -138,9 +142,14 @@ def _run(args) -> int:
     print(f"{len(photos)} training photos, working size {args.size}; originals' mean CF {original:.2f}\n")
     print(markdown(table, chosen))
     if args.out:
-        payload = {"data": args.data, "images": len(photos), "working_size": args.size,
-                   "rule": RULES[args.rule], "chosen": chosen,
-                   "table": table}
+        payload = {
+            "data": args.data,
+            "images": len(photos),
+            "working_size": args.size,
+            "rule": RULES[args.rule],
+            "chosen": chosen,
+            "table": table,
+        }
         args.out.write_text(json.dumps(payload, indent=2) + "\n")
     return 0
 

@@ -35,14 +35,20 @@ def true_hints(lab: torch.Tensor, count: int, seed: int) -> list[tuple[float, fl
 
 
 def validate(
-    model: Colorizer, photos: list[np.ndarray], device: torch.device, working_size: int = 256, hint_count: int = 10,
+    model: Colorizer,
+    photos: list[np.ndarray],
+    device: torch.device,
+    working_size: int = 256,
+    hint_count: int = 10,
     deadline: float | None = None,
 ) -> tuple[dict[str, float], list[list[torch.Tensor]]]:
     """Mean scores of automatic and hinted colorization, and (gray, auto, hinted, original) rows for samples.
 
     Past `deadline` (time.monotonic()) it stops early, after at least one photo: a training budget is a promise.
     """
-    auto_rows, hint_rows, samples = [], [], []
+    auto_rows: list[dict[str, float]] = []
+    hint_rows: list[dict[str, float]] = []
+    samples: list[list[torch.Tensor]] = []
     model.eval()
     for index, photo in enumerate(photos):
         if deadline is not None and index > 0 and time.monotonic() > deadline:
@@ -71,8 +77,8 @@ def save_grid(rows: list[list[torch.Tensor]], path: Path, height: int = 112) -> 
         for image in row:
             h, w = image.shape[-2:]
             size = (height, max(1, round(w * height / h)))
-            image = torch.nn.functional.interpolate(image.float(), size=size, mode="bilinear", antialias=True)
-            resized.append((image[0].clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8))
+            scaled = torch.nn.functional.interpolate(image.float(), size=size, mode="bilinear", antialias=True)
+            resized.append((scaled[0].clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8))
         tiles.append(np.concatenate(resized, axis=1))
     width = max(tile.shape[1] for tile in tiles)
     tiles = [np.pad(tile, ((0, 2), (0, width - tile.shape[1]), (0, 0))) for tile in tiles]

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.models.datapack import decode, iter_photos, load_blobs
+from latent_studio.models.errors import LatentStudioError
 
 MAX_ASPECT = 2.0  # longer sides are centre-cropped to this ratio so padding stays small
 
@@ -31,7 +31,7 @@ class SketchSet:
     lines: list[np.ndarray] = field(default_factory=list)
     line_owner: list[int] = field(default_factory=list)  # index into photos of each line map
 
-    def extend(self, other: "SketchSet") -> None:
+    def extend(self, other: SketchSet) -> None:
         base = len(self.photos)
         self.photos += other.photos
         self.lines += other.lines
@@ -39,7 +39,7 @@ class SketchSet:
 
 
 def _read_pack(path: Path) -> SketchSet:
-    names, blobs, extra = load_blobs(path)
+    _names, blobs, extra = load_blobs(path)
     with ThreadPoolExecutor(max_workers=8) as pool:
         arrays = list(pool.map(decode, blobs))
     result = SketchSet()
@@ -47,11 +47,11 @@ def _read_pack(path: Path) -> SketchSet:
         result.photos = [a if a.ndim == 3 else np.repeat(a[..., None], 3, axis=2) for a in arrays]
         return result
     photo_of_blob: dict[int, int] = {}
-    for array, kind, owner in zip(arrays, extra["kind"], extra["photo_index"]):
+    for array, kind, owner in zip(arrays, extra["kind"], extra["photo_index"], strict=True):
         if kind == 0:
             photo_of_blob[int(owner)] = len(result.photos)
             result.photos.append(array)
-    for array, kind, owner in zip(arrays, extra["kind"], extra["photo_index"]):
+    for array, kind, owner in zip(arrays, extra["kind"], extra["photo_index"], strict=True):
         if kind == 1 and int(owner) in photo_of_blob:
             result.lines.append(array if array.ndim == 2 else array[..., 0])
             result.line_owner.append(photo_of_blob[int(owner)])
@@ -73,8 +73,8 @@ def _read_bsds(root: Path, split: str, short_side: int) -> SketchSet:
 def load_sources(sources: list[str | Path], bsds_split: str = "val", short_side: int = 192) -> SketchSet:
     """Everything under `sources` (packs, BSDS500 roots or photo folders) as one SketchSet."""
     result = SketchSet()
-    for source in sources:
-        source = Path(source)
+    for entry in sources:
+        source = Path(entry)
         if not source.exists():
             raise LatentStudioError(f"The data source {source} does not exist.")
         if source.suffix == ".npz":
@@ -107,7 +107,7 @@ class Bank:
     sizes: torch.Tensor  # (N, 2) long: height, width
 
     @classmethod
-    def build(cls, arrays: list[np.ndarray], device: torch.device, side: int | None = None) -> "Bank":
+    def build(cls, arrays: list[np.ndarray], device: torch.device, side: int | None = None) -> Bank:
         arrays = [_centre_crop(a) for a in arrays]
         side = side or max(max(a.shape[:2]) for a in arrays)
         channels = 1 if arrays[0].ndim == 2 else arrays[0].shape[2]

@@ -98,7 +98,9 @@ def sketch_like(rgb: torch.Tensor, short_side_reference: int = 256) -> torch.Ten
 # --- augmentation: make any line map look like another person's drawing ---------------------------------
 
 
-def _smooth_noise(shape: tuple[int, int, int, int], cell: int, size: tuple[int, int], device: torch.device) -> torch.Tensor:
+def _smooth_noise(
+    shape: tuple[int, int, int, int], cell: int, size: tuple[int, int], device: torch.device
+) -> torch.Tensor:
     """Low-frequency noise in about [-1, 1]: random values on a coarse grid, bilinearly upsampled."""
     n, c = shape[0], shape[1]
     coarse = torch.rand(n, c, max(2, size[0] // cell + 2), max(2, size[1] // cell + 2), device=device) * 2 - 1

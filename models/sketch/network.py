@@ -71,7 +71,7 @@ class SketchUNet(nn.Module):
             raise ValueError("channels and blocks need one entry per level")
         self.in_channels = in_channels
         self.stride = 2 ** len(channels)
-        widths = [in_channels] + channels
+        widths = [in_channels, *channels]
         self.downs = nn.ModuleList(Down(widths[i], widths[i + 1], blocks[i]) for i in range(len(channels)))
         self.ups = nn.ModuleList(
             Up(channels[i + 1], channels[i], channels[i], max(1, blocks[i])) for i in reversed(range(len(channels) - 1))
@@ -98,7 +98,9 @@ class SketchUNet(nn.Module):
         return torch.sigmoid(self.head(torch.cat([h, x], dim=1)))
 
 
-def make_input(ink: torch.Tensor, hint_rgb: torch.Tensor | None = None, hint_mask: torch.Tensor | None = None) -> torch.Tensor:
+def make_input(
+    ink: torch.Tensor, hint_rgb: torch.Tensor | None = None, hint_mask: torch.Tensor | None = None
+) -> torch.Tensor:
     """Assemble the 5-channel input from ink (N,1,H,W) and optional hints (N,3,H,W) + mask (N,1,H,W)."""
     if hint_rgb is None or hint_mask is None:
         zeros = ink.new_zeros(ink.shape[0], 4, *ink.shape[-2:])

@@ -1,4 +1,5 @@
-"""`python -m latent_studio.models.sketch.pack`: BSDS500 photos + their human boundary maps as one compact .npz per split.
+"""`python -m latent_studio.models.sketch.pack`: BSDS500 photos + their human boundary maps as one compact .npz
+per split.
 
 BSDS500 ships about five boundary maps per photo, drawn by people: real sketches paired with real photos,
 which is what the sketch model must learn to read. A pack holds, per photo, the JPEG at a small short side
@@ -20,8 +21,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.models.datapack import encode, save_blobs
+from latent_studio.models.errors import LatentStudioError
 
 KIND_PHOTO = 0
 KIND_LINES = 1
@@ -84,7 +85,9 @@ def pack_split(root: Path, split: str, out: Path, short_side: int, quality: int 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.sketch.pack", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.sketch.pack", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--bsds", type=Path, default=Path("/work/shared/datasets/bsds500"))
     parser.add_argument("--out-dir", type=Path, default=Path(".gpu"))
     parser.add_argument("--short-side", type=int, default=192)

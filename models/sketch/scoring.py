@@ -22,7 +22,7 @@ from PIL import Image
 from latent_studio.models.metrics import psnr, ssim
 from latent_studio.models.sketch.data import SketchSet
 from latent_studio.models.sketch.hints import simulate_strokes
-from latent_studio.models.sketch.network import make_input
+from latent_studio.models.sketch.network import SketchUNet, make_input
 
 MEAN_SIZE = 64
 
@@ -43,7 +43,7 @@ def pad_to_stride(x: torch.Tensor, stride: int) -> tuple[torch.Tensor, tuple[int
 
 
 @torch.inference_mode()
-def generate(model: torch.nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+def generate(model: SketchUNet, inputs: torch.Tensor) -> torch.Tensor:
     """Run the generator on (N,5,H,W) inputs of any size (padded to its stride and cropped back)."""
     param = next(model.parameters())
     padded, (h, w) = pad_to_stride(inputs.to(param.device, param.dtype), model.stride)
@@ -60,7 +60,7 @@ def _scores(pred: torch.Tensor, real: torch.Tensor) -> tuple[float, float, float
 
 @torch.inference_mode()
 def score(
-    model: torch.nn.Module,
+    model: SketchUNet,
     val: SketchSet,
     mean: torch.Tensor | None,
     limit: int | None = None,
@@ -85,7 +85,7 @@ def score(
     order = sorted(range(len(val.lines)), key=lambda i: (rank[i], val.line_owner[i]))[: limit or None]
     every = max(1, min(len(order), len(counts)) // 6)  # samples from six different photos
     totals: dict[str, np.ndarray] = {}
-    samples = []
+    samples: list[tuple[torch.Tensor, ...]] = []
     for position, i in enumerate(order):
         if deadline is not None and time.monotonic() > deadline and totals.get("ours", np.zeros(4))[3] >= 2:
             break
@@ -101,13 +101,18 @@ def score(
         sketch = (1 - ink).expand(-1, 3, -1, -1)
         rows = {"ours": ours, "ours + hints": hinted, "sketch": sketch}
         if mean is not None:
-            rows["mean image"] = F.interpolate(mean.to(device), size=real.shape[-2:], mode="bilinear", align_corners=False)
+            rows["mean image"] = F.interpolate(
+                mean.to(device), size=real.shape[-2:], mode="bilinear", align_corners=False
+            )
         for name, pred in rows.items():
             totals[name] = totals.get(name, np.zeros(4)) + np.array([*_scores(pred, real), 1.0])
         if len(samples) < 6 and position % every == 0:
             overlay = torch.where(mask > 0, hint, sketch)
             samples.append(tuple(t[0].cpu() for t in (sketch, ours, overlay, hinted, real)))
-    report = {name: {"l1": v[0] / v[3], "psnr": v[1] / v[3], "ssim": v[2] / v[3], "pairs": int(v[3])} for name, v in totals.items()}
+    report = {
+        name: {"l1": v[0] / v[3], "psnr": v[1] / v[3], "ssim": v[2] / v[3], "pairs": int(v[3])}
+        for name, v in totals.items()
+    }
     return report, samples
 
 
@@ -119,9 +124,9 @@ def save_grid(samples: list[tuple[torch.Tensor, ...]], path, tile: int = 160) ->
         for t in sample:
             h, w = t.shape[-2:]
             scale = tile / max(h, w)
-            t = F.interpolate(t[None], size=(round(h * scale), round(w * scale)), mode="area")[0]
+            small = F.interpolate(t[None], size=(round(h * scale), round(w * scale)), mode="area")[0]
             canvas = torch.ones(3, tile, tile)
-            canvas[:, : t.shape[1], : t.shape[2]] = t
+            canvas[:, : small.shape[1], : small.shape[2]] = small
             tiles.append(canvas)
         rows.append(torch.cat(tiles, dim=2))
     grid = torch.cat(rows, dim=1).clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()

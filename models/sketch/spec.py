@@ -12,7 +12,10 @@ SPEC = register(
         weights_file="sketch-v1.safetensors",
         input_size=256,
         version="1",
-        description="Sketch to image: a pix2pix U-Net that turns black line drawings (plus optional colour strokes) into a photo-like picture.",
+        description=(
+            "Sketch to image: a pix2pix U-Net that turns black line drawings (plus optional colour strokes) "
+            "into a photo-like picture."
+        ),
         default_config=DEFAULT_CONFIG,
         half_precision=True,
     )

@@ -7,8 +7,8 @@ less. PCA directions are the top eigenvectors of the training codes' covariance 
 direction carries its sigma, the standard deviation of training codes along it, so sliders move in sigma
 units; the asset also keeps the codes' mean and covariance, so a user direction gets a sigma too.
 
-`python -m latent_studio.models.vae.directions --weights DIR/model.safetensors --config DIR/config.json --data .gpu/faces.npz
---out vae-directions-v1.safetensors` builds the shipped asset on the CPU in a few seconds.
+`python -m latent_studio.models.vae.directions --weights DIR/model.safetensors --config DIR/config.json
+--data .gpu/faces.npz --out vae-directions-v1.safetensors` builds the shipped asset on the CPU in a few seconds.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
+
+from latent_studio.models.vae.network import FaceVAE
 
 FORMAT = "1"
 
@@ -45,7 +47,7 @@ class DirectionSet:
         v = vector.float()
         return float(torch.sqrt((v @ self.code_covariance.float() @ v).clamp_min(1e-12)))
 
-    def with_direction(self, name: str, vector: torch.Tensor, kind: str, description: str) -> "DirectionSet":
+    def with_direction(self, name: str, vector: torch.Tensor, kind: str, description: str) -> DirectionSet:
         """A copy with `name` added (or replaced): the vector is normalised and given its sigma."""
         vector = vector.float() / vector.float().norm().clamp_min(1e-12)
         keep = [i for i, n in enumerate(self.names) if n != name]
@@ -55,24 +57,44 @@ class DirectionSet:
             descriptions=[self.descriptions[i] for i in keep] + [description],
             vectors=torch.cat([self.vectors[keep], vector[None]]),
             sigmas=torch.cat([self.sigmas[keep], torch.tensor([self.sigma_of(vector)])]),
-            code_mean=self.code_mean, code_covariance=self.code_covariance, facts=dict(self.facts),
+            code_mean=self.code_mean,
+            code_covariance=self.code_covariance,
+            facts=dict(self.facts),
         )
 
     def to_tensors(self) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
         """Tensors + metadata. The index (names, kinds...) is also a uint8 JSON tensor, because the
         registry's verified `load_tensors` returns tensors only."""
-        index = {"format": FORMAT, "names": self.names, "kinds": self.kinds, "descriptions": self.descriptions, "facts": self.facts}
+        index = {
+            "format": FORMAT,
+            "names": self.names,
+            "kinds": self.kinds,
+            "descriptions": self.descriptions,
+            "facts": self.facts,
+        }
         blob = torch.frombuffer(bytearray(json.dumps(index).encode()), dtype=torch.uint8)
-        tensors = {"directions": self.vectors.float().contiguous(), "sigma": self.sigmas.float().contiguous(),
-                   "code_mean": self.code_mean.float().contiguous(), "code_covariance": self.code_covariance.float().contiguous(),
-                   "index_json": blob}
+        tensors = {
+            "directions": self.vectors.float().contiguous(),
+            "sigma": self.sigmas.float().contiguous(),
+            "code_mean": self.code_mean.float().contiguous(),
+            "code_covariance": self.code_covariance.float().contiguous(),
+            "index_json": blob,
+        }
         return tensors, {"format": FORMAT, "names": json.dumps(self.names), "kinds": json.dumps(self.kinds)}
 
     @classmethod
-    def from_tensors(cls, tensors: dict[str, torch.Tensor]) -> "DirectionSet":
+    def from_tensors(cls, tensors: dict[str, torch.Tensor]) -> DirectionSet:
         index = json.loads(bytes(tensors["index_json"].numpy().tobytes()).decode())
-        return cls(index["names"], index["kinds"], index["descriptions"], tensors["directions"].float(),
-                   tensors["sigma"].float(), tensors["code_mean"].float(), tensors["code_covariance"].float(), index.get("facts", {}))
+        return cls(
+            index["names"],
+            index["kinds"],
+            index["descriptions"],
+            tensors["directions"].float(),
+            tensors["sigma"].float(),
+            tensors["code_mean"].float(),
+            tensors["code_covariance"].float(),
+            index.get("facts", {}),
+        )
 
     def save(self, path: Path | str) -> Path:
         path = Path(path)
@@ -84,16 +106,19 @@ class DirectionSet:
         return path
 
     @classmethod
-    def load(cls, path: Path | str) -> "DirectionSet":
+    def load(cls, path: Path | str) -> DirectionSet:
         return cls.from_tensors(load_file(str(path)))
 
 
 @torch.no_grad()
-def encode_all(vae: torch.nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+def encode_all(vae: FaceVAE, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """Posterior means (N, D) float32 on the CPU of (N,3,S,S) uint8 faces."""
     device = next(vae.parameters()).device
     dtype = next(vae.parameters()).dtype
-    codes = [vae.encode(images[i : i + batch_size].to(device).to(dtype) / 255).float().cpu() for i in range(0, len(images), batch_size)]
+    codes = [
+        vae.encode(images[i : i + batch_size].to(device).to(dtype) / 255).float().cpu()
+        for i in range(0, len(images), batch_size)
+    ]
     return torch.cat(codes)
 
 
@@ -120,9 +145,17 @@ def orthogonalize(vectors: torch.Tensor) -> torch.Tensor:
 
 
 ATTRIBUTES = {  # name: (description, with(age, gender), without(age, gender))
-    "young": ("younger: mean code of faces aged 18-30 minus 50+", lambda a, g: (a >= 18) & (a <= 30), lambda a, g: a >= 50),
+    "young": (
+        "younger: mean code of faces aged 18-30 minus 50+",
+        lambda a, g: (a >= 18) & (a <= 30),
+        lambda a, g: a >= 50,
+    ),
     "female": ("more feminine: mean code of female minus male faces", lambda a, g: g == 1, lambda a, g: g == 0),
-    "child": ("more child-like: mean code of faces aged 0-10 minus 18-60", lambda a, g: a <= 10, lambda a, g: (a >= 18) & (a <= 60)),
+    "child": (
+        "more child-like: mean code of faces aged 0-10 minus 18-60",
+        lambda a, g: a <= 10,
+        lambda a, g: (a >= 18) & (a <= 60),
+    ),
 }
 
 
@@ -140,7 +173,11 @@ def build_directions(codes: torch.Tensor, age: torch.Tensor, gender: torch.Tenso
         descriptions.append(text + " (orthogonal to the other attribute directions)")
     raw = torch.stack(vectors)
     attribute = orthogonalize(raw)
-    cosines = {f"{names[i]}~{names[j]}": round(float(raw[i] @ raw[j]), 3) for i in range(len(names)) for j in range(i + 1, len(names))}
+    cosines = {
+        f"{names[i]}~{names[j]}": round(float(raw[i] @ raw[j]), 3)
+        for i in range(len(names))
+        for j in range(i + 1, len(names))
+    }
     eigenvalues, eigenvectors = torch.linalg.eigh(cov)
     order = torch.argsort(eigenvalues, descending=True)[:pcs]
     total = float(eigenvalues.clamp_min(0).sum())
@@ -153,10 +190,14 @@ def build_directions(codes: torch.Tensor, age: torch.Tensor, gender: torch.Tenso
         pca.append(v)
         names.append(f"pc{rank}")
         kinds.append("pca")
-        descriptions.append(f"principal component {rank}: {100 * float(eigenvalues[i]) / total:.1f}% of code variance "
-                            f"(correlation with age {r_age:+.2f}, with female {r_female:+.2f})")
+        descriptions.append(
+            f"principal component {rank}: {100 * float(eigenvalues[i]) / total:.1f}% of code variance "
+            f"(correlation with age {r_age:+.2f}, with female {r_female:+.2f})"
+        )
     vectors_all = torch.cat([attribute, torch.stack(pca)]).float()
-    sigmas = torch.sqrt(torch.einsum("kd,de,ke->k", vectors_all.double(), cov, vectors_all.double()).clamp_min(1e-12)).float()
+    sigmas = torch.sqrt(
+        torch.einsum("kd,de,ke->k", vectors_all.double(), cov, vectors_all.double()).clamp_min(1e-12)
+    ).float()
     facts = {"train_faces": int(codes.shape[0]), "raw_attribute_cosines": cosines}
     return DirectionSet(names, kinds, descriptions, vectors_all, sigmas, mean.float(), cov.float(), facts)
 
@@ -164,7 +205,9 @@ def build_directions(codes: torch.Tensor, age: torch.Tensor, gender: torch.Tenso
 def main(argv: list[str] | None = None) -> int:
     from latent_studio.models.vae.trainkit import load_faces
 
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.vae.directions", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.vae.directions", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--weights", type=Path, required=True, help="the VAE's model.safetensors")
     parser.add_argument("--config", type=Path, required=True, help="its config.json")
     parser.add_argument("--data", nargs="+", default=[".gpu/faces.npz"], help="faces packs/folders (train split used)")
@@ -175,11 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     from latent_studio.models.registry import default_registry
 
     vae = default_registry().load_trained("vae", args.weights, args.device, json.loads(args.config.read_text()))
+    if not isinstance(vae, FaceVAE):
+        raise TypeError(f"the registry's 'vae' built a {type(vae).__name__}, not a FaceVAE")
     faces = load_faces(args.data, vae.image_size, torch.device("cpu"), want_val=False)
     codes = encode_all(vae, faces.images)
     directions = build_directions(codes, faces.age, faces.gender, args.pcs)
     directions.save(args.out)
-    for name, sigma, text in zip(directions.names, directions.sigmas.tolist(), directions.descriptions):
+    for name, sigma, text in zip(directions.names, directions.sigmas.tolist(), directions.descriptions, strict=True):
         print(f"{name:8s} sigma={sigma:.3f}  {text}")
     print(f"raw attribute cosines: {directions.facts['raw_attribute_cosines']}; wrote {args.out}")
     return 0

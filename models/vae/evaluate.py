@@ -1,4 +1,5 @@
-"""`python -m latent_studio.models.evaluate vae --data .gpu/faces.npz [--out report.json]`: the face VAE on held-out faces.
+"""`python -m latent_studio.models.evaluate vae --data .gpu/faces.npz [--out report.json]`: the face VAE on held-out
+faces.
 
 1. Reconstruction: PSNR, SSIM and sharpness (luma gradient and high-frequency energy, as ratios to the
    originals) of the posterior-mean reconstruction, for our VAE and, with --baseline, the pixel-loss one.
@@ -38,8 +39,11 @@ def load_networks(args: argparse.Namespace, device: torch.device):
 
     registry = default_registry()
     vae = _from_run(args.vae_run, "vae", device) if args.vae_run else registry.load_model("vae", device)
-    judge = (_from_run(args.classifier_run, "face-attributes", device) if args.classifier_run
-             else registry.load_model("face-attributes", device))
+    judge = (
+        _from_run(args.classifier_run, "face-attributes", device)
+        if args.classifier_run
+        else registry.load_model("face-attributes", device)
+    )
     if args.directions:
         directions = DirectionSet.load(args.directions)
     else:
@@ -60,8 +64,18 @@ def decode_all(vae, codes: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def direction_effect(vae, judge, codes: torch.Tensor, base: torch.Tensor, base_judged: dict, vector: torch.Tensor,
-                     sigma: float, judged: str, other: str, amount: float = 2.0) -> dict:
+def direction_effect(
+    vae,
+    judge,
+    codes: torch.Tensor,
+    base: torch.Tensor,
+    base_judged: dict,
+    vector: torch.Tensor,
+    sigma: float,
+    judged: str,
+    other: str,
+    amount: float = 2.0,
+) -> dict:
     """Move each code by `amount` sigma towards the opposite of its judged label; measure flips and change."""
     is_on = base_judged[judged] > 0.5
     sign = torch.where(is_on, -1.0, 1.0)[:, None]
@@ -100,12 +114,14 @@ def evaluate(vae, judge, directions: DirectionSet, images: torch.Tensor, seed: i
         }
     report["pca"] = {}
     few = slice(0, pca_faces)
-    for i, (name, kind) in enumerate(zip(directions.names, directions.kinds)):
+    for i, (name, kind) in enumerate(zip(directions.names, directions.kinds, strict=True)):
         if kind != "pca":
             continue
         moved = codes[few] + 2 * float(directions.sigmas[i]) * directions.vectors[i][None].to(codes.device)
         after = judge_outputs(judge, decode_all(vae, moved))
-        report["pca"][name] = {k: round((after[k] - base_judged[k][few]).mean().item(), 4) for k in ("female", "young", "age")}
+        report["pca"][name] = {
+            k: round((after[k] - base_judged[k][few]).mean().item(), 4) for k in ("female", "young", "age")
+        }
     return report
 
 
@@ -130,20 +146,32 @@ def decode_latency_ms(vae, repeats: int = 50, threads: int = 1) -> dict:
             times.append((time.perf_counter() - start) * 1000)
     torch.set_num_threads(previous)
     times.sort()
-    return {"threads": threads, "median_ms": round(times[len(times) // 2], 2), "p90_ms": round(times[int(len(times) * 0.9)], 2)}
+    return {
+        "threads": threads,
+        "median_ms": round(times[len(times) // 2], 2),
+        "p90_ms": round(times[int(len(times) * 0.9)], 2),
+    }
 
 
 def markdown(report: dict) -> str:
     lines = ["| model | PSNR dB | SSIM | gradient ratio | HF energy ratio | KL nats |", "|---|---|---|---|---|---|"]
     for model, r in report["reconstruction"].items():
-        lines.append(f"| {model} | {r['val_psnr']:.2f} | {r['val_ssim']:.4f} | {r['sharpness_grad_ratio']:.3f} | "
-                     f"{r['sharpness_hf_ratio']:.3f} | {r['val_kl_nats']:.1f} |")
-    lines += ["", "| direction (2 sigma) | flip rate | random: flip | other attribute kept | random: kept | image change L1 | random: change |",
-              "|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {model} | {r['val_psnr']:.2f} | {r['val_ssim']:.4f} | {r['sharpness_grad_ratio']:.3f} | "
+            f"{r['sharpness_hf_ratio']:.3f} | {r['val_kl_nats']:.1f} |"
+        )
+    lines += [
+        "",
+        "| direction (2 sigma) | flip rate | random: flip | other attribute kept | random: kept "
+        "| image change L1 | random: change |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, r in report["attributes"].items():
         d, b = r["direction"], r["random"]
-        lines.append(f"| {name} | {d['flip_rate']:.3f} | {b['flip_rate']:.3f} | {d['other_kept']:.3f} | {b['other_kept']:.3f} | "
-                     f"{d['image_change_l1']:.4f} | {b['image_change_l1']:.4f} |")
+        lines.append(
+            f"| {name} | {d['flip_rate']:.3f} | {b['flip_rate']:.3f} | {d['other_kept']:.3f} | {b['other_kept']:.3f} | "
+            f"{d['image_change_l1']:.4f} | {b['image_change_l1']:.4f} |"
+        )
     if report["pca"]:
         lines += ["", "| PCA direction (+2 sigma) | d P(female) | d P(young) | d age (years) |", "|---|---|---|---|"]
         for name, r in report["pca"].items():
@@ -151,12 +179,18 @@ def markdown(report: dict) -> str:
     for key in ("cpu_decode",):
         if key in report:
             t = report[key]
-            lines += ["", f"CPU decode + uint8 conversion ({t['threads']} threads): median {t['median_ms']} ms, p90 {t['p90_ms']} ms"]
+            lines += [
+                "",
+                f"CPU decode + uint8 conversion ({t['threads']} threads): "
+                f"median {t['median_ms']} ms, p90 {t['p90_ms']} ms",
+            ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.evaluate vae", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.evaluate vae", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--data", nargs="+", required=True, help="faces pack(s) or UTKFace folder(s)")
     parser.add_argument("--split", choices=["val", "all"], default="val", help="val: the held-out split only (default)")
     parser.add_argument("--out", type=Path, help="JSON report")

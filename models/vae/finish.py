@@ -19,8 +19,12 @@ DATA_NOTE = "UTKFace crop_part1 (9,289 faces at 64x64; val = sha1(file name) % 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.vae.finish", description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=Path, default=Path("/tmp/runs"), help="folder with vae/, vae-pixel/, face-attributes/")
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.vae.finish", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--runs", type=Path, default=Path("/tmp/runs"), help="folder with vae/, vae-pixel/, face-attributes/"
+    )
     parser.add_argument("--data", default=".gpu/faces.npz")
     parser.add_argument("--ship", action="store_true", help="also copy into weights/ and the manifest")
     parser.add_argument("--device", default=None, help="cuda makes the evaluation take seconds instead of minutes")
@@ -30,12 +34,33 @@ def main(argv: list[str] | None = None) -> int:
     vae_run, pixel_run, judge_run = args.runs / "vae", args.runs / "vae-pixel", args.runs / "face-attributes"
     asset = vae_run / DIRECTIONS_FILE
     # 1. directions
-    directions.main(["--weights", str(vae_run / "model.safetensors"), "--config", str(vae_run / "config.json"),
-                     "--data", args.data, "--out", str(asset)] + (["--device", args.device] if args.device else []))
+    directions.main(
+        [
+            "--weights",
+            str(vae_run / "model.safetensors"),
+            "--config",
+            str(vae_run / "config.json"),
+            "--data",
+            args.data,
+            "--out",
+            str(asset),
+        ]
+        + (["--device", args.device] if args.device else [])
+    )
     # 2. evaluation
     report = vae_run / "report.json"
-    eval_args = ["--data", args.data, "--vae-run", str(vae_run), "--classifier-run", str(judge_run), "--directions", str(asset),
-                 "--out", str(report)]
+    eval_args = [
+        "--data",
+        args.data,
+        "--vae-run",
+        str(vae_run),
+        "--classifier-run",
+        str(judge_run),
+        "--directions",
+        str(asset),
+        "--out",
+        str(report),
+    ]
     if args.device:
         eval_args += ["--device", args.device]
     if (pixel_run / "model.safetensors").exists():
@@ -49,16 +74,43 @@ def main(argv: list[str] | None = None) -> int:
     metrics = json.loads((vae_run / "metrics.json").read_text())
     metrics["evaluation"] = json.loads(report.read_text())
     common = {"training_data": DATA_NOTE, "license_note": LICENSE_NOTE}
-    ship("vae-v1.safetensors", vae_run / "model.safetensors", kind="model", fields={
-        **common, "model": "vae", "config": json.loads((vae_run / "config.json").read_text()), "metrics": metrics,
-        "training_command": f"python -m latent_studio.models.train vae --data {args.data} --val-data {args.data} --minutes 7 --device cuda"})
-    ship("face-attributes-v1.safetensors", judge_run / "model.safetensors", kind="model", fields={
-        **common, "model": "face-attributes", "config": json.loads((judge_run / "config.json").read_text()),
-        "metrics": json.loads((judge_run / "metrics.json").read_text()),
-        "training_command": f"python -m latent_studio.models.train face-attributes --data {args.data} --val-data {args.data} --minutes 7 --max-steps 3000 --device cuda"})
-    ship(DIRECTIONS_FILE, asset, kind="asset", fields={
-        **common, "model": "vae", "training_command": f"python -m latent_studio.models.vae.directions --data {args.data} (train split)",
-        "metrics": metrics["evaluation"].get("attributes", {})})
+    ship(
+        "vae-v1.safetensors",
+        vae_run / "model.safetensors",
+        kind="model",
+        fields={
+            **common,
+            "model": "vae",
+            "config": json.loads((vae_run / "config.json").read_text()),
+            "metrics": metrics,
+            "training_command": f"python -m latent_studio.models.train vae --data {args.data} --val-data {args.data} "
+            "--minutes 7 --device cuda",
+        },
+    )
+    ship(
+        "face-attributes-v1.safetensors",
+        judge_run / "model.safetensors",
+        kind="model",
+        fields={
+            **common,
+            "model": "face-attributes",
+            "config": json.loads((judge_run / "config.json").read_text()),
+            "metrics": json.loads((judge_run / "metrics.json").read_text()),
+            "training_command": f"python -m latent_studio.models.train face-attributes --data {args.data} "
+            f"--val-data {args.data} --minutes 7 --max-steps 3000 --device cuda",
+        },
+    )
+    ship(
+        DIRECTIONS_FILE,
+        asset,
+        kind="asset",
+        fields={
+            **common,
+            "model": "vae",
+            "training_command": f"python -m latent_studio.models.vae.directions --data {args.data} (train split)",
+            "metrics": metrics["evaluation"].get("attributes", {}),
+        },
+    )
     print("shipped vae-v1, face-attributes-v1 and the directions into weights/")
     return 0
 

@@ -8,6 +8,9 @@ posterior mean), `encode` returns the mean (and log-variance on request), `decod
 
 from __future__ import annotations
 
+import itertools
+from typing import Literal, overload
+
 import torch
 from torch import nn
 from torch.nn.utils import spectral_norm
@@ -33,8 +36,13 @@ def _up(cin: int, cout: int) -> nn.Sequential:
 class FaceVAE(nn.Module):
     """Convolutional VAE: (N,3,S,S) in [0,1] <-> (N, latent_dim) codes, S = 4 * 2**len(widths)."""
 
-    def __init__(self, latent_dim: int = 128, widths: tuple[int, ...] = (32, 64, 128, 128), image_size: int = 64,
-                 code_channels: int = 32) -> None:
+    def __init__(
+        self,
+        latent_dim: int = 128,
+        widths: tuple[int, ...] = (32, 64, 128, 128),
+        image_size: int = 64,
+        code_channels: int = 32,
+    ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.image_size = image_size
@@ -43,7 +51,7 @@ class FaceVAE(nn.Module):
         if self.base * 2**levels != image_size:
             raise ValueError(f"image_size {image_size} is not 2**{levels} times an integer")
         enc: list[nn.Module] = [nn.Conv2d(3, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
-        for cin, cout in zip(widths[:-1], widths[1:]):
+        for cin, cout in itertools.pairwise(widths):
             enc.append(_down(cin, cout))
         enc += [nn.Conv2d(widths[-1], code_channels, 1), nn.LeakyReLU(0.2, True), nn.Flatten()]
         self.encoder = nn.Sequential(*enc)
@@ -51,13 +59,19 @@ class FaceVAE(nn.Module):
         self.from_code = nn.Linear(latent_dim, widths[-1] * self.base**2)
         dec: list[nn.Module] = [nn.BatchNorm2d(widths[-1]), nn.LeakyReLU(0.2, True)]
         rev = list(reversed(widths))
-        for cin, cout in zip(rev, rev[1:] + [widths[0] // 2 or 1]):
+        for cin, cout in zip(rev, [*rev[1:], widths[0] // 2 or 1], strict=True):
             dec.append(_up(cin, cout))
         dec += [nn.Conv2d(widths[0] // 2 or 1, 3, 3, 1, 1), nn.Tanh()]
         self.decoder = nn.Sequential(*dec)
         self.top = widths[-1]
 
-    def encode(self, images: torch.Tensor, with_logvar: bool = False):
+    @overload
+    def encode(self, images: torch.Tensor, with_logvar: Literal[False] = False) -> torch.Tensor: ...
+    @overload
+    def encode(self, images: torch.Tensor, with_logvar: Literal[True]) -> tuple[torch.Tensor, torch.Tensor]: ...
+    def encode(
+        self, images: torch.Tensor, with_logvar: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Codes of images in [0, 1]: the posterior mean (deterministic), plus the log-variance if asked."""
         stats = self.to_stats(self.encoder(images * 2 - 1))
         mean, logvar = stats.chunk(2, dim=1)

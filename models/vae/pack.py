@@ -1,4 +1,5 @@
-"""`python -m latent_studio.models.vae.pack`: the UTKFace training copy `.gpu/faces.npz` (train + val, labels, split flag).
+"""`python -m latent_studio.models.vae.pack`: the UTKFace training copy `.gpu/faces.npz` (train + val, labels,
+split flag).
 
 The lent GPU takes one small file per data set, so the 200x200 aligned faces are shrunk once to the
 working size (64x64, the whole UTKFace framing) and re-encoded as JPEG q90. Labels parsed from the file
@@ -34,13 +35,22 @@ def pack_faces(source: Path, out: Path, size: int = 64, quality: int = 90) -> di
         blobs = list(pool.map(lambda f: _shrink(f, size, quality), files))
     labels = np.array([parse_labels(f.name) for f in files], dtype=np.int16)
     val = np.array([is_val(f.name) for f in files], dtype=bool)
-    save_blobs(out, [f.name for f in files], blobs, age=labels[:, 0], gender=labels[:, 1].astype(np.int8),
-               race=labels[:, 2].astype(np.int8), is_val=val)
+    save_blobs(
+        out,
+        [f.name for f in files],
+        blobs,
+        age=labels[:, 0],
+        gender=labels[:, 1].astype(np.int8),
+        race=labels[:, 2].astype(np.int8),
+        is_val=val,
+    )
     return {"faces": len(files), "val": int(val.sum()), "mib": out.stat().st_size / 2**20}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.vae.pack", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.vae.pack", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="UTKFace images folder")
     parser.add_argument("--out", type=Path, default=Path(".gpu/faces.npz"))
     parser.add_argument("--size", type=int, default=64)

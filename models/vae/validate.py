@@ -10,10 +10,11 @@ from __future__ import annotations
 import torch
 
 from latent_studio.models.metrics import gradient_magnitude, high_frequency_energy, psnr, ssim
+from latent_studio.models.vae.network import FaceVAE
 
 
 @torch.no_grad()
-def validate_vae(vae: torch.nn.Module, images: torch.Tensor, batch_size: int = 256, prior_samples: int = 512) -> dict:
+def validate_vae(vae: FaceVAE, images: torch.Tensor, batch_size: int = 256, prior_samples: int = 512) -> dict:
     """`images`: (N,3,S,S) uint8 on the model's device. Reconstructions use the posterior mean."""
     sums = {"psnr": 0.0, "ssim": 0.0, "grad_rec": 0.0, "grad_orig": 0.0, "hf_rec": 0.0, "hf_orig": 0.0, "kl": 0.0}
     for start in range(0, images.shape[0], batch_size):
@@ -31,7 +32,9 @@ def validate_vae(vae: torch.nn.Module, images: torch.Tensor, batch_size: int = 2
     n = images.shape[0]
     device = images.device
     latent_dim = vae.latent_dim
-    prior = vae.decode(torch.randn(prior_samples, latent_dim, generator=torch.Generator().manual_seed(1)).to(device)).float()
+    prior = vae.decode(
+        torch.randn(prior_samples, latent_dim, generator=torch.Generator().manual_seed(1)).to(device)
+    ).float()
     return {
         "val_psnr": round(sums["psnr"] / n, 3),
         "val_ssim": round(sums["ssim"] / n, 4),
