@@ -28,10 +28,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from latent_studio.models.color import rgb_to_lab
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.tensors import pixels_to_tensor, split_alpha
+from latent_studio.models.color import rgb_to_lab
+from latent_studio.models.errors import LatentStudioError
 
 MIN_REFERENCE_SIDE = 32
 MATCH_STRIDE = 8  # matching at 1/8 of the working size
@@ -74,7 +74,9 @@ def check_reference(picture: Picture) -> None:
         raise LatentStudioError("The reference picture is gray: it has no colours to give.")
 
 
-def prepare_reference(picture: Picture, model, working_size: int, device: torch.device | str = "cpu") -> PreparedReference:
+def prepare_reference(
+    picture: Picture, model, working_size: int, device: torch.device | str = "cpu"
+) -> PreparedReference:
     """The reference's descriptors and chroma at `working_size` (a colour photo, any size up to the read limit)."""
     from latent_studio.models.colorizer.inference import resize, working_shape
 
@@ -106,7 +108,9 @@ def match_chroma(reference: PreparedReference, model, small: torch.Tensor) -> tu
         weights = torch.softmax(values / TEMPERATURE, dim=1)  # (N, k)
         # per target cell: chroma = intercept + slope * L, from its matches' linear models
         slope = (weights[..., None] * reference.slope[index]).sum(dim=1)  # (N, 2)
-        intercept = (weights[..., None] * (reference.ab[index] - reference.slope[index] * reference.level[index][..., None])).sum(dim=1)
+        intercept = (
+            weights[..., None] * (reference.ab[index] - reference.slope[index] * reference.level[index][..., None])
+        ).sum(dim=1)
         confidence = (weights * values).sum(dim=1)
         gh, gw = _grid(h, w)
         maps = torch.cat([intercept, slope], dim=1).T.reshape(1, 4, gh, gw)
@@ -120,23 +124,27 @@ def match_chroma(reference: PreparedReference, model, small: torch.Tensor) -> tu
 def reference_ab(reference: PreparedReference, model, small: torch.Tensor, network_ab: torch.Tensor) -> torch.Tensor:
     """(1,1,h,w) L at the working shape and the network's automatic ab (any grid) -> (1,2,h,w) ab: the
     reference's colours where the picture's content matches it, the network's where the match is unsure."""
-    from latent_studio.models.colorizer.inference import resize
+    from latent_studio.models.colorizer.inference import resize, spatial_shape
 
     with torch.inference_mode():
         matched, confidence = match_chroma(reference, model, small)
-        network = resize(network_ab.float(), tuple(small.shape[-2:]))
+        network = resize(network_ab.float(), spatial_shape(small))
         trust = ((confidence - TRUST_LOW) / (TRUST_HIGH - TRUST_LOW)).clamp(0, 1)
         return trust * matched + (1 - trust) * network
 
 
 def predict_ab_with_reference(
-    model, lightness: torch.Tensor, reference: PreparedReference, working_size: int = 256,
-    correction: float | None = None, spread: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    model,
+    lightness: torch.Tensor,
+    reference: PreparedReference,
+    working_size: int = 256,
+    correction: float | None = None,
+    spread: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """(1,1,H,W) full-resolution L -> (1,2,H,W) ab from the reference (see `reference_ab`) with the user's hints
     on top: `spread` maps ab on the network's output grid to ab with the hints' corrections (colorize passes
     its hint spreading, so hints behave the same with or without a reference)."""
-    from latent_studio.models.colorizer.inference import network_output, resize, working_shape
+    from latent_studio.models.colorizer.inference import network_output, resize, spatial_shape, working_shape
 
     height, width = lightness.shape[-2:]
     size = working_shape(height, width, working_size)
@@ -145,7 +153,7 @@ def predict_ab_with_reference(
         output, _ = network_output(model, lightness, (), working_size)
         ab = reference_ab(reference, model, small, model.decode(output, correction=correction))
         if spread is not None:
-            grid = resize(ab, tuple(output.shape[-2:]))
+            grid = resize(ab, spatial_shape(output))
             ab = ab + resize(spread(grid) - grid, size)
         return resize(ab, (height, width))
 
@@ -173,7 +181,11 @@ def _describe(model, small: torch.Tensor) -> torch.Tensor:
     gh, gw = _grid(*small.shape[-2:])
     param = next(model.parameters())
     zeros = torch.zeros_like(small)
-    x = make_input(small, torch.cat([zeros, zeros], dim=1), zeros).to(param.dtype).contiguous(memory_format=torch.channels_last)
+    x = (
+        make_input(small, torch.cat([zeros, zeros], dim=1), zeros)
+        .to(param.dtype)
+        .contiguous(memory_format=torch.channels_last)
+    )
     s2 = model.enc2(model.enc1(model.stem(x)))
     s3 = model.enc3(s2)
     s4 = model.enc4(s3)

@@ -6,6 +6,8 @@ LATENT_STUDIO_DEVICE environment variable, else "auto" (CUDA when available, the
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -31,11 +33,11 @@ class ComputeSettings:
     half_precision: bool = True
 
     @cached_property
-    def torch_device(self) -> "torch.device":
+    def torch_device(self) -> torch.device:
         return resolve_device(self.device)
 
     @property
-    def dtype(self) -> "torch.dtype":
+    def dtype(self) -> torch.dtype:
         """fp16 only on CUDA: on CPU it is slower and less precise."""
         import torch
 
@@ -55,7 +57,7 @@ class ComputeSettings:
         return f"CPU ({torch.get_num_threads()} threads)"
 
 
-def resolve_device(choice: str | None = "auto") -> "torch.device":
+def resolve_device(choice: str | None = "auto") -> torch.device:
     """Turn a user choice into a torch.device, or raise a LatentStudioError explaining why it can't be used."""
     import torch
 
@@ -75,15 +77,14 @@ def resolve_device(choice: str | None = "auto") -> "torch.device":
     if device.type == "cuda" and not torch.cuda.is_available():
         raise LatentStudioError(f"Device '{choice}' was asked for, but no CUDA GPU is available here.")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise LatentStudioError(f"Device '{choice}' does not exist: this machine has {torch.cuda.device_count()} GPU(s).")
+        raise LatentStudioError(
+            f"Device '{choice}' does not exist: this machine has {torch.cuda.device_count()} GPU(s)."
+        )
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise LatentStudioError("Device 'mps' was asked for, but Apple Metal is not available here.")
     if device.type not in ("cpu", "cuda", "mps"):
         raise LatentStudioError(f"Unknown device '{choice}': use one of {', '.join(CHOICES)} (or cuda:N).")
     return device
-
-
-_THREADS_CONFIGURED = False
 
 
 def configure_torch_threads() -> int:
@@ -94,16 +95,19 @@ def configure_torch_threads() -> int:
     """
     import torch
 
-    global _THREADS_CONFIGURED
-    threads = int(os.environ.get("LATENT_STUDIO_THREADS", "0")) or (os.cpu_count() or 1)
     # Trained nets produce denormal floats that make x86 CPUs up to 40x slower (a VAE decode: 360 ms instead
     # of 9 ms); flushing them to zero costs no visible precision. It is per thread, so set it on every call.
     torch.set_flush_denormal(True)
-    if not _THREADS_CONFIGURED:
-        torch.set_num_threads(threads)
-        try:
-            torch.set_num_interop_threads(1)
-        except RuntimeError:  # already set, or parallel work already ran
-            pass
-        _THREADS_CONFIGURED = True
+    _size_thread_pools()
     return torch.get_num_threads()
+
+
+@functools.cache
+def _size_thread_pools() -> None:
+    """The process-wide pools, sized once (functools.cache: the first call that returns is the only one)."""
+    import torch
+
+    threads = int(os.environ.get("LATENT_STUDIO_THREADS", "0")) or (os.cpu_count() or 1)
+    torch.set_num_threads(threads)
+    with contextlib.suppress(RuntimeError):  # already set, or parallel work already ran
+        torch.set_num_interop_threads(1)

@@ -8,6 +8,7 @@ message names the file and says what is wrong, so the GUI and the batch report c
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -68,7 +69,7 @@ class Picture:
     def bit_depth(self) -> int:
         return 16 if self.pixels.dtype == np.uint16 else 8
 
-    def with_pixels(self, pixels: np.ndarray, *, is_gray: bool | None = None) -> "Picture":
+    def with_pixels(self, pixels: np.ndarray, *, is_gray: bool | None = None) -> Picture:
         """A copy with new pixels and the same metadata (what an operation returns)."""
         return replace(self, pixels=pixels, is_gray=self.is_gray if is_gray is None else is_gray)
 
@@ -90,7 +91,7 @@ def _decode(name: str, data: bytes, max_pixels: int) -> Picture:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             _check_size(name, image.size, max_pixels)
             source_format = image.format
             exif = image.info.get("exif")
@@ -342,7 +343,9 @@ def _looks_gray(pixels: np.ndarray) -> bool:
     """True for RGB files whose three channels are identical (a grayscale photo saved as RGB)."""
     step = max(1, int(np.sqrt(pixels.shape[0] * pixels.shape[1] / 65536)))
     sample = pixels[::step, ::step, :3].astype(np.int32)
-    return bool(np.abs(sample[..., 0] - sample[..., 1]).max() <= 2 and np.abs(sample[..., 1] - sample[..., 2]).max() <= 2)
+    return bool(
+        np.abs(sample[..., 0] - sample[..., 1]).max() <= 2 and np.abs(sample[..., 1] - sample[..., 2]).max() <= 2
+    )
 
 
 def _strip_orientation(exif: bytes | None) -> bytes | None:
@@ -355,7 +358,7 @@ def _strip_orientation(exif: bytes | None) -> bytes | None:
         if parsed.get(0x0112, 1) != 1:
             parsed[0x0112] = 1
         return parsed.tobytes()
-    except Exception:  # malformed EXIF must never stop a load; dropping it loses nothing visible
+    except Exception:  # noqa: BLE001 - malformed EXIF must never stop a load; dropping it loses nothing visible
         return None
 
 
@@ -382,7 +385,9 @@ def _check_complete(path: Path, fmt: str, fd: int, written: int) -> None:
         header = os.pread(fd, 8, 0)
         complete = len(header) == 8 and header[:4] == b"RIFF" and struct.unpack("<I", header[4:])[0] + 8 == size
     if not complete:
-        raise ImageWriteError(f"Cannot write {path}: the file was cut short ({size} bytes reached the disk; is the disk full?).")
+        raise ImageWriteError(
+            f"Cannot write {path}: the file was cut short ({size} bytes reached the disk; is the disk full?)."
+        )
 
 
 def _new_file_mode(path: Path) -> int:
@@ -412,7 +417,5 @@ _UMASK_LOCK = threading.Lock()
 
 
 def _remove_quietly(name: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(name)
-    except OSError:
-        pass

@@ -74,12 +74,10 @@ class Progress:
             self._shared["last_percent"] = percent
             self._callback(overall, message)
 
-    def sub(self, start: float, end: float) -> "Progress":
+    def sub(self, start: float, end: float) -> Progress:
         """Progress for a step covering [start, end] of this one."""
         span = self._end - self._start
-        return Progress(
-            self._callback, self.token, self._start + span * start, self._start + span * end, self._shared
-        )
+        return Progress(self._callback, self.token, self._start + span * start, self._start + span * end, self._shared)
 
 
 @dataclass

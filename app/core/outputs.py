@@ -13,14 +13,15 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import WRITE_FORMATS
+from latent_studio.models.errors import LatentStudioError
 
 IN_PLACE_FLAG = "--in-place"
 
 
-def check_output_file(output: str | os.PathLike, inputs: Iterable[str | os.PathLike | None] = (),
-                      in_place: bool = False) -> Path:
+def check_output_file(
+    output: str | os.PathLike, inputs: Iterable[str | os.PathLike | None] = (), in_place: bool = False
+) -> Path:
     """`output` as a Path if a picture can be written there, else a LatentStudioError saying why not.
 
     Checked: a known extension, not an existing folder, an existing and writable parent folder, and not one
@@ -38,8 +39,12 @@ def check_output_file(output: str | os.PathLike, inputs: Iterable[str | os.PathL
     return path
 
 
-def check_output_folder(folder: str | os.PathLike, file_names: Iterable[str] = (),
-                        inputs: Iterable[str | os.PathLike | None] = (), in_place: bool = False) -> Path:
+def check_output_folder(
+    folder: str | os.PathLike,
+    file_names: Iterable[str] = (),
+    inputs: Iterable[str | os.PathLike | None] = (),
+    in_place: bool = False,
+) -> Path:
     """`folder` as a Path if files `file_names` can be written in it (it is created later if missing)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():

@@ -9,6 +9,7 @@ whole. The pixels are stored raw (`numpy.savez`, no pickle), so a restore gives 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -19,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture
+from latent_studio.models.errors import LatentStudioError
 
 DATA_ENV = "LATENT_STUDIO_DATA"
 FORMAT_VERSION = 1
@@ -73,15 +74,13 @@ def write_autosave(path: Path, picture: Picture, original: Picture, source_path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, allow_pickle=False, **arrays)  # as read_autosave reads it: no object arrays
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.remove(tmp_name)
-        except OSError:
-            pass
         raise
     return path
 
@@ -96,8 +95,10 @@ def read_autosave(path: Path) -> Recovered:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(bytes(data["meta"]).decode())
             if meta.get("version") != FORMAT_VERSION:
-                raise RecoveryError(f"The autosave {path.name} was written by another version of Latent Studio "
-                                    f"(format {meta.get('version')}, this one reads {FORMAT_VERSION}).")
+                raise RecoveryError(
+                    f"The autosave {path.name} was written by another version of Latent Studio "
+                    f"(format {meta.get('version')}, this one reads {FORMAT_VERSION})."
+                )
             pictures = [_picture(data, name, meta[name]) for name in ("picture", "original")]
     except RecoveryError:
         raise

@@ -6,6 +6,7 @@ terminal the user may not have, so a bug shows up as a message, never as a silen
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import traceback
@@ -14,10 +15,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from latent_studio.app import __version__
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.gui.main_window import APP_NAME, MainWindow
 from latent_studio.app.gui.preferences import APPLICATION, ORGANIZATION
 from latent_studio.app.gui.theme import app_icon, apply_theme
+from latent_studio.models.errors import LatentStudioError
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
         app = QApplication(argv if argv is not None else [sys.argv[0]])
+    if not isinstance(app, QApplication):
+        raise RuntimeError("a QCoreApplication without widgets is already running; the editor needs a QApplication")
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APP_NAME)
@@ -47,10 +50,8 @@ def _install_exception_hook(window: MainWindow) -> None:
         else:
             log.error("Unhandled error:\n%s", "".join(traceback.format_exception(kind, error, tb)))
             message = f"Unexpected error: {kind.__name__}: {error}"
-        try:
+        with contextlib.suppress(Exception):  # last resort: the log already has it
             QMessageBox.critical(window, APP_NAME, message)
-        except Exception:  # noqa: BLE001 - last resort: the log already has it
-            pass
 
     sys.excepthook = hook
 

@@ -216,7 +216,9 @@ class Autosave(QObject):
         try:
             if self._take_lock():  # it is this session's autosave now, so a second crash still finds it
                 os.replace(path, self.path)
-                self._written = (self._document.picture, self._document.original, recovered.source_path)
+                picture, original = self._document.picture, self._document.original
+                if picture is not None and original is not None:  # restore() just opened both
+                    self._written = (picture, original, recovered.source_path)
         except OSError:  # could not move it: write this session's own copy now, then drop the old one
             if self.save_if_needed() is not None:
                 self._executor.submit(self._remove, path)

@@ -16,12 +16,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
-from latent_studio.app.gui.canvas_paint import BACKGROUND, checker_brush, paint_backdrop, paint_placeholder
 from latent_studio.app.gui.canvas_input import CanvasInput
+from latent_studio.app.gui.canvas_paint import BACKGROUND, checker_brush, paint_backdrop, paint_placeholder
 from latent_studio.app.gui.compare import CompareLayer, CompareMode
 
 log = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ class ImageCanvas(QGraphicsView):
 
     # --- painting ----------------------------------------------------------------------------------------
 
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:  # noqa: N802
         painter.fillRect(rect, BACKGROUND)
         if self.has_image():
             painter.save()
@@ -243,7 +243,7 @@ class ImageCanvas(QGraphicsView):
             paint_backdrop(painter, frame, self._checker if self._has_alpha or self.compare.active else None)
             painter.restore()
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:  # noqa: N802
         if not self.has_image():
             painter.save()
             painter.resetTransform()
@@ -254,7 +254,7 @@ class ImageCanvas(QGraphicsView):
             painter.save()
             try:
                 overlay(painter, self.zoom)
-            except Exception:  # noqa: BLE001 - a panel's drawing bug must not break painting
+            except Exception:  # a panel's drawing bug must not break painting
                 log.exception("Canvas overlay %r failed; removing it", overlay)
                 self._overlays.remove(overlay)
             painter.restore()

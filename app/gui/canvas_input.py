@@ -22,7 +22,7 @@ WHEEL_STEP = 1.118
 
 
 class CanvasInput(QObject):
-    def __init__(self, canvas: "ImageCanvas") -> None:
+    def __init__(self, canvas: ImageCanvas) -> None:
         super().__init__(canvas)
         self._canvas = canvas
         self._space_down = False

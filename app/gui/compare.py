@@ -8,7 +8,7 @@ drag; in "before" mode (the backslash toggle) it covers the whole picture.
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QGraphicsRectI
 GRAB_DISTANCE = 8.0
 
 
-class CompareMode(str, Enum):
+class CompareMode(StrEnum):
     OFF = "off"
     SPLIT = "split"
     BEFORE = "before"
@@ -109,7 +109,7 @@ class CompareLayer:
         painter.drawLine(top_view, bottom_view)
         painter.setPen(QPen(QColor(255, 255, 255, 230), 1.5))
         painter.drawLine(top_view, bottom_view)
-        middle = (top_view + bottom_view) / 2
+        middle = (top_view + bottom_view) * 0.5
         painter.setBrush(QColor(255, 255, 255, 235))
         painter.setPen(QPen(QColor(0, 0, 0, 120), 1))
         painter.drawEllipse(middle, 11, 11)
@@ -135,10 +135,7 @@ class CompareLayer:
         metrics = painter.fontMetrics()
         for text, corner, right_aligned in tags:
             width, height = metrics.horizontalAdvance(text) + 14, metrics.height() + 6
-            if right_aligned:
-                x = min(corner.x(), view.right()) - width - 8
-            else:
-                x = max(corner.x(), view.left()) + 8
+            x = min(corner.x(), view.right()) - width - 8 if right_aligned else max(corner.x(), view.left()) + 8
             box = QRectF(x, max(corner.y(), view.top()) + 8, width, height)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(20, 22, 26, 170))

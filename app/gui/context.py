@@ -71,7 +71,7 @@ class EditorContext:
         self._open_untitled = open_untitled
 
     @property
-    def settings(self) -> "ComputeSettings":
+    def settings(self) -> ComputeSettings:
         """Compute settings from the --device flag, else the saved preference (imports torch on first use)."""
         from latent_studio.app.core.device import ComputeSettings
 

@@ -59,7 +59,7 @@ class PanelDocks(QObject):
     def _create(self, panel_class: type[ToolPanel]) -> QDockWidget | None:
         try:
             panel = panel_class(self._context)
-        except Exception as error:  # noqa: BLE001 - a broken panel costs its dock, not the editor
+        except Exception as error:  # a broken panel costs its dock, not the editor
             log.exception("Panel %s failed to start", panel_class.__name__)
             PANEL_ERRORS.append((panel_class.__name__, f"{type(error).__name__}: {error}"))
             return None
@@ -98,7 +98,7 @@ class PanelDocks(QObject):
         panel.is_shown = visible
         try:
             panel.panel_shown() if visible else panel.panel_hidden()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             log.exception("Panel %s failed to react to being shown/hidden", panel.title)
             self._context.status(f"{panel.title}: {type(error).__name__}: {error}")
         # Switching tabs hides one panel and shows another in either order: decide once both have happened.
@@ -113,5 +113,5 @@ class PanelDocks(QObject):
         for panel in self.panels:
             try:
                 panel.shutdown()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("Panel %s failed to shut down", panel.title)

@@ -79,8 +79,9 @@ class Document(QObject):
         pixels = picture.pixels
         if pixels.ndim != 3 or pixels.shape[2] not in (3, 4) or pixels.dtype not in (np.uint8, np.uint16):
             # Caught before it reaches the undo stack, where it would break every later undo/redo.
-            raise ValueError(f"{label} produced {pixels.dtype} pixels of shape {pixels.shape}; "
-                             "expected HxWx3 or HxWx4 uint8/uint16")
+            raise ValueError(
+                f"{label} produced {pixels.dtype} pixels of shape {pixels.shape}; expected HxWx3 or HxWx4 uint8/uint16"
+            )
         self.history.push(self.picture, picture, label)
 
     def mark_saved(self, path: str | Path) -> None:

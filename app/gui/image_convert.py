@@ -29,12 +29,13 @@ def to_display_image(pixels: np.ndarray) -> QImage:
 
 
 def to_qimage(pixels: np.ndarray, copy: bool = True) -> QImage:
-    """A QImage holding its own copy of HxWx3/4 uint8 or uint16 `pixels` (`copy=False`: a view for the caller's scope)."""
+    """A QImage holding its own copy of HxWx3/4 uint8 or uint16 `pixels` (`copy=False`: a view for the caller's
+    scope)."""
     if pixels.ndim != 3 or pixels.shape[2] not in (3, 4) or pixels.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"expected HxWx3/4 uint8 or uint16 pixels, got {pixels.shape} {pixels.dtype}")
     if pixels.dtype == np.uint16 and pixels.shape[2] == 3:
         # Qt has no 48-bit RGB format: pad with an opaque alpha and call it RGBX64.
-        opaque = np.full(pixels.shape[:2] + (1,), 65535, dtype=np.uint16)
+        opaque = np.full((*pixels.shape[:2], 1), 65535, dtype=np.uint16)
         pixels = np.concatenate([pixels, opaque], axis=2)
         image_format = QImage.Format.Format_RGBX64
     else:

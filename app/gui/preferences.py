@@ -71,7 +71,9 @@ class Preferences:
         value = self.qsettings.value("files/recent", [])
         if isinstance(value, str):  # INI stores a one-item list as a plain string
             value = [value] if value else []
-        return [str(item) for item in (value or [])][:MAX_RECENT]
+        if not isinstance(value, list | tuple):
+            return []
+        return [str(item) for item in value][:MAX_RECENT]
 
     def add_recent(self, path: str) -> None:
         path = os.path.abspath(path)
@@ -110,8 +112,10 @@ class Preferences:
 
 
 def _to_int(value: object, default: int) -> int:
+    if not isinstance(value, str | bytes | int | float):
+        return default
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)
     except (TypeError, ValueError):
         return default
 

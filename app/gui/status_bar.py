@@ -91,5 +91,5 @@ def pixel_readout(picture: Picture | None, x: float, y: float) -> str:
         return ""
     values = [int(value) for value in picture.pixels[row, column]]
     names = "RGBA"[: len(values)]
-    channels = "  ".join(f"{name} {value}" for name, value in zip(names, values))
+    channels = "  ".join(f"{name} {value}" for name, value in zip(names, values, strict=False))
     return f"x {column}  y {row}    {channels}"

@@ -9,7 +9,6 @@ style's standard icon stands in, so a stripped install still shows something.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from PySide6.QtGui import QColor, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
@@ -132,7 +131,9 @@ def icon(name: str) -> QIcon:
         dimmed = path.read_text(encoding="utf-8").replace(ICON_COLOUR, DISABLED_ICON_COLOUR)
         for size in (16, 20, 24, 32):
             pixmap = QPixmap()
-            if pixmap.loadFromData(dimmed.replace('width="24" height="24"', f'width="{size}" height="{size}"').encode(), "SVG"):
+            svg = dimmed.replace('width="24" height="24"', f'width="{size}" height="{size}"').encode()
+            # PySide6's stub wants the format as bytes, but only a str works at run time.
+            if pixmap.loadFromData(svg, "SVG"):  # type: ignore[call-overload]
                 result.addPixmap(pixmap, QIcon.Mode.Disabled)
         return result
     app = QApplication.instance()

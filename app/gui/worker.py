@@ -25,19 +25,19 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
-from latent_studio.models.errors import Cancelled, LatentStudioError
 from latent_studio.app.core.jobs import COMPUTE_LOCK, Job
+from latent_studio.models.errors import Cancelled, LatentStudioError
 
 log = logging.getLogger(__name__)
 
 ResultCallback = Callable[[Any], None]
 ErrorCallback = Callable[[str], None]
 
-_RUNNERS: "weakref.WeakSet[JobRunner]" = weakref.WeakSet()
-_BUSY: "set[JobRunner]" = set()  # strong references: a runner with work is never garbage-collected mid-job
+_RUNNERS: weakref.WeakSet[JobRunner] = weakref.WeakSet()
+_BUSY: set[JobRunner] = set()  # strong references: a runner with work is never garbage-collected mid-job
 
 
-def live_runners() -> list["JobRunner"]:
+def live_runners() -> list[JobRunner]:
     """Every JobRunner still alive (the tests use it to fail a test that leaves a job running)."""
     _BUSY.difference_update([runner for runner in _BUSY if not shiboken6.isValid(runner)])
     return [runner for runner in _RUNNERS if shiboken6.isValid(runner)]
@@ -89,7 +89,7 @@ class _JobRunnable(QRunnable):
             relay.raised.emit(serial, str(error), True)
         except LatentStudioError as error:
             relay.raised.emit(serial, str(error), False)
-        except Exception as error:  # noqa: BLE001 - the user gets a message, the log gets the traceback
+        except Exception as error:  # the user gets a message, the log gets the traceback
             log.exception("Job %r (%s) failed", job.kind, job.description)
             relay.raised.emit(serial, error_message(job, error), False)
         else:
@@ -215,7 +215,7 @@ class JobRunner(QObject):
         try:
             if entry.on_result is not None:
                 entry.on_result(result)
-        except Exception as error:  # noqa: BLE001 - a bug in a callback must not take the editor down
+        except Exception as error:  # a bug in a callback must not take the editor down
             log.exception("Result handler of job %r failed", entry.job.kind)
             self._deliver_error(entry, error_message(entry.job, error))
             return
@@ -234,7 +234,7 @@ class JobRunner(QObject):
         try:
             if entry.on_error is not None:
                 entry.on_error(message)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("Error handler of job %r failed", entry.job.kind)
         self.failed.emit(entry.job.kind, message)
 

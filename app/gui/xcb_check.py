@@ -61,14 +61,22 @@ def missing_packages(find: Finder = ctypes.util.find_library) -> list[str]:
 def install_line(packages: list[str], has_apt: bool) -> str:
     """The one line to print: the exact apt-get command, or the library packages by name elsewhere."""
     if has_apt:
-        return ("Qt's X11 platform plugin needs system libraries that are missing; install them with: "
-                f"sudo apt-get install -y {' '.join(packages)}")
-    return ("Qt's X11 platform plugin needs system libraries that are missing (Debian/Ubuntu package names: "
-            f"{', '.join(packages)}); install them with your system's package manager")
+        return (
+            "Qt's X11 platform plugin needs system libraries that are missing; install them with: "
+            f"sudo apt-get install -y {' '.join(packages)}"
+        )
+    return (
+        "Qt's X11 platform plugin needs system libraries that are missing (Debian/Ubuntu package names: "
+        f"{', '.join(packages)}); install them with your system's package manager"
+    )
 
 
-def check(environ: Mapping[str, str], find: Finder = ctypes.util.find_library, platform: str = sys.platform,
-          has_apt: bool | None = None) -> str | None:
+def check(
+    environ: Mapping[str, str],
+    find: Finder = ctypes.util.find_library,
+    platform: str = sys.platform,
+    has_apt: bool | None = None,
+) -> str | None:
     """The line to print when the editor could not start on this X display; None when it can (or needn't)."""
     if not uses_xcb(environ, platform):
         return None

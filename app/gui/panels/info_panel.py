@@ -54,7 +54,7 @@ class HistogramView(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Plus)
         width, height = rect.width() - 8, rect.height() - 8
-        for counts, colour in zip(self._counts, _CHANNEL_COLOURS):
+        for counts, colour in zip(self._counts, _CHANNEL_COLOURS, strict=True):  # R, G, B
             path = QPainterPath(QPointF(4, 4 + height))
             for index, value in enumerate(counts):
                 path.lineTo(QPointF(4 + width * index / (len(counts) - 1), 4 + height * (1 - float(value) ** 0.5)))
@@ -98,7 +98,9 @@ class InfoPanel(ToolPanel):
             return
         self.fields["File"].setText(document.display_name)
         self.fields["File"].setToolTip(str(document.path or ""))
-        self.fields["Size"].setText(f"{picture.width} × {picture.height} px ({picture.width * picture.height / 1e6:.2f} MP)")
+        self.fields["Size"].setText(
+            f"{picture.width} × {picture.height} px ({picture.width * picture.height / 1e6:.2f} MP)"
+        )
         self.fields["Format"].setText(f"{picture.source_format or '—'}, {picture.bit_depth}-bit")
         channels = ("Gray" if picture.is_gray else "RGB") + (" + alpha" if picture.has_alpha else "")
         self.fields["Channels"].setText(channels)
