@@ -309,3 +309,34 @@ def test_a_gray_photo_stays_gray_and_only_its_box_changes():
     inside = np.zeros(gray.shape[:2], bool)
     inside[10:80, 20:90] = True
     assert np.array_equal(pasted[~inside], gray[~inside]) and not np.array_equal(pasted, gray)
+
+
+@needs_vae
+def test_sliders_wait_for_a_face_and_reset_clears_sliders_t_and_the_random_face(qtbot, window, tmp_path):
+    open_image(qtbot, window, write(tmp_path / "face.png", face_like()))
+    panel = latent_panel(qtbot, window)
+    # 1. no face encoded yet: the sliders are disabled and one line says why
+    assert not panel.ui.directions.isEnabled() and panel.ui.sliders_hint.isVisibleTo(panel)
+    assert "Encode a face" in panel.ui.sliders_hint.text() and not panel.ui.reset_button.isEnabled()
+    with wait_for(qtbot, window, "latent-encode", "latent-preview", "latent-paste"):
+        qtbot.mouseClick(panel.ui.encode_button, Qt.MouseButton.LeftButton)
+    assert panel.ui.directions.isEnabled() and not panel.ui.sliders_hint.isVisibleTo(panel)
+    own = panel.ui.face_view.pixels.copy()
+    # 2. a random face, a second face B at t = 0.6 and a slider: then Reset undoes all three
+    panel.ui.seed_box.setValue(11)
+    with wait_for(qtbot, window, "latent-sample", "latent-preview"):
+        qtbot.mouseClick(panel.ui.sample_button, Qt.MouseButton.LeftButton)
+    with wait_for(qtbot, window, "latent-load-b", "latent-strip", "latent-preview"):
+        panel.load_b(str(write(tmp_path / "b.png", face_like(seed=3))))
+    with wait_for(qtbot, window, "latent-preview"):
+        panel.ui.t_slider.setValue(60)
+    with wait_for(qtbot, window, "latent-preview"):
+        panel.ui.directions.sliders["young"].setValue(2.0)
+    assert panel.session.base_kind == "sample" and panel.session.t == 0.6
+    with wait_for(qtbot, window, "latent-preview"):
+        qtbot.mouseClick(panel.ui.reset_button, Qt.MouseButton.LeftButton)
+    assert panel.session.base_kind == "photo" and panel.session.sample is None and panel.session.t == 0
+    assert panel.ui.t_slider.value() == 0 and not any(panel.session.sliders.values.values())
+    assert panel.ui.directions.sliders["young"].value() == 0
+    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=TIMEOUT)
+    assert np.array_equal(panel.ui.face_view.pixels, own)  # the photo's own face again

@@ -119,6 +119,8 @@ class LatentControls:
         unit.setContentsMargins(0, 8, 0, 0)
         row.addWidget(unit)
         layout.addLayout(row)
+        self.sliders_hint = muted(QLabel("Encode a face (or sample a random one) to use the sliders."))
+        layout.addWidget(self.sliders_hint)
         self.directions = DirectionSliders()
         layout.addWidget(self.directions)
         self.new_direction_button = QPushButton("New Direction…")
@@ -187,12 +189,14 @@ class LatentControls:
             self.strip.show_faces(None)
 
     def update_enabled(self, has_picture: bool, has_box: bool, can_apply: bool, has_model: bool, has_b: bool,
-                       describe: str) -> None:
+                       describe: str, has_face: bool = True) -> None:
+        self.directions.setEnabled(has_face)  # a slider moves a face: none until one is encoded or sampled
+        self.sliders_hint.setVisible(not has_face)
         self.encode_button.setEnabled(has_picture)
         self.detect_button.setEnabled(has_picture)
         self.size_slider.setEnabled(has_box)
         self.apply_button.setEnabled(can_apply)
-        self.reset_button.setEnabled(has_model)
+        self.reset_button.setEnabled(has_model and has_face)
         self.new_direction_button.setEnabled(True)
         self.clear_b_button.setEnabled(has_b)
         self.t_slider.setEnabled(has_b)

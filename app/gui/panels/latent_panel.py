@@ -161,9 +161,14 @@ class LatentPanel(ToolPanel):
         self._submit(APPLY, self._paste_run(), label, lambda picture: self._apply(picture, label))
 
     def reset_sliders(self) -> None:
-        if self.session.sliders.reset():
-            self.ui.directions.set_values(self.session.sliders.values)
-            self._recipe_changed()
+        """Reset: every slider, the interpolation's t and the random face (back to the photo's own face)."""
+        self.session.reset()
+        self.ui.directions.set_values(self.session.sliders.values)
+        blocked = self.ui.t_slider.blockSignals(True)
+        self.ui.t_slider.setValue(0)
+        self.ui.t_slider.blockSignals(blocked)
+        self.ui.t_value.setText(f"{self.session.t:.2f}")
+        self._recipe_changed()
 
     def clear_b(self) -> None:
         self.context.runner.cancel(LOAD_B)
@@ -348,7 +353,8 @@ class LatentPanel(ToolPanel):
         self.ui.update_enabled(
             has_picture=self.context.document.picture is not None, has_box=self.cropper.box is not None,
             can_apply=self.paste_key() is not None, has_model=bool(self.directions),
-            has_b=self.session.other is not None, describe=self.session.describe())
+            has_b=self.session.other is not None, describe=self.session.describe(),
+            has_face=self.session.base is not None)
 
     # --- panel life ----------------------------------------------------------------------------------------------
 

@@ -27,6 +27,13 @@ class LatentSession:
     def use_sample(self, seed: int, code: Code) -> None:
         self.sample, self.base_kind = (seed, code), "sample"
 
+    def reset(self) -> None:
+        """Back to the photo's own face: every slider at 0, t at 0, no random face."""
+        self.sliders.reset()
+        self.t = 0.0
+        self.sample = None
+        self.base_kind = "photo" if self.encoded is not None else None
+
     def forget_photo(self) -> None:
         """A new picture: its face is not encoded yet (a random face stays, it belongs to no photo)."""
         self.encoded = None
