@@ -5,8 +5,9 @@
     latent-studio interpolate A B OUT --steps 8                       (a strip PNG, or frames if OUT is a folder)
     latent-studio define-direction NAME --with DIR --without DIR      (a new slider from your own pictures)
 
-The face is found with OpenCV's face detector and cropped to the model's framing (or give --box X,Y,W,H);
-the edit is pasted back into the full photo with a feathered mask, adding only what the edit changed.
+The face and its 5 landmarks are found with MTCNN and aligned like the training faces (--box X,Y,W,H
+restricts the detection, or is the face when none is found in it); the edit is warped back into the full
+photo under a feathered mask over the face, adding only what the edit changed (app.core.face_edit).
 """
 
 from __future__ import annotations
