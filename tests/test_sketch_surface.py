@@ -38,7 +38,7 @@ def test_non_square_paper_drawn_zoomed_overlaid_erased_and_undone(qtbot, monkeyp
         assert surface.result_pane.isVisible() and surface.drawing_pane.width() > 300
 
         # 1. new 512x384 paper (wide), fitted to its pane; the picture comes back in the paper's shape
-        panel.paper_box.setCurrentIndex(panel.paper_box.findData((384, 512)))
+        panel.paper_box.setCurrentIndex(panel.paper_box.findData([384, 512]))
         with finished(qtbot, window, GENERATE):
             qtbot.mouseClick(panel.new_button, Qt.MouseButton.LeftButton)
         assert panel.buffers.shape == (384, 512) and panel.buffers.is_blank
@@ -86,6 +86,9 @@ def test_non_square_paper_drawn_zoomed_overlaid_erased_and_undone(qtbot, monkeyp
             with finished(qtbot, window, GENERATE):
                 panel.undo()
         assert panel.buffers.shape == (256, 256) and surface.result_view.size() == panel.canvas.size()
+        assert panel.paper_box.currentData() == [256, 256] and panel.paper_box.count() == 6
+        panel.set_lines(np.full((200, 300), PAPER, np.uint8))  # a drawing of its own shape is named in the box
+        assert panel.paper_box.currentText() == "300 × 200 (drawing)" and panel.canvas.size().width() > 0
         assert panel.result.shape == (256, 256, 3)
 
         # 6. another tab hides the surface; the image area is the editor's again

@@ -84,13 +84,14 @@ def grid_strokes(colour_strokes: np.ndarray, grid: tuple[int, int]) -> list[Stro
     if not painted.any():
         return []
     rgb = rgba[..., :3][painted]
-    colours = np.unique(rgb, axis=0)
-    if len(colours) > MAX_COLOURS:
+    keys = np.unique(_keys(rgb))  # sorted 24-bit colour keys (faster than unique rows)
+    if len(keys) > MAX_COLOURS:
         rgb = (rgb // 32) * 32 + 16
-        colours = np.unique(rgb, axis=0)
+        keys = np.unique(_keys(rgb))
+    colours = np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], axis=1)
     lab = rgb_to_lab(torch.from_numpy(colours.astype(np.float32) / 255.0).T[None, :, :, None])[0, :, :, 0].numpy()
     codes = np.full(painted.shape, -1, np.int64)
-    codes[painted] = np.searchsorted(_keys(colours), _keys(rgb))
+    codes[painted] = np.searchsorted(keys, _keys(rgb))
     strokes: list[Stroke] = []
     for index in range(len(colours)):
         mask = torch.from_numpy((codes == index).astype(np.float32))[None, None]

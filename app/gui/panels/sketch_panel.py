@@ -150,7 +150,7 @@ class SketchPanel(ToolPanel):
         self._row(layout, self.zoom_out_button, self.fit_button, self.zoom_in_button, self.zoom_label)
         self.paper_box = QComboBox()
         for width, height in PAPER_SIZES:
-            self.paper_box.addItem(f"{width} × {height}", (height, width))
+            self.paper_box.addItem(f"{width} × {height}", [height, width])
         self.paper_box.setToolTip("The size of new paper (a loaded drawing keeps its own)")
         self.new_button = self._button("New paper", "Start again on blank paper of this size (undoable)",
                                        self._on_new_paper)
@@ -231,6 +231,17 @@ class SketchPanel(ToolPanel):
         self.canvas.refresh()
         self.surface.fit()
 
+    def _show_paper_size(self) -> None:
+        """The size box names the paper in use: a listed size, or the drawing's own (a loaded one) added last."""
+        shape = self.buffers.shape
+        if self.paper_box.count() > len(PAPER_SIZES):
+            self.paper_box.removeItem(len(PAPER_SIZES))
+        index = self.paper_box.findData(list(shape))
+        if index < 0:
+            self.paper_box.addItem(f"{shape[1]} × {shape[0]} (drawing)", list(shape))
+            index = self.paper_box.count() - 1
+        self.paper_box.setCurrentIndex(index)
+
     def _on_new_paper(self) -> None:
         self.new_paper(*self.paper_box.currentData())
 
@@ -243,6 +254,7 @@ class SketchPanel(ToolPanel):
         self._revision += 1
         if self.surface.result_view.shape != self.buffers.shape:
             self.surface.paper_changed()
+            self._show_paper_size()
         self._update_controls()
         if self.canvas.is_drawing:
             self._throttled_generate()
