@@ -23,6 +23,12 @@ DEFAULT_SECTIONS = SECTIONS[:-1]  # cluster (batch on Ray) only when asked for: 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and 1-2 repeats: a smoke test of every field")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="--quick at the smallest inputs, one repeat, the actions in this process: the test suite's smoke run "
+        "(every section runs and reports its numbers; they mean nothing)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu or cuda (the settings study is CPU-only)")
     parser.add_argument(
         "--only",
@@ -45,6 +51,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    args.quick = args.quick or args.tiny
     if args.threads:
         os.environ["LATENT_STUDIO_THREADS"] = str(
             args.threads
@@ -61,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         results: dict = {
             "meta": {
                 "quick": args.quick,
+                "tiny": args.tiny,
                 "device": str(device),
                 "threads": threads,
                 "cpu_count": os.cpu_count(),
@@ -78,12 +86,12 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.floor import floor_rates
             from benchmarks.models import run_models
 
-            results["floor"] = floor_rates(device, args.quick)
-            results["models"] = run_models(device, results["floor"], sources, args.quick)
+            results["floor"] = floor_rates(device, args.quick, args.tiny)
+            results["models"] = run_models(device, results["floor"], sources, args.quick, args.tiny)
         if "actions" in args.only:
             from benchmarks.actions import run_actions
 
-            results["actions"] = run_actions(args.device, args.quick)
+            results["actions"] = run_actions(args.device, args.quick, args.tiny)
         if "gui" in args.only:
             from benchmarks.gui import run_gui_benchmarks
 
@@ -91,11 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         if "batch" in args.only:
             from benchmarks.batch import run_batch_benchmark
 
-            results["batch"] = run_batch_benchmark(args.device, args.count, args.quick)
+            results["batch"] = run_batch_benchmark(args.device, args.count, args.quick, args.tiny)
         if "settings" in args.only:
             from benchmarks.settings import run_settings_study
 
-            results["settings"] = run_settings_study(args.quick)
+            results["settings"] = run_settings_study(args.quick, args.tiny)
         if "cluster" in args.only:
             from benchmarks.cluster import run_cluster_benchmark
 

@@ -24,10 +24,18 @@ ACTIONS = {
 }
 
 
-def run_actions(device: str, quick: bool = False) -> list[dict]:
-    """Every action, each in a fresh interpreter (inherits LATENT_STUDIO_WEIGHTS from prepare_weights)."""
+def run_actions(device: str, quick: bool = False, tiny: bool = False) -> list[dict]:
+    """Every action, each in a fresh interpreter (inherits LATENT_STUDIO_WEIGHTS from prepare_weights); `tiny`:
+    all in this process, one repeat (a smoke run: the first action's peak memory is then the whole process's)."""
     rows = []
     for name, (what, full, small, target) in ACTIONS.items():
+        h, w = small if quick else full
+        if tiny:
+            row = measure_action(name, device, quick=True, repeats=1)
+            rows.append(
+                {"action": name, "what": what, "size": f"{w}x{h}", "device": device, "target_ms": target * 1e3, **row}
+            )
+            continue
         command = [
             sys.executable,
             "-m",
@@ -41,7 +49,6 @@ def run_actions(device: str, quick: bool = False) -> list[dict]:
         if done.returncode != 0:
             raise RuntimeError(f"benchmark action {name} failed:\n{done.stderr[-3000:]}")
         row = json.loads(done.stdout.strip().splitlines()[-1])
-        h, w = small if quick else full
         rows.append(
             {"action": name, "what": what, "size": f"{w}x{h}", "device": device, "target_ms": target * 1e3, **row}
         )
@@ -130,25 +137,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
+    print(json.dumps(measure_action(args.name, args.device, args.quick)))
+    return 0
+
+
+def measure_action(name: str, device: str, quick: bool, repeats: int | None = None) -> dict:
+    """One action's first and median times and the peak memory so far (of this process)."""
     from benchmarks.timing import peak_rss_mib
     from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
 
     configure_torch_threads()
-    settings = ComputeSettings(device=args.device)
-    _, full, small, _ = ACTIONS[args.name]
-    size = small if args.quick else full
+    settings = ComputeSettings(device=device)
+    _, full, small, _ = ACTIONS[name]
+    size = small if quick else full
     run = {
         "colorize_1024": _colorize,
         "colorize_4000x3000": _colorize,
         "sketch_256": _sketch,
         "hint_update_256": _hint_update,
         "slider": _slider,
-    }[args.name]
-    repeats = 2 if args.quick else {"colorize_4000x3000": 5}.get(args.name, 9 if args.name.startswith("col") else 21)
+    }[name]
+    if repeats is None:
+        repeats = 2 if quick else {"colorize_4000x3000": 5}.get(name, 9 if name.startswith("col") else 21)
     row = run(size, settings, repeats)
     row["peak_rss_mib"] = peak_rss_mib()
-    print(json.dumps(row))
-    return 0
+    return row
 
 
 if __name__ == "__main__":

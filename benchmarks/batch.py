@@ -60,13 +60,13 @@ def engine_run(source: Path, out: Path, tool, workers: int, chunk: int, device) 
     return seconds
 
 
-def run_batch_benchmark(device: str, count: int | None = None, quick: bool = False) -> dict:
+def run_batch_benchmark(device: str, count: int | None = None, quick: bool = False, tiny: bool = False) -> dict:
     from latent_studio.app.core.batch_setup import ToolRecipe
     from latent_studio.app.core.batch_tools import make_tool
 
     settings = ComputeSettings(device=device)
     cuda = settings.torch_device.type == "cuda"
-    count = count or (6 if quick else 200 if cuda else 24)
+    count = count or (2 if tiny else 6 if quick else 200 if cuda else 24)
     with tempfile.TemporaryDirectory(prefix="latent-bench-batch-") as tmp:
         source = make_folder(Path(tmp) / "in", count, QUICK_SIZES if quick else SIZES)
         warm = load_image(next(source.iterdir()))
@@ -76,10 +76,10 @@ def run_batch_benchmark(device: str, count: int | None = None, quick: bool = Fal
         engine = engine_run(source, Path(tmp) / "engine", make_tool(ToolRecipe("colorize", size=256), settings), workers, batch_size,
                             settings.torch_device)
     # 3. in-memory batches of 512x512 pictures (no disk): cost per image
-    side, per = (128, 4) if quick else (512, 16 if cuda else 4)
+    side, per = (64, 2) if tiny else (128, 4) if quick else (512, 16 if cuda else 4)
     pictures = [Picture(synthetic_photo(side, side, seed=i), is_gray=True) for i in range(per)]
     seconds = median_seconds(lambda: colorize_pictures(pictures, 256, settings), settings.torch_device,
-                             repeats=2 if quick else 5, warmup=1)
+                             repeats=1 if tiny else 2 if quick else 5, warmup=0 if tiny else 1)
     return {
         "device": device, "images": count, "sizes": sorted({f"{w}x{h}" for h, w in (QUICK_SIZES if quick else SIZES)}),
         "naive_images_per_s": count / naive, "engine_images_per_s": count / engine, "speedup": naive / engine,

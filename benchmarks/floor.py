@@ -36,11 +36,11 @@ def matmul_rate(
     return 2 * size**3 / seconds / 1e9
 
 
-def floor_rates(device: torch.device, quick: bool = False) -> dict[str, float]:
+def floor_rates(device: torch.device, quick: bool = False, tiny: bool = False) -> dict[str, float]:
     """Matmul GFLOP/s per dtype the models run in on `device` (fp32 on CPU; fp32, fp16, bf16 on CUDA)."""
-    repeats = 3 if quick else 9
+    repeats = 1 if tiny else 3 if quick else 9
     if device.type == "cpu":
-        sizes = (512,) if quick else (1024, 2048)
+        sizes = (128,) if tiny else (512,) if quick else (1024, 2048)
         return {"float32": max(matmul_rate(device, torch.float32, size, repeats) for size in sizes)}
     return {
         "float32": matmul_rate(device, torch.float32, repeats=repeats),

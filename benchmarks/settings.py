@@ -79,9 +79,10 @@ def _copy(model: torch.nn.Module) -> torch.nn.Module:
     return copy.deepcopy(model)
 
 
-def _compiled(model: torch.nn.Module, x: torch.Tensor, quick: bool) -> tuple:
-    """(callable, compile seconds, backend): compiled on first call; quick mode skips inductor's codegen."""
-    backend = "aot_eager" if quick else "inductor"
+def _compiled(model: torch.nn.Module, x: torch.Tensor, quick: bool, tiny: bool = False) -> tuple:
+    """(callable, compile seconds, backend): compiled on first call; quick mode skips inductor's codegen, tiny
+    mode autograd's tracing too (dynamo's graph capture alone)."""
+    backend = "eager" if tiny else "aot_eager" if quick else "inductor"
     compiled = torch.compile(_copy(model), backend=backend)
     start = time.perf_counter()
     with torch.inference_mode():
@@ -95,7 +96,7 @@ def _compiled(model: torch.nn.Module, x: torch.Tensor, quick: bool) -> tuple:
     return run, seconds, backend
 
 
-def run_settings_study(quick: bool = False) -> list[dict]:
+def run_settings_study(quick: bool = False, tiny: bool = False) -> list[dict]:
     """One row per (model, variant) with the median time and the ratio to the default."""
     registry = default_registry()
     rows = []
@@ -104,15 +105,15 @@ def run_settings_study(quick: bool = False) -> list[dict]:
         if work.name not in STUDIED:
             continue
         model = registry.load_model(work.name, device)
-        size = 64 if quick else work.size
+        size = 32 if tiny else 64 if quick else work.size
         (x,) = work.inputs(model, device, torch.float32, size)
         variants = _variants(model, x)
-        compiled, compile_s, backend = _compiled(model, x.contiguous(memory_format=torch.channels_last), quick)
+        compiled, compile_s, backend = _compiled(model, x.contiguous(memory_format=torch.channels_last), quick, tiny)
         variants[f"torch.compile ({backend})"] = (compiled, f"compile time {compile_s:.1f} s, not in the ratio")
         times: dict[str, list[float]] = {name: [] for name in variants}
         for fn, _ in variants.values():
             fn()  # warm-up
-        for _ in range(2 if quick else 9):
+        for _ in range(1 if tiny else 2 if quick else 9):
             for name, (fn, _) in variants.items():
                 start = time.perf_counter()
                 fn()
