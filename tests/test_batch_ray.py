@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # a Ray runtime, ~40 s of the suite: CI runs these (CI=true), locally --slow
 
 from latent_studio.app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch  # noqa: E402
 from latent_studio.app.core.batch_ray import STAGING, RayEngine, ToolRecipe  # noqa: E402
