@@ -3,6 +3,7 @@
 Each recipe lives beside its network (models/<name>/train.py) and exposes `main(argv) -> int`. Recipes are
 resumable (they continue from <out>/checkpoint.safetensors), log losses to <out>/log.jsonl, write sample
 grids and finish with <out>/metrics.json, which `python -m latent_studio.models.ship` records in the manifest.
+SIGTERM makes a recipe write its checkpoint and exit 143; the bookkeeping is models.training's.
 """
 
 from __future__ import annotations

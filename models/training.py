@@ -4,6 +4,10 @@ and the checkpoint bookkeeping (atomic writes, resume, the smoke flag).
 A recipe's main() holds the flag in a `with` block (its previous handler comes back in a `finally`, so a recipe
 run from tests or from another program never keeps SIGTERM), builds a `Budget` when it starts, a `JsonLog`
 and a `Checkpoint` in <out>, and returns `SIGTERM_EXIT` after writing its checkpoint when it was asked to stop.
+
+Moved here (issue #18): sketch/trainio.py's Budget and Log (file removed), vae/trainkit.py's Budget, JsonLog,
+save_checkpoint/load_checkpoint, is_smoke/SMOKE_STEPS and save_inference, colorizer/train.py's Logger and
+save_checkpoint/load_checkpoint, and the CUDA settings each recipe set itself (fast_device).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -120,10 +125,13 @@ class JsonLog:
     def count(self, images: int) -> None:
         self.images += images
 
-    def write(self, step: int, values: dict[str, object]) -> dict[str, object]:
+    def write(self, step: int, values: Mapping[str, object]) -> dict[str, object]:
         now = time.monotonic()
-        record: dict[str, object] = {"step": step, "seconds": round(now - self.start, 1),
-                                     "images_per_s": round(self.images / max(now - self.window_start, 1e-6), 1)}
+        record: dict[str, object] = {
+            "step": step,
+            "seconds": round(now - self.start, 1),
+            "images_per_s": round(self.images / max(now - self.window_start, 1e-6), 1),
+        }
         record.update({key: _value(value) for key, value in values.items()})
         with self.path.open("a") as handle:
             handle.write(json.dumps(record) + "\n")
@@ -132,7 +140,7 @@ class JsonLog:
         self.last, self.images, self.window_start = now, 0, now
         return record
 
-    def step(self, step: int, images: int, values: dict[str, object], force: bool = False) -> None:
+    def step(self, step: int, images: int, values: Mapping[str, object], force: bool = False) -> None:
         """Count `images`; write a line when one is due (tensor values are read only then)."""
         self.count(images)
         if force or self.due():
@@ -145,8 +153,14 @@ class Checkpoint:
     `minutes` (when `due`) and at the end. A checkpoint left by a smoke run is ignored by a real run, so the
     real run starts fresh (e.g. `train_all --smoke` then the real run in the same runs folder)."""
 
-    def __init__(self, out: Path, modules: dict[str, torch.nn.Module], max_steps: int = 0, minutes: float = 2.0,
-                 dtype: torch.dtype = torch.float32) -> None:
+    def __init__(
+        self,
+        out: Path,
+        modules: dict[str, torch.nn.Module],
+        max_steps: int = 0,
+        minutes: float = 2.0,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
         self.path, self.modules, self.dtype = out / "checkpoint.safetensors", modules, dtype
         self.smoke, self.every_s, self.last = is_smoke(max_steps), minutes * 60.0, time.monotonic()
 
