@@ -31,8 +31,9 @@ def save_weights(path: Path, module: torch.nn.Module, meta: dict | None = None) 
     save_tensors(path, {k: _to_cpu(v, torch.float32) for k, v in module.state_dict().items()}, meta)
 
 
-def save_modules(path: Path, modules: dict[str, torch.nn.Module], meta: dict,
-                 dtype: torch.dtype = torch.float32) -> None:
+def save_modules(
+    path: Path, modules: dict[str, torch.nn.Module], meta: dict, dtype: torch.dtype = torch.float32
+) -> None:
     """Every module's weights under its prefix ("" for a lone module's own keys), floating tensors in `dtype`,
     plus string metadata."""
     tensors = {

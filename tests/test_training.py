@@ -58,8 +58,15 @@ def _faces_pack(path: Path) -> Path:
     ages = [5, 25, 60, 70, 20, 55, 28, 65] * 2
     names = [f"{age}_{k % 2}_0_2017010{k:03d}.jpg" for k, age in enumerate(ages)]
     blobs = [encode(Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)), "JPEG", 90) for _ in names]
-    return save_blobs(path, names, blobs, age=np.array(ages), gender=np.arange(len(names)) % 2,
-                      race=np.zeros(len(names), np.int8), is_val=np.arange(len(names)) % 4 == 0)
+    return save_blobs(
+        path,
+        names,
+        blobs,
+        age=np.array(ages),
+        gender=np.arange(len(names)) % 2,
+        race=np.zeros(len(names), np.int8),
+        is_val=np.arange(len(names)) % 4 == 0,
+    )
 
 
 def _recipe(recipe: str, tmp_path: Path) -> list[str]:
@@ -67,24 +74,57 @@ def _recipe(recipe: str, tmp_path: Path) -> list[str]:
     out = ["--out", str(tmp_path / "run"), "--max-steps", "3", "--device", "cpu"]
     if recipe == "colorizer":
         photos = str(_photos(tmp_path / "photos"))
-        return ["colorizer", "--loss", "l2", "--data", photos, "--val-data", photos, *out, "--batch-size", "2",
-                "--crop", "32", "--width", "8", "--deep", "16", "--working-size", "64"]
+        return [
+            "colorizer",
+            "--loss",
+            "l2",
+            "--data",
+            photos,
+            "--val-data",
+            photos,
+            *out,
+            "--batch-size",
+            "2",
+            "--crop",
+            "32",
+            "--width",
+            "8",
+            "--deep",
+            "16",
+            "--working-size",
+            "64",
+        ]
     if recipe == "sketch":
         pack = str(_sketch_pack(tmp_path / "sketch.npz"))
-        return ["sketch", "--data", pack, "--val-data", pack, *out, "--batch-size", "2", "--crop", "32",
-                "--disc-width", "8", "--config", '{"channels": [4, 8], "blocks": [0, 1]}']
+        return [
+            "sketch",
+            "--data",
+            pack,
+            "--val-data",
+            pack,
+            *out,
+            "--batch-size",
+            "2",
+            "--crop",
+            "32",
+            "--disc-width",
+            "8",
+            "--config",
+            '{"channels": [4, 8], "blocks": [0, 1]}',
+        ]
     pack = str(_faces_pack(tmp_path / "faces.npz"))
     extra = ["--loss", "pixel"] if recipe == "vae" else []
     return [recipe, *extra, "--data", pack, *out, "--batch-size", "4", "--size", "16"]
 
 
 @pytest.mark.parametrize("recipe", sorted(FIELDS))
-def test_sigterm_mid_run_leaves_a_checkpoint_the_next_run_resumes_and_restores_the_handler(recipe, tmp_path,
-                                                                                          monkeypatch):
+def test_sigterm_mid_run_leaves_a_checkpoint_the_next_run_resumes_and_restores_the_handler(
+    recipe, tmp_path, monkeypatch
+):
     from latent_studio.models.train import main
 
     argv, out = _recipe(recipe, tmp_path), tmp_path / "run"
-    write, sent = JsonLog.write, []
+    write, sent = JsonLog.write, list[int]()
 
     def write_then_terminate(self, step, values):  # the first log line (step 1): a real SIGTERM to this process
         record = write(self, step, values)

@@ -1,4 +1,4 @@
-"""`python -m latent_studio.models.train colorizer [--loss l2] --data PACK_OR_DIR --val-data PACK --out DIR --minutes 7`.
+"""`python -m latent_studio.models.train colorizer [--loss l2] --data PACK_OR_DIR --val-data PACK --out DIR`.
 
 Trains the hint-guided colorizer from scratch within a wall-clock budget. All photos live on the device;
 each step draws random crops/scales/flips, converts them to Lab, simulates user hints (often none, so one
@@ -14,6 +14,7 @@ import json
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors.torch import load_file
@@ -43,19 +44,30 @@ from latent_studio.models.training import (
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.train colorizer", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.train colorizer", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--data", nargs="+", required=True, help="folders of photos and/or .npz packs")
     parser.add_argument("--val-data", nargs="*", default=[], help="held-out photos (folders/packs)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--loss", choices=["classify", "l2"], default="classify")
     parser.add_argument("--minutes", type=float, default=7.0, help="wall-clock budget, everything included")
     parser.add_argument("--max-steps", type=int, default=0, help="stop after N steps (smoke tests)")
-    parser.add_argument("--steps", type=int, default=0,
-                        help="a step budget instead of --minutes (for equal-work comparisons; not a smoke run)")
-    parser.add_argument("--init", type=Path, default=None,
-                        help="start from this model.safetensors (fine-tuning; its config must match)")
-    parser.add_argument("--l1-weight", type=float, default=0.0,
-                        help="classify only: add this weight x L1 of the decoded ab (annealed mean) vs the truth")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=0,
+        help="a step budget instead of --minutes (for equal-work comparisons; not a smoke run)",
+    )
+    parser.add_argument(
+        "--init", type=Path, default=None, help="start from this model.safetensors (fine-tuning; its config must match)"
+    )
+    parser.add_argument(
+        "--l1-weight",
+        type=float,
+        default=0.0,
+        help="classify only: add this weight x L1 of the decoded ab (annealed mean) vs the truth",
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch-size", type=int, default=0, help="default 128 on CUDA, 4 on CPU")
     parser.add_argument("--crop", type=int, default=128, help="training crop size (multiple of 16)")
@@ -121,13 +133,15 @@ class WindowLoss:
     """The mean loss since the last log line (summed on the device: read only when a line is written)."""
 
     def __init__(self) -> None:
-        self.total, self.steps, self.last = None, 0, float("nan")
+        self.total: torch.Tensor | None = None
+        self.steps, self.last = 0, float("nan")
 
     def add(self, loss: torch.Tensor) -> None:
         self.total = loss if self.total is None else self.total + loss
         self.steps += 1
 
     def take(self) -> float:
+        assert self.total is not None
         self.last = float(self.total) / self.steps
         self.total, self.steps = None, 0
         return self.last
@@ -153,8 +167,11 @@ def _train(args: argparse.Namespace, stop: SigtermFlag, start: float) -> int:
     bank = PhotoBank(read_photos(args.data, args.short_side), device)
     val_photos = read_photos(args.val_data, args.short_side)[: args.val_limit] if args.val_data else []
     generator = torch.Generator(device=device).manual_seed(args.seed)
-    print(f"colorizer[{args.loss}]: {len(bank)} training photos, {len(val_photos)} validation, batch {batch}, "
-          f"data ready after {time.monotonic() - start:.1f} s", flush=True)
+    print(
+        f"colorizer[{args.loss}]: {len(bank)} training photos, {len(val_photos)} validation, batch {batch}, "
+        f"data ready after {time.monotonic() - start:.1f} s",
+        flush=True,
+    )
 
     # 2. model (+ the bin prior of the training data, measured on a fixed set of crops), resumed if possible
     head = "classify" if args.loss == "classify" else "regress"
@@ -165,8 +182,12 @@ def _train(args: argparse.Namespace, stop: SigtermFlag, start: float) -> int:
         print(f"starting from {args.init}", flush=True)
     checkpoint = Checkpoint(args.out, {"": model}, args.max_steps, args.checkpoint_minutes)
     meta = checkpoint.load()
-    facts = {"step": int(meta.get("step", 0)), "images": int(meta.get("images", 0)),
-             "progress": float(meta.get("progress", 0.0)), "seconds": float(meta.get("seconds", 0.0))}
+    facts: dict[str, Any] = {
+        "step": int(meta.get("step", 0)),
+        "images": int(meta.get("images", 0)),
+        "progress": float(meta.get("progress", 0.0)),
+        "seconds": float(meta.get("seconds", 0.0)),
+    }
     model = model.to(memory_format=torch.channels_last).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
@@ -204,17 +225,38 @@ def _train(args: argparse.Namespace, stop: SigtermFlag, start: float) -> int:
         return SIGTERM_EXIT
 
     # 4. validation, samples, inference weights
-    finish(model, args, val_photos, device, {
-        "loss": args.loss, "steps": facts["step"], "images_seen": facts["images"],
-        "train_minutes": round(facts["seconds"] / 60, 2), "final_loss": window.last, "batch_size": batch,
-        "crop": args.crop, "training_photos": len(bank), "l1_weight": args.l1_weight,
-        "init": str(args.init) if args.init else None,
-    }, start, deadline=budget.deadline(8.0))
+    finish(
+        model,
+        args,
+        val_photos,
+        device,
+        {
+            "loss": args.loss,
+            "steps": facts["step"],
+            "images_seen": facts["images"],
+            "train_minutes": round(facts["seconds"] / 60, 2),
+            "final_loss": window.last,
+            "batch_size": batch,
+            "crop": args.crop,
+            "training_photos": len(bank),
+            "l1_weight": args.l1_weight,
+            "init": str(args.init) if args.init else None,
+        },
+        start,
+        deadline=budget.deadline(8.0),
+    )
     return 0
 
 
-def finish(model: Colorizer, args: argparse.Namespace, val_photos: list, device: torch.device, facts: dict,
-           start: float, deadline: float) -> None:
+def finish(
+    model: Colorizer,
+    args: argparse.Namespace,
+    val_photos: list,
+    device: torch.device,
+    facts: dict,
+    start: float,
+    deadline: float,
+) -> None:
     """Validate (until `deadline`), draw samples, write model.safetensors (fp32, inference keys), config, metrics."""
     model.eval()
     metrics: dict = {}

@@ -1,4 +1,4 @@
-"""`python -m latent_studio.models.train sketch --data ... --val-data ... --out DIR --minutes M`: train the sketch -> image model.
+"""`python -m latent_studio.models.train sketch --data ... --val-data ... --out DIR --minutes M`: sketch -> image.
 
 pix2pix (Isola et al. 2017): the U-Net generator learns L1 to the photo plus a PatchGAN adversarial term
 (hinge loss, spectrally normalised discriminator). Each batch mixes two kinds of pairs, built on the device:
@@ -41,8 +41,12 @@ from latent_studio.models.training import (
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.train sketch", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", nargs="+", required=True, help="sketch packs, photo packs, BSDS500 root or photo folders")
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.train sketch", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--data", nargs="+", required=True, help="sketch packs, photo packs, BSDS500 root or photo folders"
+    )
     parser.add_argument("--val-data", nargs="+", default=[], help="held-out sketch pack(s) with human line maps")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--minutes", type=float, default=7.0, help="wall-clock budget, outputs included")
@@ -59,7 +63,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--ema", type=float, default=0.999)
     parser.add_argument("--checkpoint-minutes", type=float, default=2.0)
     parser.add_argument("--val-limit", type=int, default=0, help="score at most this many held-out pairs (0 = all)")
-    parser.add_argument("--config", type=json.loads, default=None, help="generator kwargs as JSON (default: the spec's)")
+    parser.add_argument(
+        "--config", type=json.loads, default=None, help="generator kwargs as JSON (default: the spec's)"
+    )
     return parser.parse_args(argv)
 
 
@@ -86,6 +92,7 @@ class Batches:
         reals, inks = [], []
         if n_human:
             # 1. Human pairs: photo and line map cropped with the same transform.
+            assert self.lines is not None  # human_fraction is 0 without line maps
             li = torch.randint(0, self.lines.images.shape[0], (n_human,), device=self.device)
             owner = self.owner[li]
             stacked = torch.cat([self.photos.images[owner], self.lines.images[li]], dim=1)
@@ -178,7 +185,7 @@ def _train(args: argparse.Namespace, budget: Budget, terminate: SigtermFlag) -> 
         discriminator.requires_grad_(True)
         with torch.no_grad():
             decay = min(args.ema, (1 + step) / (10 + step))
-            for e, g in zip(ema.parameters(), generator.parameters()):
+            for e, g in zip(ema.parameters(), generator.parameters(), strict=True):
                 e.lerp_(g, 1 - decay)
         step += 1
         seen += inputs.shape[0]

@@ -25,7 +25,9 @@ WIDTHS = (32, 64, 96, 128)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.train face-attributes", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.train face-attributes", description=__doc__.splitlines()[0]
+    )
     common_arguments(parser, batch_size=256)
     parser.add_argument("--lr", type=float, default=2e-3)
     return parser.parse_args(argv)
@@ -45,31 +47,41 @@ def jitter(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return ((images - mean) * (0.8 + 0.4 * r[:, 0]) + mean * (0.8 + 0.4 * r[:, 1])).clamp(0, 1)
 
 
-def losses_of(out: torch.Tensor, female: torch.Tensor, young: torch.Tensor, age: torch.Tensor) -> dict[str, torch.Tensor]:
+def losses_of(
+    out: torch.Tensor, female: torch.Tensor, young: torch.Tensor, age: torch.Tensor
+) -> dict[str, torch.Tensor]:
     """Masked means (no boolean indexing: it would sync the device every step)."""
     out = out.float()
     known, mask = (female >= 0).float(), (young >= 0).float()
-    g = (F.binary_cross_entropy_with_logits(out[:, 0], female.clamp_min(0).float(), reduction="none") * known).sum() / known.sum().clamp_min(1)
-    y = (F.binary_cross_entropy_with_logits(out[:, 1], young.clamp_min(0).float(), reduction="none") * mask).sum() / mask.sum().clamp_min(1)
+    g = (
+        F.binary_cross_entropy_with_logits(out[:, 0], female.clamp_min(0).float(), reduction="none") * known
+    ).sum() / known.sum().clamp_min(1)
+    y = (
+        F.binary_cross_entropy_with_logits(out[:, 1], young.clamp_min(0).float(), reduction="none") * mask
+    ).sum() / mask.sum().clamp_min(1)
     a = F.smooth_l1_loss(out[:, 2], age.float() / 50, beta=0.1)
     return {"gender": g, "young": y, "age": a}
 
 
 @torch.no_grad()
-def validate(net: FaceAttributeNet, val: Faces, degrade: bool = False) -> dict[str, float]:
+def validate(net: FaceAttributeNet, val: Faces, degrade: bool = False) -> dict[str, float | None]:
     """Accuracies (and age error in years) on held-out faces, optionally blurred to 1/2 size and back."""
     outs = []
     for start in range(0, len(val), 512):
         x = val.images[start : start + 512].float().div(255)
         if degrade:
-            x = F.interpolate(F.interpolate(x, scale_factor=0.5, mode="area"), size=x.shape[-2:], mode="bilinear", align_corners=False)
+            x = F.interpolate(
+                F.interpolate(x, scale_factor=0.5, mode="area"), size=x.shape[-2:], mode="bilinear", align_corners=False
+            )
         outs.append(net(x).float())
     out = torch.cat(outs)
     young = val.young()
     mask = young >= 0
     return {
         "gender_acc": round(((out[:, 0] > 0).long() == val.gender).float().mean().item(), 4),
-        "young_old_acc": round(((out[mask, 1] > 0).long() == young[mask]).float().mean().item(), 4) if mask.any() else None,
+        "young_old_acc": round(((out[mask, 1] > 0).long() == young[mask]).float().mean().item(), 4)
+        if mask.any()
+        else None,
         "age_mae_years": round((out[:, 2] * 50 - val.age.float()).abs().mean().item(), 2),
     }
 
@@ -132,12 +144,22 @@ def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
         return SIGTERM_EXIT
     net.eval()
     save_inference(args.out, net, config)
-    metrics = {"val": validate(net, val), "val_blurred": validate(net, val, degrade=True)}
-    metrics.update(recipe="face-attributes", steps=step, images_seen=seen, train_faces=len(train), val_faces=len(val),
-                   minutes=round((time.monotonic() - budget.train_start) / 60, 2), final_losses={k: round(float(v), 5) for k, v in losses.items()},
-                   data="UTKFace crop_part1 (non-commercial research licence), val = sha1(file name) % 100 < 10")
+    metrics: dict[str, object] = {"val": validate(net, val), "val_blurred": validate(net, val, degrade=True)}
+    metrics.update(
+        recipe="face-attributes",
+        steps=step,
+        images_seen=seen,
+        train_faces=len(train),
+        val_faces=len(val),
+        minutes=round((time.monotonic() - budget.train_start) / 60, 2),
+        final_losses={k: round(float(v), 5) for k, v in losses.items()},
+        data="UTKFace crop_part1 (non-commercial research licence), val = sha1(file name) % 100 < 10",
+    )
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    save_grid([val.floats(torch.arange(i, min(i + 8, len(val)), device=device)) for i in (0, 8) if i < len(val)], args.out / "samples.png")
+    save_grid(
+        [val.floats(torch.arange(i, min(i + 8, len(val)), device=device)) for i in (0, 8) if i < len(val)],
+        args.out / "samples.png",
+    )
     print(json.dumps({"val": metrics["val"], "val_blurred": metrics["val_blurred"], "steps": step}), flush=True)
     return 0
 

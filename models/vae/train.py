@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -28,7 +29,9 @@ WIDTHS = (32, 64, 128, 128)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.train vae", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.train vae", description=__doc__.splitlines()[0]
+    )
     common_arguments(parser, batch_size=256)
     parser.add_argument("--loss", choices=["gan", "pixel"], default="gan", help="gan: VAE-GAN learned similarity")
     parser.add_argument("--beta", type=float, default=0.05, help="KL weight per pixel (2*sigma^2 of the likelihood)")
@@ -48,7 +51,10 @@ def _adaptive_weight(rec: torch.Tensor, adv: torch.Tensor, layer: torch.Tensor) 
 
 
 def _feature_distance(fake: list[torch.Tensor], real: list[torch.Tensor]) -> torch.Tensor:
-    terms = [(a.float() - b.float()).pow(2).mean() / b.float().pow(2).mean().clamp_min(1e-6) for a, b in zip(fake, real)]
+    terms = [
+        (a.float() - b.float()).pow(2).mean() / b.float().pow(2).mean().clamp_min(1e-6)
+        for a, b in zip(fake, real, strict=True)
+    ]
     return torch.stack(terms).mean()
 
 
@@ -87,7 +93,7 @@ def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
     generator.manual_seed(args.seed * 1000003 + step)
     cuda = device.type == "cuda"
     npix = 3 * args.size * args.size
-    last_layer = vae.decoder[-2].weight
+    last_layer = cast(torch.Tensor, vae.decoder[-2].weight)
     losses, batch = {}, args.batch_size
 
     def state() -> dict:
@@ -158,8 +164,14 @@ def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
     save_inference(args.out, vae, config)
     metrics = validate_vae(vae, val.images, batch_size=256)
     metrics.update(
-        recipe=f"vae --loss {args.loss}", steps=step, images_seen=seen, minutes=round((time.monotonic() - budget.train_start) / 60, 2),
-        beta=args.beta, final_losses={k: round(float(v), 5) for k, v in losses.items()}, train_faces=len(train), val_faces=len(val),
+        recipe=f"vae --loss {args.loss}",
+        steps=step,
+        images_seen=seen,
+        minutes=round((time.monotonic() - budget.train_start) / 60, 2),
+        beta=args.beta,
+        final_losses={k: round(float(v), 5) for k, v in losses.items()},
+        train_faces=len(train),
+        val_faces=len(val),
         data="UTKFace crop_part1 (non-commercial research licence), val = sha1(file name) % 100 < 10",
     )
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

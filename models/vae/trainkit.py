@@ -82,12 +82,12 @@ def _read_file(path: Path, size: int) -> np.ndarray:
 
 def _items(sources: list[str]) -> list[tuple[str, object, bool]]:
     """(name, blob-or-path, is_val) of every labelled face in folders and packs."""
-    items = []
+    items: list[tuple[str, object, bool]] = []
     for source in map(Path, sources):
         if source.suffix == ".npz":
             names, blobs, extra = load_blobs(source)
             flags = extra.get("is_val", np.array([is_val(n) for n in names]))
-            items += [(n, b, bool(v)) for n, b, v in zip(names, blobs, flags)]
+            items += [(n, b, bool(v)) for n, b, v in zip(names, blobs, flags, strict=True)]
         else:
             items += [(str(p.name), p, is_val(p.name)) for p in list_images(source)]
     return items
@@ -102,7 +102,7 @@ def load_faces(sources: list[str], size: int, device: torch.device, want_val: bo
         raise SystemExit(f"no {'val' if want_val else 'train'} faces in {sources}")
 
     def load(item):
-        name, blob, _ = item
+        _, blob, _ = item
         array = _read_file(blob, size) if isinstance(blob, Path) else decode(blob)
         if array.shape[0] != size:
             array = np.asarray(Image.fromarray(array).resize((size, size), Image.Resampling.LANCZOS))
@@ -114,8 +114,8 @@ def load_faces(sources: list[str], size: int, device: torch.device, want_val: bo
     images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
     return Faces(
         images=images.to(device),
-        age=torch.tensor([l[0] for l in labels], device=device),
-        gender=torch.tensor([l[1] for l in labels], device=device),
+        age=torch.tensor([label[0] for label in labels], device=device),
+        gender=torch.tensor([label[1] for label in labels], device=device),
         names=[name for name, _, _ in items],
     )
 
