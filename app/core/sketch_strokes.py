@@ -25,6 +25,7 @@ from latent_studio.models.color import lab_to_rgb, rgb_to_lab
 BARRIER = 400.0  # lightness units a fully inked grid pixel adds to the path-cost guide
 MAX_COLOURS = 64  # a colour layer with more distinct colours (an anti-aliased file) is quantised to 32 levels
 COVERED = 0.25  # a grid pixel belongs to a stroke when the stroke covers this much of it
+MAX_STROKES = 64  # beyond this many parts only the largest are spread (each costs a shortest-path search)
 
 
 def spread_strokes(picture: torch.Tensor, ink: torch.Tensor, colour_strokes: np.ndarray,
@@ -92,14 +93,16 @@ def grid_strokes(colour_strokes: np.ndarray, grid: tuple[int, int]) -> list[Stro
     lab = rgb_to_lab(torch.from_numpy(colours.astype(np.float32) / 255.0).T[None, :, :, None])[0, :, :, 0].numpy()
     codes = np.full(painted.shape, -1, np.int64)
     codes[painted] = np.searchsorted(keys, _keys(rgb))
-    strokes: list[Stroke] = []
+    parts = []  # (pixels, order, part mask, colour index)
     for index in range(len(colours)):
         mask = torch.from_numpy((codes == index).astype(np.float32))[None, None]
         covered = F.interpolate(mask, size=grid, mode="area")[0, 0].numpy() >= COVERED
         labels, count = ndimage.label(covered)
-        for part in range(1, count + 1):
-            strokes.append((_walk(labels == part), float(lab[1, index]), float(lab[2, index])))
-    return strokes
+        sizes = np.bincount(labels.ravel(), minlength=count + 1)
+        parts += [(int(sizes[part]), len(parts), labels == part, index) for part in range(1, count + 1)]
+    if len(parts) > MAX_STROKES:  # a photo given as the colour layer: its largest parts, not thousands of specks
+        parts = sorted(sorted(parts, key=lambda p: (-p[0], p[1]))[:MAX_STROKES], key=lambda p: p[1])
+    return [(_walk(part), float(lab[1, index]), float(lab[2, index])) for _, _, part, index in parts]
 
 
 def _keys(rgb: np.ndarray) -> np.ndarray:
