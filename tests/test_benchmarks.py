@@ -17,8 +17,23 @@ REPO = Path(__file__).resolve().parent.parent
 MODEL_FIELDS = ("model", "workload", "weights", "dtype", "params_m", "gflops", "latency_ms", "floor_ms", "floor_ratio")
 ACTION_FIELDS = ("action", "what", "size", "median_ms", "first_ms", "peak_rss_mib", "target_ms")
 ACTIONS = ("colorize_1024", "colorize_4000x3000", "sketch_256", "hint_update_256", "slider")
-BATCH_FIELDS = ("images", "naive_images_per_s", "engine_images_per_s", "speedup", "batch_ms_per_image", "workers", "chunk")
-SETTINGS_VARIANTS = ("default", "threads=1", "contiguous input", "channels_last model+input", "no_grad", "bf16 autocast")
+BATCH_FIELDS = (
+    "images",
+    "naive_images_per_s",
+    "engine_images_per_s",
+    "speedup",
+    "batch_ms_per_image",
+    "workers",
+    "chunk",
+)
+SETTINGS_VARIANTS = (
+    "default",
+    "threads=1",
+    "contiguous input",
+    "channels_last model+input",
+    "no_grad",
+    "bf16 autocast",
+)
 
 
 def _filled(value) -> bool:
@@ -33,8 +48,14 @@ def _filled(value) -> bool:
 def report(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "results.json"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--tiny", "--out", str(out)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--tiny", "--out", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "targets" in done.stdout  # the table was printed
     return json.loads(out.read_text())
@@ -92,11 +113,34 @@ def test_targets_are_checked(report):
 
 def test_batch_study_times_every_run_and_stage(tmp_path):
     out = tmp_path / "study.json"
-    done = subprocess.run([sys.executable, "-m", "benchmarks.batch_study", "--quick", "--count", "2", "--pipelines", "1x2",
-                           "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.batch_study",
+            "--quick",
+            "--count",
+            "2",
+            "--pipelines",
+            "1x2",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     rows = {row["run"]: row for row in json.loads(out.read_text())["rows"]}
-    assert list(rows) == ["naive loop", "engine 2x1", "engine 1x2", "no model 2x1", "no model 4x1", "naive loop (again)"]
+    assert list(rows) == [
+        "naive loop",
+        "engine 2x1",
+        "engine 1x2",
+        "no model 2x1",
+        "no model 4x1",
+        "naive loop (again)",
+    ]
     assert rows["engine 2x1"]["default"] is True and rows["engine 1x2"]["default"] is False
     assert set(rows["naive loop"]["stages"]) == {"decode", "colorize", "encode+write"}
     assert {"decode", "network", "encode+write"} <= set(rows["engine 1x2"]["stages"])
