@@ -68,6 +68,7 @@ def window(qtbot, monkeypatch):
     with running_window(qtbot, monkeypatch, size=(1100, 800)) as window:
         yield window
 
+
 def finished(qtbot, window: MainWindow, kind: str):
     return qtbot.waitSignal(window.runner.finished, timeout=TIMEOUT, check_params_cb=lambda done, _: done == kind)
 
@@ -131,7 +132,8 @@ def test_draw_generate_undo_extract_send(qtbot, window, tmp_path, monkeypatch):
     # 4. send to editor: a new untitled window with the result; the photo's window keeps its picture and file
     photo, photo_path = window.document.picture, window.document.path
     qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
-    new = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible() and w is not window)
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    new = next(w for w in windows if w is not window)
     try:
         assert window.document.picture is photo and window.document.path == photo_path
         assert new.document.path is None and new.document.is_dirty

@@ -24,8 +24,16 @@ def on_screen(panel, x: float, y: float) -> QPoint:
 
 def wheel(widget, notches: int) -> None:
     centre = QPointF(widget.width() / 2, widget.height() / 2)
-    event = QWheelEvent(centre, widget.mapToGlobal(centre), QPoint(), QPoint(0, 120 * notches),
-                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    event = QWheelEvent(
+        centre,
+        widget.mapToGlobal(centre),
+        QPoint(),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(widget, event)
 
 
@@ -55,8 +63,14 @@ def test_non_square_paper_drawn_zoomed_overlaid_erased_and_undone(qtbot, monkeyp
         assert surface.zoom == 2.0
         panel.width_box.setValue(9)  # a wider pen
         with finished(qtbot, window, GENERATE):
-            draw(qtbot, panel.canvas, [(on_screen(panel, 40, 300).x(), on_screen(panel, 40, 300).y()),
-                                       (on_screen(panel, 200, 300).x(), on_screen(panel, 200, 300).y())])
+            draw(
+                qtbot,
+                panel.canvas,
+                [
+                    (on_screen(panel, 40, 300).x(), on_screen(panel, 40, 300).y()),
+                    (on_screen(panel, 200, 300).x(), on_screen(panel, 200, 300).y()),
+                ],
+            )
         lines = panel.buffers.lines
         assert lines[300, 120] == 0 and lines[304, 120] < 64 and lines[310, 120] == PAPER  # 9 px wide, paper units
         assert lines[300, 300] == PAPER and panel.result.shape == (384, 512, 3)
@@ -74,8 +88,14 @@ def test_non_square_paper_drawn_zoomed_overlaid_erased_and_undone(qtbot, monkeyp
         panel.tools.buttons()[1].click()
         assert panel.canvas.tool == ERASER
         with finished(qtbot, window, GENERATE):
-            draw(qtbot, panel.canvas, [(on_screen(panel, 120, 280).x(), on_screen(panel, 120, 280).y()),
-                                       (on_screen(panel, 120, 320).x(), on_screen(panel, 120, 320).y())])
+            draw(
+                qtbot,
+                panel.canvas,
+                [
+                    (on_screen(panel, 120, 280).x(), on_screen(panel, 120, 280).y()),
+                    (on_screen(panel, 120, 320).x(), on_screen(panel, 120, 320).y()),
+                ],
+            )
         assert panel.buffers.lines[300, 120] == PAPER and panel.buffers.lines[300, 60] == 0
         with finished(qtbot, window, GENERATE):
             qtbot.keyClick(panel.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)

@@ -43,7 +43,9 @@ def _gray_paper(lines: np.ndarray) -> np.ndarray:
         return (rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) + 0.5).astype(np.uint8)
     if lines.ndim == 2:
         return to_uint8(lines[..., None])[..., 0] if lines.dtype != np.uint8 else lines
-    raise LatentStudioError(f"A sketch must be an HxW gray or HxWx3/4 colour image, not an array of shape {lines.shape}.")
+    raise LatentStudioError(
+        f"A sketch must be an HxW gray or HxWx3/4 colour image, not an array of shape {lines.shape}."
+    )
 
 
 def _network_size(height: int, width: int, settings: SketchSettings) -> tuple[int, int]:

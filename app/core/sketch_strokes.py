@@ -28,8 +28,9 @@ COVERED = 0.25  # a grid pixel belongs to a stroke when the stroke covers this m
 MAX_STROKES = 64  # beyond this many parts only the largest are spread (each costs a shortest-path search)
 
 
-def spread_strokes(picture: torch.Tensor, ink: torch.Tensor, colour_strokes: np.ndarray,
-                   settings: SpreadSettings = DEFAULT) -> torch.Tensor:
+def spread_strokes(
+    picture: torch.Tensor, ink: torch.Tensor, colour_strokes: np.ndarray, settings: SpreadSettings = DEFAULT
+) -> torch.Tensor:
     """(1,3,h,w) generated sRGB in [0,1], (1,1,h,w) ink in [0,1] at the same size and the canvas's HxWx4 uint8
     colour layer -> (1,3,h,w) sRGB with every colour stroke's correction spread over its region."""
     height, width = picture.shape[-2:]
@@ -53,10 +54,14 @@ def spread_strokes(picture: torch.Tensor, ink: torch.Tensor, colour_strokes: np.
         return picture
     top, bottom = max(rows.min() - 1, 0), min(rows.max() + 2, grid[0])
     left, right = max(cols.min() - 1, 0), min(cols.max() + 2, grid[1])
-    correction = F.interpolate(torch.from_numpy(change)[None].float(), size=(height, width), mode="bilinear",
-                               align_corners=False)
-    box = np.s_[..., round(top * height / grid[0]):round(bottom * height / grid[0]),
-                round(left * width / grid[1]):round(right * width / grid[1])]
+    correction = F.interpolate(
+        torch.from_numpy(change)[None].float(), size=(height, width), mode="bilinear", align_corners=False
+    )
+    box = np.s_[
+        ...,
+        round(top * height / grid[0]) : round(bottom * height / grid[0]),
+        round(left * width / grid[1]) : round(right * width / grid[1]),
+    ]
     out = picture.float().cpu().clone()
     patch = lab[box].clone()
     patch[:, 1:] += correction[box]

@@ -112,8 +112,10 @@ def measure(items: list, registry=None, montage: list | None = None) -> dict[str
         plain = sketch_to_image(lines, None, settings, registry=registry)
         case = stroke_case(_lab(plain), labels)
         stroked = sketch_to_image(lines, case["layer"], settings, registry=registry)
-        pictures = {"network fed the stroke (old)": (_old(model, lines, None), _old(model, lines, case["layer"])),
-                    "spread, lines as barriers (new)": (plain, stroked)}
+        pictures = {
+            "network fed the stroke (old)": (_old(model, lines, None), _old(model, lines, case["layer"])),
+            "spread, lines as barriers (new)": (plain, stroked),
+        }
         for method, (before, after) in pictures.items():
             change = (_lab(after)[:, 1:] - _lab(before)[:, 1:]).norm(dim=1)[0].numpy()
             scores.setdefault(method, []).append(locality_scores(change, case))

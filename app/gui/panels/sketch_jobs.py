@@ -34,8 +34,9 @@ def working_resolution(shape: tuple[int, int], working_side: int = WORKING_SIDE)
     return max(1, round(min(height, width) * min(1.0, working_side / max(height, width))))
 
 
-def generate_job(lines: np.ndarray, colour: np.ndarray | None,
-                 settings: ComputeSettings) -> Callable[[Progress], np.ndarray]:
+def generate_job(
+    lines: np.ndarray, colour: np.ndarray | None, settings: ComputeSettings
+) -> Callable[[Progress], np.ndarray]:
     """`run(progress) -> HxWx3 uint8` at the paper's size: the model's picture of this sketch (and colour
     strokes), drawn at a working size whose long side is at most WORKING_SIDE."""
     lines = lines.copy()

@@ -115,8 +115,11 @@ class SketchPanel(ToolPanel):
         layout.setSpacing(4)
         self.tools = QButtonGroup(self)
         tool_buttons = []
-        for tool, text, tip in ((PEN, "Pen", "Black lines"), (ERASER, "Eraser", "Erase lines and colour"),
-                                (COLOUR, "Colour", "Coarse colour strokes the picture should follow")):
+        for tool, text, tip in (
+            (PEN, "Pen", "Black lines"),
+            (ERASER, "Eraser", "Erase lines and colour"),
+            (COLOUR, "Colour", "Coarse colour strokes the picture should follow"),
+        ):
             button = self._button(text, tip, partial(self._on_tool, tool), checkable=True)
             button.setChecked(tool == PEN)
             self.tools.addButton(button)
@@ -133,8 +136,10 @@ class SketchPanel(ToolPanel):
 
         self.views = QButtonGroup(self)
         view_buttons = []
-        for mode, text, tip in ((SIDE_BY_SIDE, "Side by side", "The drawing and the picture next to each other"),
-                                (OVERLAY, "Overlay", "The picture under a see-through drawing")):
+        for mode, text, tip in (
+            (SIDE_BY_SIDE, "Side by side", "The drawing and the picture next to each other"),
+            (OVERLAY, "Overlay", "The picture under a see-through drawing"),
+        ):
             button = self._button(text, tip, partial(self.set_view_mode, mode), checkable=True)
             button.setChecked(mode == SIDE_BY_SIDE)
             self.views.addButton(button)
@@ -152,8 +157,9 @@ class SketchPanel(ToolPanel):
         for width, height in PAPER_SIZES:
             self.paper_box.addItem(f"{width} × {height}", [height, width])
         self.paper_box.setToolTip("The size of new paper (a loaded drawing keeps its own)")
-        self.new_button = self._button("New paper", "Start again on blank paper of this size (undoable)",
-                                       self._on_new_paper)
+        self.new_button = self._button(
+            "New paper", "Start again on blank paper of this size (undoable)", self._on_new_paper
+        )
         self._row(layout, self.paper_box, self.new_button)
 
         self.undo_button = self._button("Undo", "Undo the last stroke (Ctrl+Z in the drawing)", self.undo)
@@ -271,10 +277,10 @@ class SketchPanel(ToolPanel):
         """Run the model on the drawing as it is now; the newest request wins."""
         revision = self._revision
         self.state_label.setText("Drawing the picture…")
-        job = Job(GENERATE, generate_job(self.buffers.lines, self.buffers.colour_strokes(), self.context.settings),
-                  LABEL)
-        return self.context.runner.submit(job, on_result=partial(self._on_generated, revision),
-                                          on_error=self._on_error)
+        job = Job(
+            GENERATE, generate_job(self.buffers.lines, self.buffers.colour_strokes(), self.context.settings), LABEL
+        )
+        return self.context.runner.submit(job, on_result=partial(self._on_generated, revision), on_error=self._on_error)
 
     def _on_generated(self, revision: int, pixels: np.ndarray) -> None:
         self.result = pixels
@@ -317,8 +323,9 @@ class SketchPanel(ToolPanel):
             self.load_sketch(path)
 
     def _ask_save_path(self, title: str, name: str) -> str | None:
-        path, selected = ask_save_file(self, self.context.preferences, title, name, ";;".join(SAVE_FILTERS),
-                                       next(iter(SAVE_FILTERS)))
+        path, selected = ask_save_file(
+            self, self.context.preferences, title, name, ";;".join(SAVE_FILTERS), next(iter(SAVE_FILTERS))
+        )
         if path and not os.path.splitext(path)[1]:
             path += SAVE_FILTERS.get(selected, ".png")
         return path or None

@@ -35,8 +35,9 @@ class Snapshot:
     colour: np.ndarray
 
 
-def segment_coverage(shape: tuple[int, int], start: tuple[float, float], end: tuple[float, float],
-                     width: float) -> tuple[tuple[slice, slice], np.ndarray] | None:
+def segment_coverage(
+    shape: tuple[int, int], start: tuple[float, float], end: tuple[float, float], width: float
+) -> tuple[tuple[slice, slice], np.ndarray] | None:
     """How much a round-capped segment of `width` covers each pixel near it: (region, coverage in [0, 1]).
 
     Coverage falls off over one pixel at the edge, so lines are smooth without a drawing library. Points
@@ -88,8 +89,9 @@ class SketchBuffers:
         """A copy of the colour layer for the model, or None when nothing is painted (the model's no-hint case)."""
         return self.colour.copy() if self.has_colour else None
 
-    def draw(self, start: tuple[float, float], end: tuple[float, float], tool: str, width: float,
-             rgb: RGB = (0, 0, 0)) -> bool:
+    def draw(
+        self, start: tuple[float, float], end: tuple[float, float], tool: str, width: float, rgb: RGB = (0, 0, 0)
+    ) -> bool:
         """Draw one segment with `tool`; False if it lies wholly outside the drawing."""
         found = segment_coverage(self.lines.shape, start, end, width)
         if found is None:
