@@ -121,7 +121,7 @@ def sketch_to_image(
     progress.report(0.2, "Drawing")
     # 2. The lines at the network's size; the picture drawn from them alone (cached: a colour stroke costs
     #    only its spreading)
-    size = _network_size(*canvas, settings)
+    size = _network_size(canvas[0], canvas[1], settings)
     ink = 1.0 - torch.from_numpy(np.array(paper, copy=True))[None, None].float() / 255.0
     ink = _resize_ink(ink, size)
     progress.check()

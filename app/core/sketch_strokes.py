@@ -98,7 +98,7 @@ def grid_strokes(colour_strokes: np.ndarray, grid: tuple[int, int]) -> list[Stro
     lab = rgb_to_lab(torch.from_numpy(colours.astype(np.float32) / 255.0).T[None, :, :, None])[0, :, :, 0].numpy()
     codes = np.full(painted.shape, -1, np.int64)
     codes[painted] = np.searchsorted(keys, _keys(rgb))
-    parts = []  # (pixels, order, part mask, colour index)
+    parts: list[tuple[int, int, np.ndarray, int]] = []  # (pixels, order, part mask, colour index)
     for index in range(len(colours)):
         mask = torch.from_numpy((codes == index).astype(np.float32))[None, None]
         covered = F.interpolate(mask, size=grid, mode="area")[0, 0].numpy() >= COVERED

@@ -97,14 +97,14 @@ class SketchCanvas(QWidget):
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if not self.is_drawing:
+        if self._last is None:
             return super().mouseMoveEvent(event)
         self._segment(self._last, event.position())
         self._last = event.position()
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if not self.is_drawing:
+        if self._last is None:
             return super().mouseReleaseEvent(event)
         if event.position() != self._last:
             self._segment(self._last, event.position())
@@ -131,7 +131,7 @@ class SketchCanvas(QWidget):
         return None
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and self._undo_key(event):
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and self._undo_key(event):
             event.accept()  # the key comes to keyPressEvent instead of the window's Undo/Redo action
             return True
         return super().event(event)

@@ -346,7 +346,7 @@ class SketchPanel(ToolPanel):
 
     def _on_save_result(self) -> None:
         path = self._ask_save_path("Save Result", "sketch-result.png") if self.result is not None else None
-        if path:
+        if path and self.result is not None:
             self.save(Picture(self.result.copy()), path)
 
     # --- panel life ----------------------------------------------------------------------------------------
