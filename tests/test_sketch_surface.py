@@ -55,6 +55,11 @@ def test_non_square_paper_drawn_zoomed_overlaid_erased_and_undone(qtbot, monkeyp
         assert panel.canvas.size() == surface.result_view.size()
 
         # 2. zoom: the wheel over the drawing steps both views; a line drawn at 2x lands on the same paper pixels
+        surface.set_zoom(0.87)  # a fitted zoom between the steps: the wheel goes to the next step either way
+        surface.zoom_by(1)
+        assert surface.zoom == 1.0
+        surface.zoom_by(-1)
+        assert surface.zoom == 0.75
         surface.set_zoom(1.0)
         wheel(panel.canvas, 2)
         assert surface.zoom == 1.5 and panel.canvas.width() == 768 and surface.result_view.width() == 768

@@ -158,6 +158,8 @@ class SketchCanvas(QWidget):
 
     def paintEvent(self, _event) -> None:  # noqa: N802
         painter = QPainter(self)
+        if self.zoom < 1:  # shrunk: filtered, so thin lines do not break up
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         if self.underlay is not None:
             if self._image is None:
                 self._image = to_qimage(self.buffers.display_rgba())

@@ -4,10 +4,12 @@ While the Sketch tab is raised the surface covers the editor's image area (it is
 follows its size), so drawing gets the window's middle, as in the pix2pix / iGAN demos, and the dock keeps
 the controls. Side by side: a splitter with the drawing on the left and the model's picture on the right,
 both at the same zoom; overlay: one view, the result under a semi-transparent drawing. The wheel over either
-view zooms both (`ZOOMS`); `fit()` picks the largest zoom at which the paper fits its pane.
+view zooms both (steps through `ZOOMS`); `fit()` picks the largest zoom at which the paper fits its pane.
 """
 
 from __future__ import annotations
+
+import math
 
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QWheelEvent
@@ -126,18 +128,22 @@ class SketchSurface(QWidget):
         self.zoom_changed.emit(self.zoom)
 
     def zoom_by(self, notches: int) -> None:
-        """Step through ZOOMS: + in, - out."""
-        index = min(range(len(ZOOMS)), key=lambda i: abs(ZOOMS[i] - self.zoom))
-        self.set_zoom(ZOOMS[min(max(index + notches, 0), len(ZOOMS) - 1)])
+        """Step through ZOOMS (from the nearest step beyond the zoom now, after a fit): + in, - out."""
+        if notches > 0:
+            larger = [z for z in ZOOMS if z > self.zoom + 1e-6] or [ZOOMS[-1]]
+            self.set_zoom(larger[min(notches, len(larger)) - 1])
+        elif notches < 0:
+            smaller = [z for z in ZOOMS if z < self.zoom - 1e-6] or [ZOOMS[0]]
+            self.set_zoom(smaller[-min(-notches, len(smaller))])
 
     def fit(self) -> None:
-        """The largest zoom step at which the paper fits its pane (each pane when side by side)."""
+        """The largest zoom (to 1%) at which the paper fits its pane (each pane when side by side)."""
         height, width = self.canvas.buffers.shape
         panes = 2 if self.mode == SIDE_BY_SIDE else 1
         room_w = max(1, (self.width() - 16) // panes - 8)
         room_h = max(1, self.height() - 16)
         best = min(room_w / width, room_h / height)
-        self.set_zoom(max([z for z in ZOOMS if z <= best] or [ZOOMS[0]]))
+        self.set_zoom(math.floor(best * 100) / 100)
 
     def paper_changed(self) -> None:
         """The paper's shape may have changed (new paper, a loaded drawing, undo): resize both views."""
