@@ -44,6 +44,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="colorize: 0 (default) natural, the most accurate colours; up to 1 close to real photos' colourfulness")
     parser.add_argument("--reference", metavar="PHOTO",
                         help="colorize: one colour photo to take the colours from for the whole folder (matched by content)")
+    parser.add_argument("--model", default="colorizer", metavar="NAME",
+                        help="colorize: the shipped colorizer (default) or one of your own (latent-studio train --list)")
     parser.add_argument("--attr", action="append", default=[], metavar="NAME=AMOUNT", help="edit: attribute change in sigmas")
     parser.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                         help="run on Ray (pip install 'latent-studio[cluster]'): a local Ray runtime, or the cluster at "
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     request = BatchRequest(
         args.tool, args.in_dir, args.out_dir, recursive=args.recursive, output_format=args.output_format,
         overwrite=args.overwrite, in_place=args.in_place, working_size=args.size, attrs=tuple(args.attr),
-        vividness=args.vividness, reference=args.reference, device=args.device,
+        vividness=args.vividness, reference=args.reference, model=args.model, device=args.device,
         workers=args.workers, batch_size=args.batch_size, ray_address=args.ray,
     )
     batch = prepare_batch(request)  # checks, tool (model loaded), engine (Ray joined), plan: one line if bad

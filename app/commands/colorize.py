@@ -36,6 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--reference", metavar="PHOTO",
                         help="a colour photo to take the colours from, matched by content (hints still apply on top)")
+    parser.add_argument("--model", default="colorizer", metavar="NAME",
+                        help="the shipped colorizer (default) or one of your own (latent-studio train --list)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     parser.add_argument("--full-precision", action="store_true", help="no fp16 on the GPU")
     parser.add_argument("--in-place", action="store_true", help="allow OUTPUT to be the input file (replaced atomically)")
@@ -68,6 +70,14 @@ def parse_scribble(text: str):
     return Hint(path[0][0], path[0][1], (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)), path)
 
 
+def check_model(name: str) -> None:
+    """A `--model` that is neither the shipped colorizer nor one of the user's models: one line, before any work."""
+    if name != "colorizer":
+        from latent_studio.app.core import user_models
+
+        user_models.entry(name)
+
+
 def run(args: argparse.Namespace) -> int:
     from latent_studio.app.core.outputs import check_output_file
 
@@ -80,12 +90,13 @@ def run(args: argparse.Namespace) -> int:
 
     hints = [parse_hint(text) for text in args.hint] + [parse_scribble(text) for text in args.scribble]
     check_options(ColorizeOptions(args.size, args.vividness, tuple(hints)))  # the one flow's checks, before reading
+    check_model(args.model)
     settings = ComputeSettings(device=args.device, half_precision=not args.full_precision)
     configure_torch_threads()
     picture = load_image(args.input)
     reference = load_reference(args.reference) if args.reference else None
     result = run_sync(lambda progress: colorize(picture, hints, args.size, settings, progress, vividness=args.vividness,
-                                                reference=reference))
+                                                reference=reference, model_name=args.model))
     save_image(result.picture, args.output)
     if result.note and not getattr(args, "quiet", False):
         print(f"note: {result.note}")

@@ -47,6 +47,7 @@ class ColorizeTool:
     vividness: float = 0.0
     reference: Picture | None = None  # one colour photo for the whole folder (colours matched by content)
     name: str = "colorize"
+    model: str = "colorizer"  # or a user's fine-tuned model (app.core.user_models)
 
     def __post_init__(self) -> None:
         check_colorize(ColorizeOptions(self.working_size, self.vividness, (), self.reference))  # the one flow's checks
@@ -57,7 +58,9 @@ class ColorizeTool:
             self._reference_key = f":reference={reference_digest(self.reference)}"  # a changed reference redoes all
 
     def settings_key(self) -> str:
-        key = f"colorize:{_weights_key('colorizer')}:size={self.working_size}:vividness={self.vividness:g}"
+        from latent_studio.app.core.user_models import weights_key
+
+        key = f"colorize:{weights_key(self.model)}:size={self.working_size}:vividness={self.vividness:g}"
         return key + (self._reference_key if self.reference is not None else "")
 
     def _reference(self):
@@ -66,17 +69,16 @@ class ColorizeTool:
             from latent_studio.app.core.colorize import MODEL_NAME, _load
             from latent_studio.app.core.colorize_reference import prepare_reference
 
-            model = _load(MODEL_NAME, self.settings, None)
+            model = _load(self.model or MODEL_NAME, self.settings, None)
             self._prepared_reference = prepare_reference(self.reference, model, self.working_size,
                                                          self.settings.torch_device)
         return self._prepared_reference
 
     def load(self) -> None:
         """Load and verify the model now (set-up); the registry keeps it for the items."""
-        from latent_studio.app.core.colorize import MODEL_NAME
-        from latent_studio.models.registry import default_registry
+        from latent_studio.app.core.colorize import _load
 
-        default_registry().load_model(MODEL_NAME, self.settings.torch_device, self.settings.half_precision)
+        _load(self.model, self.settings, None)
 
     @property
     def _offloads(self) -> bool:
@@ -99,7 +101,7 @@ class ColorizeTool:
 
         prepared = items if self._offloads else [prepare_picture(p, self.working_size, self.settings) for p in items]
         finishers = colorize_prepared(prepared, working_size=self.working_size, settings=self.settings, progress=progress,
-                                      vividness=self.vividness, reference=self._reference())
+                                      vividness=self.vividness, reference=self._reference(), model_name=self.model)
         if self._offloads:
             return [partial(_picture_of, finish) for finish in finishers]
         return [finish().picture for finish in finishers]

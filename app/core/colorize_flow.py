@@ -122,6 +122,6 @@ def batch_tool(recipe, settings: ComputeSettings):
     file is the set-up's one error, not every item's)."""
     from latent_studio.app.core.batch_tools import ColorizeTool
 
-    tool = ColorizeTool(settings, recipe.size, recipe.vividness, recipe.reference)
+    tool = ColorizeTool(settings, recipe.size, recipe.vividness, recipe.reference, model=recipe.model)
     tool.load()
     return tool
