@@ -120,7 +120,7 @@ def test_batch_study_times_every_run_and_stage(tmp_path):
             "benchmarks.batch_study",
             "--quick",
             "--count",
-            "2",
+            "4",
             "--pipelines",
             "1x2",
             "--out",
