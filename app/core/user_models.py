@@ -149,6 +149,41 @@ def delete(name: str) -> None:
     shutil.rmtree(model_dir(name), ignore_errors=True)
 
 
+def checkpoint_facts(name: str) -> dict[str, str]:
+    """The metadata of `name`'s training checkpoint (step, crops, seconds, data folder, losses), read from the
+    safetensors header alone (no torch: the window lists unfinished trainings with it); {} without one."""
+    path = model_dir(name) / "checkpoint.safetensors"
+    try:
+        with open(path, "rb") as handle:
+            size = int.from_bytes(handle.read(8), "little")
+            if not 0 < size <= 100_000_000:
+                return {}
+            header = json.loads(handle.read(size))
+    except (OSError, ValueError):
+        return {}
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    return {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
+
+
+def unfinished() -> list[tuple[str, dict[str, str]]]:
+    """(name, checkpoint facts) of every training with a checkpoint newer than its finished model (a paused or
+    interrupted run, also from an earlier session of the app), sorted by name."""
+    folder = models_dir()
+    if not folder.is_dir():
+        return []
+    found = []
+    for child in sorted(folder.iterdir()):
+        checkpoint, model = child / "checkpoint.safetensors", child / "model.safetensors"
+        if not _NAME.match(child.name) or not checkpoint.is_file():
+            continue
+        if model.is_file() and model.stat().st_mtime >= checkpoint.stat().st_mtime:
+            continue  # finished: the model was written after its last checkpoint
+        facts = checkpoint_facts(child.name)
+        if facts:
+            found.append((child.name, facts))
+    return found
+
+
 def load(name: str, device="cpu", half_precision: bool = False, registry=None):
     """The model called `name`: a shipped one through the registry, else the user's own, verified (the registry
     picks the dtype)."""
