@@ -47,6 +47,7 @@ class EditorActions:
         self.save = _action(window, "&Save", [Key.Save], "save", "Save the image")
         self.save_as = _action(window, "Save &As / Export…", ["Ctrl+Shift+S"], "", "Save under a new name or format")
         self.batch = _action(window, "&Batch Process…", ["Ctrl+B"], "", "Run a tool over a whole folder of pictures")
+        self.train = _action(window, "Train on My &Photos…", [], "", "Fine-tune the colorizer on a folder of your photos")
         self.close = _action(window, "&Close", [Key.Close])
         self.quit = _action(window, "&Quit", [Key.Quit])
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
@@ -124,6 +125,8 @@ def build_menus(window: QMainWindow, actions: EditorActions, recent_menu: QMenu,
             image_menu.addSeparator()
 
     tools_menu = bar.addMenu("&Tools")
+    tools_menu.addAction(actions.train)
+    tools_menu.addSeparator()
     for dock in docks:
         tools_menu.addAction(dock.toggleViewAction())
 

@@ -19,6 +19,7 @@ from latent_studio.app.core.batch import REPORT
 from latent_studio.app.core.batch_ray import ray_available
 from latent_studio.app.gui.batch_runner import BatchRequest, BatchSession, RateMeter, format_eta
 from latent_studio.app.gui.files import ask_folder
+from latent_studio.app.gui.model_choice import ModelChoice
 from latent_studio.app.gui.preferences import Preferences
 
 TOOLS = (("colorize", "Colorize"), ("sketch", "Sketch to image"), ("edit", "Face edit"))
@@ -67,6 +68,7 @@ class BatchDialog(QDialog):
         self.vividness.setSuffix(" %")
         self.vividness.setToolTip("0 %: natural colours, the most accurate; 100 %: close to real photos' "
                                   "colourfulness, with more wrong guesses (as the Colorize panel's Vividness slider).")
+        self.model_choice = ModelChoice()  # colorize: the shipped colorizer or one of the user's own
         self.attrs = QLineEdit()
         self.attrs.setPlaceholderText("young=+1.5, female=-1")
         self.attrs.setToolTip("Directions to move each face along, in sigmas (as in the Latent panel's sliders).")
@@ -97,6 +99,7 @@ class BatchDialog(QDialog):
         form.addRow("Tool:", self.tool)
         form.addRow("Working size:", self.working_size)
         form.addRow("Vividness:", self.vividness)
+        form.addRow("Model:", self.model_choice)
         form.addRow("Attributes:", self.attrs)
         form.addRow("Input folder:", in_row)
         form.addRow("Output folder:", out_row)
@@ -181,6 +184,7 @@ class BatchDialog(QDialog):
             working_size=self.working_size.value(),
             attrs=parse_attrs(self.attrs.text()) if self.tool.currentData() == "edit" else (),
             vividness=self.vividness.value() / 100 if self.tool.currentData() == "colorize" else 0.0,
+            model=self.model_choice.name if self.tool.currentData() == "colorize" else "colorizer",
             device=self._device,
             ray_address=self.ray_address.text().strip() if self._on_ray() else None,
         )
@@ -265,6 +269,8 @@ class BatchDialog(QDialog):
         self._form.setRowVisible(self.attrs, tool == "edit")
         self.vividness.setEnabled(not running and tool == "colorize")
         self._form.setRowVisible(self.vividness, tool == "colorize")
+        self.model_choice.setEnabled(not running and tool == "colorize")
+        self._form.setRowVisible(self.model_choice, tool == "colorize")
         self.engine.setEnabled(not running)
         self.ray_address.setEnabled(not running and self._on_ray())
         self.start_button.setEnabled(not running)

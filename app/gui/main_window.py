@@ -30,6 +30,7 @@ from latent_studio.app.gui.docks import PanelDocks
 from latent_studio.app.gui.panels import PANEL_CLASSES, PANEL_ERRORS, ToolPanel
 from latent_studio.app.gui.preferences import Preferences, PreferencesDialog
 from latent_studio.app.gui.status_bar import EditorStatusBar
+from latent_studio.app.gui.train_dialog import TrainDialog
 from latent_studio.app.gui.worker import JobRunner
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.toolbar = build_toolbar(self, self.editor_actions)
         self._shown_original: Picture | None = None
         self.batch_dialog: BatchDialog | None = None  # made on first use; kept so a batch runs on while hidden
+        self.train_dialog: TrainDialog | None = None  # the same: a training runs on while the dialog is hidden
         self._connect()
         self.setAcceptDrops(True)
         self._restore_geometry()
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         acts.close.triggered.connect(self._on_close_document)
         acts.quit.triggered.connect(self.quit_all)
         acts.batch.triggered.connect(self.open_batch_dialog)
+        acts.train.triggered.connect(self.open_train_dialog)
         acts.preferences.triggered.connect(self._on_preferences)
         acts.zoom_in.triggered.connect(canvas.zoom_in)
         acts.zoom_out.triggered.connect(canvas.zoom_out)
@@ -146,6 +149,16 @@ class MainWindow(QMainWindow):
         self.batch_dialog.raise_()
         self.batch_dialog.activateWindow()
         return self.batch_dialog
+
+    def open_train_dialog(self) -> TrainDialog:
+        """Show the (modeless) Train on My Photos dialog; the same one each time, so a training stays visible."""
+        if self.train_dialog is None:
+            self.train_dialog = TrainDialog(self.preferences, self.context.device_override, self)
+        self.train_dialog.refresh_unfinished()
+        self.train_dialog.show()
+        self.train_dialog.raise_()
+        self.train_dialog.activateWindow()
+        return self.train_dialog
 
     def apply_result(self, picture: Picture, label: str) -> None:
         if not self.document.is_open:
@@ -306,6 +319,8 @@ class MainWindow(QMainWindow):
         self.panel_docks.shutdown()
         if self.batch_dialog is not None:
             self.batch_dialog.shutdown()
+        if self.train_dialog is not None:
+            self.train_dialog.shutdown()  # stops at a checkpoint: Unfinished offers it at the next start
         self.runner.cancel()
         self.runner.wait_for_done(10_000)
         self.preferences.save_window_state(self.saveGeometry(), self.saveState())

@@ -28,15 +28,15 @@ def _core_hints(points: Sequence[HintPoint]) -> list:
 
 def preview_job(source: Picture, points: Sequence[HintPoint], working_size: int,
                 settings: "ComputeSettings", vividness: float = 0.0, reference: Picture | None = None,
-                ) -> Callable[[Progress], "ColorizeResult"]:
+                model_name: str = "colorizer") -> Callable[[Progress], "ColorizeResult"]:
     """`run(progress) -> ColorizeResult`: the full-resolution colorization of `source` with these hints (and
-    the colours of `reference`, matched by content)."""
+    the colours of `reference`, matched by content) by the colorizer `model_name` (shipped or the user's own)."""
     points = tuple(points)
 
     def run(progress: Progress) -> "ColorizeResult":
         from latent_studio.app.core.colorize_flow import ColorizeOptions, run_one  # the one colorize flow
 
-        options = ColorizeOptions(working_size, vividness, tuple(_core_hints(points)), reference)
+        options = ColorizeOptions(working_size, vividness, tuple(_core_hints(points)), reference, model_name=model_name)
         return run_one(source, options, settings, progress)
 
     return run

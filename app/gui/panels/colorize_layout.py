@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
+from latent_studio.app.gui.model_choice import ModelChoice
 from latent_studio.app.gui.panels.colorize_palette import SwatchPalette
 
 WORKING_SIZES = (256, 512)
@@ -74,6 +75,12 @@ class ColorizeControls:
         row = QHBoxLayout()
         row.addWidget(self.delete_button)
         row.addWidget(self.clear_button)
+        layout.addLayout(row)
+
+        self.model_choice = ModelChoice()
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Model:"))
+        row.addWidget(self.model_choice, 1)
         layout.addLayout(row)
 
         self.size_box = QComboBox()

@@ -73,6 +73,7 @@ class ColorizePanel(ToolPanel):
         ui.palette.picked.connect(self.set_colour)
         ui.reference_button.clicked.connect(self._on_choose_reference)
         ui.reference_remove.clicked.connect(self._on_remove_reference)
+        ui.model_choice.chosen.connect(self._on_model_changed)
 
     @property
     def working_size(self) -> int:
@@ -82,11 +83,17 @@ class ColorizePanel(ToolPanel):
     def vividness(self) -> float:
         return self.ui.vividness
 
+    @property
+    def model_name(self) -> str:
+        return self.ui.model_choice.name
+
     # --- the session ---------------------------------------------------------------------------------------
 
     def request_key(self) -> tuple:
-        """What a result depends on: the source, the hints, the working size, the vividness and the reference."""
-        return (id(self.source), tuple(self.hints.points), self.working_size, self.vividness, id(self.reference))
+        """What a result depends on: the source, the hints, the working size, the vividness, the reference and the
+        model."""
+        return (id(self.source), tuple(self.hints.points), self.working_size, self.vividness, id(self.reference),
+                self.model_name)
 
     def _ensure_source(self) -> Picture | None:
         if self.source is None:
@@ -109,7 +116,7 @@ class ColorizePanel(ToolPanel):
 
     def _colorize_job(self, kind: str, source: Picture, description: str) -> Job:
         run = preview_job(source, self.hints.points, self.working_size, self.context.settings, self.vividness,
-                          self.reference)
+                          self.reference, self.model_name)
         return Job(kind, run, description)
 
     def _on_preview_ready(self, key: tuple, result) -> None:
@@ -261,6 +268,10 @@ class ColorizePanel(ToolPanel):
             self._hints_changed()
 
     def _on_size_changed(self, _index: int) -> None:
+        if self._active:
+            self.run_preview()
+
+    def _on_model_changed(self, _name: str) -> None:
         if self._active:
             self.run_preview()
 
