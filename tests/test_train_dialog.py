@@ -1,0 +1,169 @@
+"""Tools ▸ Train on My Photos… (issue #16, the window's half): the dialog trains a tiny budget on the CPU in the
+real window, pauses, resumes (also from a fresh dialog, as after a restart), finishes with its chart; the user
+model then is in the Colorize panel's and the Batch dialog's model choice, colorizes differently from the
+shipped model, and is renamed and deleted from the window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+from latent_studio.app.core import user_models
+from latent_studio.app.core.imageio import Picture, save_image
+from latent_studio.app.gui.main_window import MainWindow
+from latent_studio.app.gui.panels.colorize_panel import PREVIEW_KIND, ColorizePanel
+from latent_studio.app.gui.train_dialog import TrainDialog
+from tests.conftest import running_window
+
+TIMEOUT = 60_000
+TINY = {"crop": 32, "batch_size": 2, "update_seconds": 0.0}
+
+
+def colour_folder(folder: Path, count: int = 12, size: tuple[int, int] = (64, 48)) -> Path:
+    """`count` small colour photos: a hue per photo, a lightness ramp, a little noise."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(0.4, 1.0, size[0])[None, :, None]
+    for i in range(count):
+        colour = rng.integers(30, 255, (1, 1, 3))
+        pixels = colour * ramp + rng.integers(0, 20, (size[1], size[0], 3))
+        Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(folder / f"photo{i:02d}.png")
+    return folder
+
+
+def colorize_panel(window: MainWindow) -> ColorizePanel:
+    return next(panel for panel in window.panels if isinstance(panel, ColorizePanel))
+
+
+def combo_names(choice) -> list[str]:
+    return [choice.combo.itemData(i) for i in range(choice.combo.count())]
+
+
+def finish(qtbot, dialog: TrainDialog, click) -> list:
+    with qtbot.waitSignal(dialog.training_finished, timeout=TIMEOUT) as blocker:
+        click()
+    return blocker.args
+
+
+def test_train_pause_resume_finish_and_the_model_choice(qtbot, monkeypatch, tmp_path: Path) -> None:
+    data = colour_folder(tmp_path / "photos")
+    with running_window(qtbot, monkeypatch) as window:
+        window.preferences.working_size = 256
+        dialog = window.open_train_dialog()
+        assert window.editor_actions.train in window.tools_menu.actions()
+        dialog.folder.setText(str(data))
+        dialog.name.setText("family")
+        dialog.extra = {**TINY, "steps": 100_000}  # runs until paused
+        ticks: list[int] = []
+        timer = QTimer(dialog)
+        timer.timeout.connect(lambda: ticks.append(1))
+        timer.start(10)
+        # 1. start: progress text, the loss curve grows while the event loop keeps running
+        dialog.start_button.click()
+        assert dialog.state == "running" and not dialog.start_button.isEnabled()
+        qtbot.waitUntil(lambda: len(dialog.loss_chart.points) >= 2, timeout=TIMEOUT)
+        assert "Step" in dialog.eta.text() and "crops/s" in dialog.eta.text() and "ETA" in dialog.eta.text()
+        assert len(ticks) > 5  # the GUI thread ran its timer during the start-up read and the training steps
+        # 2. pause: stops at a checkpoint, the button becomes Resume, the run is listed as unfinished
+        outcome, _ = finish(qtbot, dialog, dialog.pause_button.click)
+        assert outcome == "paused" and dialog.state == "paused" and dialog.pause_button.text() == "Resume"
+        paused_at = int(user_models.checkpoint_facts("family")["step"])
+        assert paused_at >= 2 and [name for name, _ in user_models.unfinished()] == ["family"]
+        # 3. a fresh dialog (as after restarting the app) offers it under Unfinished and resumes it
+        fresh = TrainDialog(window.preferences, "cpu", window)
+        assert fresh.unfinished.count() == 1 and "family" in fresh.unfinished.itemText(0)
+        fresh.extra = {**TINY, "steps": 2}
+        outcome, message = finish(qtbot, fresh, fresh.resume_unfinished_button.click)
+        assert outcome == "done", message
+        assert user_models.entry("family")["steps"] == paused_at + 2 and user_models.unfinished() == []
+        # 4. the first dialog's Resume continues the same name again, then shows the chart and the strip
+        dialog.extra = {**TINY, "steps": 2}
+        outcome, message = finish(qtbot, dialog, dialog.pause_button.click)
+        assert outcome == "done" and "held out, before -> after: PSNR" in message
+        assert user_models.entry("family")["steps"] == paused_at + 4
+        assert dialog.chart.isVisible() and [title for title, _, _ in dialog.chart.groups()] == [
+            "Held-out PSNR (dB)",
+            "Colourfulness",
+        ]
+        assert dialog.progress.value() == 1000 and dialog.strip_labels
+        assert not dialog.strip_labels[0][2].pixmap().isNull()
+        # 5. every model choice lists it now (refreshed when training finished)
+        assert combo_names(colorize_panel(window).ui.model_choice) == ["colorizer", "family"]
+        assert combo_names(window.open_batch_dialog().model_choice) == ["colorizer", "family"]
+        timer.stop()
+
+
+def gray_picture(tmp_path: Path) -> Path:
+    y, x = np.mgrid[0:48, 0:64]
+    level = (60 + 120 * y / 48 + 20 * np.sin(x / 4)).clip(0, 255).astype(np.uint8)
+    path = tmp_path / "gray.png"
+    save_image(Picture(np.repeat(level[..., None], 3, axis=2), is_gray=True), path)
+    return path
+
+
+def test_colorize_with_the_user_model_rename_and_delete(qtbot, monkeypatch, tmp_path: Path) -> None:
+    from latent_studio.app.cli import main
+
+    data = colour_folder(tmp_path / "photos")
+    assert (
+        main(
+            [
+                "train",
+                "colorizer",
+                "--data",
+                str(data),
+                "--name",
+                "family",
+                "--steps",
+                "3",
+                "--crop",
+                "32",
+                "--batch-size",
+                "2",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    with running_window(qtbot, monkeypatch) as window:
+        window.preferences.working_size = 256
+        with qtbot.waitSignal(window.runner.finished, timeout=TIMEOUT, check_params_cb=lambda k, _: k == "open"):
+            window.open_path(str(gray_picture(tmp_path)))
+        panel = colorize_panel(window)
+        choice = panel.ui.model_choice
+        assert combo_names(choice) == ["colorizer", "family"] and choice.name == "colorizer"
+
+        def colorized() -> np.ndarray:
+            with qtbot.waitSignal(
+                window.runner.finished, timeout=TIMEOUT, check_params_cb=lambda kind, _: kind == PREVIEW_KIND
+            ):
+                panel.run_preview()
+            return panel.result.picture.pixels
+
+        # 1. the user's model gives other colours than the shipped one, through the panel's own job
+        shipped = colorized()
+        choice.set_name("family")
+        assert panel.model_name == "family"
+        mine = colorized()
+        assert shipped.shape == mine.shape and np.abs(shipped.astype(int) - mine.astype(int)).max() > 0
+        # 2. rename from the window: every choice follows, the panel keeps the renamed model
+        batch = window.open_batch_dialog()
+        monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("holidays", True))
+        choice.ask_rename("family")
+        assert user_models.list_models() == ["holidays"] and panel.model_name == "holidays"
+        assert combo_names(batch.model_choice) == ["colorizer", "holidays"]
+        # 3. delete from the window (confirmed): the selected model falls back to the shipped one
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+        with qtbot.waitSignal(
+            window.runner.finished, timeout=TIMEOUT, check_params_cb=lambda kind, _: kind == PREVIEW_KIND
+        ):
+            choice.ask_delete("holidays")  # the shown preview re-runs with the shipped model
+        assert user_models.list_models() == [] and not user_models.model_dir("holidays").exists()
+        assert panel.model_name == "colorizer" and combo_names(batch.model_choice) == ["colorizer"]
+        assert np.array_equal(panel.result.picture.pixels, shipped)
+        assert batch.request().model == "colorizer"
