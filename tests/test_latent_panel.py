@@ -65,26 +65,36 @@ def test_crop_box_moves_resizes_about_the_far_corner_and_draws():
 
 def test_session_keys_follow_what_the_user_set_and_name_the_step():
     from latent_studio.app.gui.panels.latent_jobs import Encoded
-    from latent_studio.app.gui.panels.latent_session import LatentSession
+    from latent_studio.app.gui.panels.latent_session import LatentSession, Mode
 
     session = LatentSession()
-    session.sliders.set_names(["young", "female"])
+    session.set_names(["young", "female"])
     assert session.recipe() is None and session.paste_key(True) is None
     sampled = object()
     session.use_sample(5, sampled)
+    assert session.recipe() is None  # Edit mode: the photo's face only, and none is encoded
+    session.mode = Mode.RANDOM
     assert session.recipe().base is sampled and session.paste_key(True) is None  # no photo face to paste into
     photo = Encoded(object(), (0, 0, 32), "", np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 3), np.uint8), ())
     session.use_photo(photo)
+    assert session.recipe().base is sampled and session.step_label() == "Latent edit (random face 5)"
+    session.mode = Mode.EDIT
     key = session.paste_key(True)
     assert key is not None and key != session.paste_key(False)
     session.sliders.set("young", 1.5)
     assert session.paste_key(True) != key and session.step_label() == "Latent edit (young +1.50)"
     session.t = 0.5
-    assert session.recipe().t == 0.0  # no face B: t means nothing
+    assert session.recipe().t == 0.0  # Edit mode: t means nothing
     session.other = photo
-    assert session.recipe().t == 0.5 and session.step_label() == "Latent edit (50% towards B; young +1.50)"
+    assert session.recipe().other is None and session.recipe().t == 0.0
+    session.mode = Mode.INTERPOLATE  # A towards B, without the Edit sliders
+    assert session.recipe().t == 0.5 and session.recipe().sliders == ()
+    assert session.step_label() == "Latent edit (50% towards B)"
+    session.mode = Mode.RANDOM  # its own sliders, untouched by Edit's
+    assert session.recipe().sliders == () and session.random_sliders.set("young", -1.0)
+    assert session.recipe().sliders == (("young", -1.0),) and session.edit_sliders.values["young"] == 1.5
     session.forget_photo()
-    assert session.base_kind == "sample" and session.describe() == "Editing random face 5."
+    assert session.describe() == "Random face 5." and session.paste_key(True) is None
 
 
 def test_new_direction_dialog_needs_a_valid_name_and_two_folders(qtbot):
@@ -113,6 +123,7 @@ def window(qtbot, monkeypatch, tmp_path):
     with running_window(qtbot, monkeypatch) as window:
         yield window
 
+
 def face_like(seed: int = 0, width: int = 120, height: int = 96) -> np.ndarray:
     """A gray backdrop with a skin-coloured oval, two eyes and a mouth (not necessarily a detectable face)."""
     rng = np.random.default_rng(seed)
@@ -121,7 +132,7 @@ def face_like(seed: int = 0, width: int = 120, height: int = 96) -> np.ndarray:
     pixels[:] = rng.uniform(60, 160, 3)
     cx, cy = width / 2 + rng.uniform(-4, 4), height / 2
     oval = ((x - cx) / 28) ** 2 + ((y - cy) / 36) ** 2 < 1
-    pixels[oval] = (205, 160, 130) + rng.uniform(-30, 30, 3)
+    pixels[oval] = np.array((205, 160, 130)) + rng.uniform(-30, 30, 3)
     for ex in (cx - 11, cx + 11):
         pixels[((x - ex) / 5) ** 2 + ((y - cy + 8) / 3) ** 2 < 1] = (40, 30, 30)
     pixels[(np.abs(x - cx) < 10) & (np.abs(y - cy - 16) < 2)] = (150, 60, 60)
@@ -157,6 +168,14 @@ def latent_panel(qtbot, window):
         qtbot.waitUntil(lambda: panel.cropper.box is not None, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: not window.runner.is_busy() and not window.canvas.hand_tool, timeout=TIMEOUT)
     return panel
+
+
+def switch_mode(qtbot, panel, mode: str) -> None:
+    """Click the mode selector's button (edit, interpolate or random)."""
+    from latent_studio.app.gui.panels.latent_session import Mode
+
+    qtbot.mouseClick(panel.ui.mode_buttons[Mode(mode)], Qt.MouseButton.LeftButton)
+    assert panel.session.mode is Mode(mode)
 
 
 def open_image(qtbot, window, path) -> None:
@@ -248,8 +267,10 @@ def test_encode_slide_apply_undo_in_the_real_window(qtbot, window, tmp_path):
 
 
 @needs_vae
-def test_sampling_with_a_seed_is_repeatable_and_interpolation_reaches_b(qtbot, window, tmp_path):
+def test_sampling_with_a_seed_is_repeatable(qtbot, window):
     panel = latent_panel(qtbot, window)
+    switch_mode(qtbot, panel, "random")
+    assert panel.ui.sample_button.isVisibleTo(panel) and not panel.ui.load_b_button.isVisibleTo(panel)
 
     def sample(seed: int) -> np.ndarray:
         panel.ui.seed_box.setValue(seed)
@@ -260,15 +281,6 @@ def test_sampling_with_a_seed_is_repeatable_and_interpolation_reaches_b(qtbot, w
     first, other, again = sample(7), sample(8), sample(7)
     assert np.array_equal(first, again) and not np.array_equal(first, other)
     assert not panel.ui.apply_button.isEnabled()  # no photo face to paste into yet
-
-    with wait_for(qtbot, window, "latent-load-b", "latent-strip", "latent-preview"):
-        panel.load_b(str(write(tmp_path / "b.png", face_like(seed=3))))
-    strip = panel.ui.strip.faces
-    assert strip.shape == (6, 64, 64, 3) and close(strip[0], first)  # a batch may round a few pixels apart
-    with wait_for(qtbot, window, "latent-preview"):
-        panel.ui.t_slider.setValue(100)
-    assert np.array_equal(panel.ui.face_view.pixels, panel.session.other.decoded)  # t = 1 is face B itself
-    assert close(strip[-1], panel.session.other.decoded)
 
 
 @needs_vae
@@ -284,6 +296,7 @@ def test_a_new_direction_from_two_folders_adds_a_slider(qtbot, window, tmp_path)
     assert "bright" in panel.ui.directions.sliders
     assert panel.ui.directions.sliders["female"].value() == pytest.approx(1.0)  # other values survive the rebuild
     assert (tmp_path / "directions" / "bright.safetensors").is_file()
+    switch_mode(qtbot, panel, "random")
     with wait_for(qtbot, window, "latent-sample", "latent-preview"):
         qtbot.mouseClick(panel.ui.sample_button, Qt.MouseButton.LeftButton)
     plain = panel.ui.face_view.pixels.copy()
@@ -303,9 +316,14 @@ def test_a_gray_photo_stays_gray_and_only_its_box_changes():
     photo, model, settings = Picture(gray, is_gray=True), LatentModel(), ComputeSettings(device="cpu")
     encoded = run_sync(encode_job(model, settings, photo, (20, 10, 70)))
     assert encoded.box == (20, 10, 70)
-    pasted = run_sync(paste_job(model, settings, Recipe(encoded.code, sliders=(("young", 3.0),)), photo,
-                                encoded, True)).pixels
-    assert pasted.dtype == np.uint8 and (pasted[..., 0] == pasted[..., 1]).all() and (pasted[..., 1] == pasted[..., 2]).all()
+    pasted = run_sync(
+        paste_job(model, settings, Recipe(encoded.code, sliders=(("young", 3.0),)), photo, encoded, True)
+    ).pixels
+    assert (
+        pasted.dtype == np.uint8
+        and (pasted[..., 0] == pasted[..., 1]).all()
+        and (pasted[..., 1] == pasted[..., 2]).all()
+    )
     inside = np.zeros(gray.shape[:2], bool)
     inside[10:80, 20:90] = True
     assert np.array_equal(pasted[~inside], gray[~inside]) and not np.array_equal(pasted, gray)
@@ -317,26 +335,37 @@ def test_sliders_wait_for_a_face_and_reset_clears_sliders_t_and_the_random_face(
     panel = latent_panel(qtbot, window)
     # 1. no face encoded yet: the sliders are disabled and one line says why
     assert not panel.ui.directions.isEnabled() and panel.ui.sliders_hint.isVisibleTo(panel)
-    assert "Encode a face" in panel.ui.sliders_hint.text() and not panel.ui.reset_button.isEnabled()
+    assert panel.ui.sliders_hint.text() == "Encode a face to use the sliders." and not panel.ui.reset_button.isEnabled()
     with wait_for(qtbot, window, "latent-encode", "latent-preview", "latent-paste"):
         qtbot.mouseClick(panel.ui.encode_button, Qt.MouseButton.LeftButton)
     assert panel.ui.directions.isEnabled() and not panel.ui.sliders_hint.isVisibleTo(panel)
     own = panel.ui.face_view.pixels.copy()
-    # 2. a random face, a second face B at t = 0.6 and a slider: then Reset undoes all three
+    with wait_for(qtbot, window, "latent-preview"):
+        panel.ui.directions.sliders["young"].setValue(2.0)
+    # 2. Random: no face yet, so its sliders wait too; a sampled face and a slider of its own
+    switch_mode(qtbot, panel, "random")
+    assert not panel.ui.directions.isEnabled() and panel.ui.sliders_hint.text() == "Sample a face to use the sliders."
     panel.ui.seed_box.setValue(11)
     with wait_for(qtbot, window, "latent-sample", "latent-preview"):
         qtbot.mouseClick(panel.ui.sample_button, Qt.MouseButton.LeftButton)
+    with wait_for(qtbot, window, "latent-preview"):
+        panel.ui.directions.sliders["female"].setValue(1.0)
+    # 3. Interpolate: a second face B at t = 0.6; then Reset undoes every mode's state
+    switch_mode(qtbot, panel, "interpolate")
     with wait_for(qtbot, window, "latent-load-b", "latent-strip", "latent-preview"):
         panel.load_b(str(write(tmp_path / "b.png", face_like(seed=3))))
     with wait_for(qtbot, window, "latent-preview"):
         panel.ui.t_slider.setValue(60)
-    with wait_for(qtbot, window, "latent-preview"):
-        panel.ui.directions.sliders["young"].setValue(2.0)
-    assert panel.session.base_kind == "sample" and panel.session.t == 0.6
+    assert panel.session.sample is not None and panel.session.t == 0.6
     with wait_for(qtbot, window, "latent-preview"):
         qtbot.mouseClick(panel.ui.reset_button, Qt.MouseButton.LeftButton)
-    assert panel.session.base_kind == "photo" and panel.session.sample is None and panel.session.t == 0
-    assert panel.ui.t_slider.value() == 0 and not any(panel.session.sliders.values.values())
+    assert panel.session.sample is None and panel.session.t == 0 and panel.ui.t_slider.value() == 0
+    assert not panel.session.edit_sliders.active() and not panel.session.random_sliders.active()
+    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=TIMEOUT)
+    assert np.array_equal(panel.ui.face_view.pixels, own)  # t = 0: the photo's own face (A)
+    switch_mode(qtbot, panel, "edit")
     assert panel.ui.directions.sliders["young"].value() == 0
     qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=TIMEOUT)
     assert np.array_equal(panel.ui.face_view.pixels, own)  # the photo's own face again
+    switch_mode(qtbot, panel, "random")
+    assert panel.ui.face_view.pixels is None and panel.ui.face_view.text() == "Press Sample for a random face."

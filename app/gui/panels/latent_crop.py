@@ -22,8 +22,14 @@ GRAB_RADIUS = 10.0  # screen pixels
 class CropTool(QObject):
     edited = Signal(bool)  # the user changed the box; True when it came from the slider (more may follow)
 
-    def __init__(self, canvas: ImageCanvas, ui: LatentControls, active: Callable[[], bool],
-                 encoded_box: Callable[[], BoxTuple | None], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        canvas: ImageCanvas,
+        ui: LatentControls,
+        active: Callable[[], bool],
+        encoded_box: Callable[[], BoxTuple | None],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.crop = CropBox()
         self._canvas, self._ui = canvas, ui

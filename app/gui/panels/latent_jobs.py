@@ -64,7 +64,7 @@ class LatentModel:
         self._editor: LatentEditor | None = None
         self._device: str | None = None
 
-    def editor(self, settings: "ComputeSettings") -> "LatentEditor":
+    def editor(self, settings: ComputeSettings) -> LatentEditor:
         from latent_studio.app.core.latent import LatentEditor
 
         if self._editor is None or self._device != settings.device:
@@ -76,7 +76,10 @@ class LatentModel:
         directions = self._editor.directions if self._editor is not None else None
         if directions is None:
             return ()
-        return tuple(DirectionInfo(*entry) for entry in zip(directions.names, directions.kinds, directions.descriptions))
+        return tuple(
+            DirectionInfo(*entry)
+            for entry in zip(directions.names, directions.kinds, directions.descriptions, strict=True)
+        )
 
 
 def _box(box: BoxTuple | None):
@@ -85,7 +88,7 @@ def _box(box: BoxTuple | None):
     return Box(*box) if box is not None else None
 
 
-def load_job(model: LatentModel, settings: "ComputeSettings") -> Callable[[Progress], tuple[DirectionInfo, ...]]:
+def load_job(model: LatentModel, settings: ComputeSettings) -> Callable[[Progress], tuple[DirectionInfo, ...]]:
     """`run(progress) -> directions`: load the VAE (verified, cached) so the sliders can be built."""
 
     def run(progress: Progress) -> tuple[DirectionInfo, ...]:
@@ -108,8 +111,9 @@ def detect_job(picture: Picture) -> Callable[[Progress], tuple[BoxTuple, str]]:
     return run
 
 
-def encode_job(model: LatentModel, settings: "ComputeSettings", picture: Picture,
-               box: BoxTuple | None) -> Callable[[Progress], Encoded]:
+def encode_job(
+    model: LatentModel, settings: ComputeSettings, picture: Picture, box: BoxTuple | None
+) -> Callable[[Progress], Encoded]:
     """`run(progress) -> Encoded`: the face in `box` (detected when None) as a code."""
 
     def run(progress: Progress) -> Encoded:
@@ -117,13 +121,20 @@ def encode_job(model: LatentModel, settings: "ComputeSettings", picture: Picture
         progress.check()
         encoded = editor.encode(picture.pixels, _box(box))
         crop = encoded.crop
-        return Encoded(encoded.code, (crop.box.x, crop.box.y, crop.box.size), crop.note, crop.pixels,
-                       editor.decode(encoded.code), model.directions(), crop)
+        return Encoded(
+            encoded.code,
+            (crop.box.x, crop.box.y, crop.box.size),
+            crop.note,
+            crop.pixels,
+            editor.decode(encoded.code),
+            model.directions(),
+            crop,
+        )
 
     return run
 
 
-def load_face_job(model: LatentModel, settings: "ComputeSettings", path: str) -> Callable[[Progress], Encoded]:
+def load_face_job(model: LatentModel, settings: ComputeSettings, path: str) -> Callable[[Progress], Encoded]:
     """`run(progress) -> Encoded`: a second photo's face (detected), the far end of the interpolation."""
 
     def run(progress: Progress) -> Encoded:
@@ -134,7 +145,7 @@ def load_face_job(model: LatentModel, settings: "ComputeSettings", path: str) ->
     return run
 
 
-def preview_job(model: LatentModel, settings: "ComputeSettings", recipe: Recipe) -> Callable[[Progress], np.ndarray]:
+def preview_job(model: LatentModel, settings: ComputeSettings, recipe: Recipe) -> Callable[[Progress], np.ndarray]:
     """`run(progress) -> (S, S, 3) uint8`: the recipe's face (one decode, ~9 ms on a CPU)."""
 
     def run(progress: Progress) -> np.ndarray:
@@ -146,8 +157,9 @@ def preview_job(model: LatentModel, settings: "ComputeSettings", recipe: Recipe)
     return run
 
 
-def paste_job(model: LatentModel, settings: "ComputeSettings", recipe: Recipe, photo: Picture, encoded: Encoded,
-              keep_detail: bool) -> Callable[[Progress], Picture]:
+def paste_job(
+    model: LatentModel, settings: ComputeSettings, recipe: Recipe, photo: Picture, encoded: Encoded, keep_detail: bool
+) -> Callable[[Progress], Picture]:
     """`run(progress) -> Picture`: the photo with the recipe's face pasted where `encoded` found the face.
 
     With `keep_detail` only the change from the photo's own unedited decode is added; without, the decoded
@@ -166,7 +178,9 @@ def paste_job(model: LatentModel, settings: "ComputeSettings", recipe: Recipe, p
     return run
 
 
-def strip_job(model: LatentModel, settings: "ComputeSettings", a: Code, b: Code, count: int) -> Callable[[Progress], np.ndarray]:
+def strip_job(
+    model: LatentModel, settings: ComputeSettings, a: Code, b: Code, count: int
+) -> Callable[[Progress], np.ndarray]:
     """`run(progress) -> (count, S, S, 3) uint8`: faces evenly spaced from a to b, both ends included."""
 
     def run(progress: Progress) -> np.ndarray:
@@ -176,7 +190,7 @@ def strip_job(model: LatentModel, settings: "ComputeSettings", a: Code, b: Code,
     return run
 
 
-def sample_job(model: LatentModel, settings: "ComputeSettings", seed: int) -> Callable[[Progress], tuple[Code, tuple]]:
+def sample_job(model: LatentModel, settings: ComputeSettings, seed: int) -> Callable[[Progress], tuple[Code, tuple]]:
     """`run(progress) -> (code, directions)`: a random face's code, the same for the same seed."""
 
     def run(progress: Progress) -> tuple[Code, tuple[DirectionInfo, ...]]:
@@ -186,8 +200,9 @@ def sample_job(model: LatentModel, settings: "ComputeSettings", seed: int) -> Ca
     return run
 
 
-def define_job(model: LatentModel, settings: "ComputeSettings", name: str, folder_with: str,
-               folder_without: str) -> Callable[[Progress], tuple[DirectionInfo, ...]]:
+def define_job(
+    model: LatentModel, settings: ComputeSettings, name: str, folder_with: str, folder_without: str
+) -> Callable[[Progress], tuple[DirectionInfo, ...]]:
     """`run(progress) -> directions`: a new user direction from two folders, saved with the user's directions."""
 
     def run(progress: Progress) -> tuple[DirectionInfo, ...]:

@@ -1,24 +1,45 @@
-"""The Latent panel's widgets laid out: crop, preview, direction sliders, random face, interpolation.
+"""The Latent panel's widgets laid out: the mode selector, crop, preview, and each mode's own controls.
 
-Only construction and display here (which widget shows what, which buttons are enabled); the panel connects
-the signals and decides what runs. Everything sits in a scroll area, since eleven or more sliders and the
-strip do not fit a short dock.
+A segmented selector (Edit | Interpolate | Random) shows only the current mode's controls: the direction
+sliders (Edit, Random), the seed (Random), face B, t and the strip (Interpolate). Only construction and display
+here (which widget shows what, which buttons are enabled); the panel connects the signals and decides what
+runs. Everything sits in a scroll area, since eleven or more sliders and the strip do not fit a short dock.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QSpinBox, QVBoxLayout,
+    QButtonGroup,
+    QCheckBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
+from latent_studio.app.gui.panels.latent_session import Mode
 from latent_studio.app.gui.panels.latent_state import MIN_BOX, CropBox
 from latent_studio.app.gui.panels.latent_widgets import DirectionSliders, FaceStrip, FaceView, muted
 
 BOX_HELP = "Drag the box on the picture to move it, a corner to resize it, or draw a new one."
+MODES = (
+    (Mode.EDIT, "Edit", "Move the photo's face along the directions"),
+    (Mode.INTERPOLATE, "Interpolate", "Blend the photo's face (A) towards a second face (B)"),
+    (Mode.RANDOM, "Random", "Sample new faces and move them along the directions"),
+)
 
 
 def _heading(text: str) -> QLabel:
@@ -46,14 +67,45 @@ class LatentControls:
         self.layout = layout = QVBoxLayout(body)
         layout.setContentsMargins(10, 10, 10, 10)
         layout.setSpacing(6)
+        self._build_modes(layout)
         self._build_crop(layout)
         self._build_preview(layout)
-        self._build_directions(layout)
-        self._build_sample(layout)
-        self._build_interpolation(layout)
+        self.random_box = self._section(layout, self._build_sample)
+        self.interpolate_box = self._section(layout, self._build_interpolation)
+        self.directions_box = self._section(layout, self._build_directions)
         self.state_label = muted(QLabel())
         layout.addWidget(self.state_label)
         layout.addStretch(1)
+
+    @staticmethod
+    def _section(layout: QVBoxLayout, build: Callable[[QVBoxLayout], None]) -> QWidget:
+        """One mode's controls in a widget of their own, so they are shown or hidden together."""
+        box = QWidget()
+        inner = QVBoxLayout(box)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.setSpacing(6)
+        build(inner)
+        layout.addWidget(box)
+        return box
+
+    def _build_modes(self, layout: QVBoxLayout) -> None:
+        row = QHBoxLayout()
+        row.setSpacing(0)
+        self.mode_group = QButtonGroup(layout.parentWidget())
+        self.mode_group.setExclusive(True)
+        self.mode_buttons: dict[Mode, QToolButton] = {}
+        for mode, text, tip in MODES:
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setCheckable(True)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            self.mode_group.addButton(button)
+            self.mode_buttons[mode] = button
+            row.addWidget(button)
+        self.mode_buttons[Mode.EDIT].setChecked(True)
+        layout.addLayout(row)
 
     def _build_crop(self, layout: QVBoxLayout) -> None:
         layout.addWidget(muted(QLabel(BOX_HELP)))
@@ -97,10 +149,12 @@ class LatentControls:
         self.show_on_photo.setToolTip("Preview the edit pasted into the photo on the canvas")
         self.keep_detail = QCheckBox("Keep detail")
         self.keep_detail.setChecked(True)
-        self.keep_detail.setToolTip("Add only what the edit changes to the photo, keeping its own detail; "
-                                    "off: paste the decoded 64x64 face itself")
+        self.keep_detail.setToolTip(
+            "Add only what the edit changes to the photo, keeping its own detail; "
+            "off: paste the decoded 64x64 face itself"
+        )
         self.reset_button = QPushButton("Reset")
-        self.reset_button.setToolTip("Set every direction slider back to 0")
+        self.reset_button.setToolTip("Every slider (in every mode) back to 0, t back to 0, no random face")
         self.apply_button = QPushButton("Apply")
         self.apply_button.setToolTip("Paste the edited face into the photo (undoable)")
         for widget in (self.show_on_photo, self.keep_detail, self.reset_button, self.apply_button):
@@ -119,7 +173,7 @@ class LatentControls:
         unit.setContentsMargins(0, 8, 0, 0)
         row.addWidget(unit)
         layout.addLayout(row)
-        self.sliders_hint = muted(QLabel("Encode a face (or sample a random one) to use the sliders."))
+        self.sliders_hint = muted(QLabel("Encode a face to use the sliders."))
         layout.addWidget(self.sliders_hint)
         self.directions = DirectionSliders()
         layout.addWidget(self.directions)
@@ -144,7 +198,7 @@ class LatentControls:
         layout.addLayout(row)
 
     def _build_interpolation(self, layout: QVBoxLayout) -> None:
-        layout.addWidget(_heading("Interpolate"))
+        layout.addWidget(_heading("Face B"))
         row = QHBoxLayout()
         self.b_view = FaceView(46)
         self.b_label = muted(QLabel("Load a second photo (B) to blend the face towards it."))
@@ -174,6 +228,19 @@ class LatentControls:
 
     # --- display -----------------------------------------------------------------------------------------
 
+    def show_mode(self, mode: Mode) -> None:
+        """Check the mode's button and show only its controls."""
+        self.mode_buttons[mode].setChecked(True)
+        self.directions_box.setVisible(mode is not Mode.INTERPOLATE)
+        self.random_box.setVisible(mode is Mode.RANDOM)
+        self.interpolate_box.setVisible(mode is Mode.INTERPOLATE)
+        tips = {
+            Mode.EDIT: "The edited face as the model decodes it (64x64, shown at 3x)",
+            Mode.INTERPOLATE: "The blend of A and B at t, as the model decodes it (64x64, shown at 3x)",
+            Mode.RANDOM: "The random face as the model decodes it (64x64, shown at 3x)",
+        }
+        self.face_view.setToolTip(tips[mode])
+
     def show_box(self, crop: CropBox) -> None:
         self.size_slider.blockSignals(True)
         self.size_slider.setRange(MIN_BOX, crop.max_size)
@@ -188,10 +255,21 @@ class LatentControls:
         if face is None:
             self.strip.show_faces(None)
 
-    def update_enabled(self, has_picture: bool, has_box: bool, can_apply: bool, has_model: bool, has_b: bool,
-                       describe: str, has_face: bool = True) -> None:
+    def update_enabled(
+        self,
+        has_picture: bool,
+        has_box: bool,
+        can_apply: bool,
+        has_model: bool,
+        has_b: bool,
+        describe: str,
+        has_face: bool = True,
+        sliders_hint: str = "",
+    ) -> None:
         self.directions.setEnabled(has_face)  # a slider moves a face: none until one is encoded or sampled
         self.sliders_hint.setVisible(not has_face)
+        if sliders_hint:
+            self.sliders_hint.setText(sliders_hint)
         self.encode_button.setEnabled(has_picture)
         self.detect_button.setEnabled(has_picture)
         self.size_slider.setEnabled(has_box)

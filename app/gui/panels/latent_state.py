@@ -62,7 +62,7 @@ class SliderState:
 
     @staticmethod
     def to_ticks(value: float) -> int:
-        return int(round(value * TICKS_PER_SIGMA))
+        return round(value * TICKS_PER_SIGMA)
 
     @staticmethod
     def from_ticks(ticks: int) -> float:
@@ -104,7 +104,7 @@ class CropBox:
         x, y, side = self.box
         cx, cy = x + side / 2, y + side / 2
         size = min(max(int(size), MIN_BOX), self.max_size)
-        return self.set_box((int(round(cx - size / 2)), int(round(cy - size / 2)), size))
+        return self.set_box((round(cx - size / 2), round(cy - size / 2), size))
 
     # --- gestures (image pixels; `radius` is the grab distance in image pixels) --------------------------
 
@@ -122,13 +122,13 @@ class CropBox:
         """Start a drag: 'move' inside, 'resize' at a corner, 'draw' a new box elsewhere on the picture."""
         if not (0 <= x <= self.width and 0 <= y <= self.height) and self.hit(x, y, radius) is None:
             return None
-        hit = self.hit(x, y, radius)
+        hit, box = self.hit(x, y, radius), self.box  # a hit means there is a box
         self._changed = False
-        if hit == "inside":
-            bx, by, _ = self.box
+        if hit == "inside" and box is not None:
+            bx, by, _ = box
             self._mode, self._anchor = "move", (x - bx, y - by)
-        elif hit == "corner":
-            bx, by, side = self.box
+        elif hit == "corner" and box is not None:
+            bx, by, side = box
             far_x = bx + side if x < bx + side / 2 else bx  # the corner opposite the grabbed one stays put
             far_y = by + side if y < by + side / 2 else by
             self._mode, self._anchor = "resize", (far_x, far_y)
@@ -141,12 +141,14 @@ class CropBox:
         if self._mode is None:
             return False
         if self._mode == "move":
+            if self.box is None:  # the picture changed under the drag
+                return False
             _, _, side = self.box
-            box = (int(round(x - self._anchor[0])), int(round(y - self._anchor[1])), side)
+            box = (round(x - self._anchor[0]), round(y - self._anchor[1]), side)
         else:
             ax, ay = self._anchor
-            side = max(MIN_BOX, int(round(max(abs(x - ax), abs(y - ay)))))
-            box = (int(round(ax if x >= ax else ax - side)), int(round(ay if y >= ay else ay - side)), side)
+            side = max(MIN_BOX, round(max(abs(x - ax), abs(y - ay))))
+            box = (round(ax if x >= ax else ax - side), round(ay if y >= ay else ay - side), side)
         changed = self.set_box(box)
         self._changed |= changed
         return changed
@@ -165,4 +167,4 @@ class CropBox:
         side = min(max(int(side), MIN_BOX), self.max_size)
         cx = min(max(x + side / 2, 0), self.width)
         cy = min(max(y + side / 2, 0), self.height)
-        return int(round(cx - side / 2)), int(round(cy - side / 2)), side
+        return round(cx - side / 2), round(cy - side / 2), side

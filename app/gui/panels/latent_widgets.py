@@ -5,11 +5,21 @@ the "New direction" dialog. They show state and emit what the user did; the pane
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRegularExpression, QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QRegularExpressionValidator
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QSizePolicy, QToolButton, QVBoxLayout, QWidget,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 from superqt import QLabeledDoubleSlider
 
@@ -28,8 +38,14 @@ HANDLE = 7.0  # screen pixels
 
 def face_pixmap(pixels: np.ndarray, side: int) -> QPixmap:
     """A face array as a pixmap `side` pixels wide: pixel-exact when enlarged (crisp), smooth when reduced."""
-    mode = Qt.TransformationMode.FastTransformation if side >= pixels.shape[1] else Qt.TransformationMode.SmoothTransformation
-    return QPixmap.fromImage(to_qimage(np.ascontiguousarray(pixels)).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, mode))
+    mode = (
+        Qt.TransformationMode.FastTransformation
+        if side >= pixels.shape[1]
+        else Qt.TransformationMode.SmoothTransformation
+    )
+    return QPixmap.fromImage(
+        to_qimage(np.ascontiguousarray(pixels)).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, mode)
+    )
 
 
 class FaceView(QLabel):
@@ -77,10 +93,13 @@ class DirectionSliders(QWidget):
         ordered = sorted(directions, key=lambda d: (KIND_ORDER.get(d.kind, 3), directions.index(d)))
         for row, direction in enumerate(ordered):
             label = QLabel(direction.name)
-            label.setToolTip(f"{direction.description} ({direction.kind} direction; in standard deviations of the training faces)")
+            label.setToolTip(
+                f"{direction.description} ({direction.kind} direction; in standard deviations of the training faces)"
+            )
             slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
             slider.setRange(-SIGMA_RANGE, SIGMA_RANGE)
-            slider.setSingleStep(0.05)
+            # superqt annotates its proxied setSingleStep as QSlider's int, but the double slider takes floats
+            slider.setSingleStep(0.05)  # type: ignore[arg-type]
             slider.setDecimals(2)
             slider.setValue(values.get(direction.name, 0.0))
             slider.setToolTip(label.toolTip())
@@ -98,7 +117,8 @@ class DirectionSliders(QWidget):
 
 
 class FaceStrip(QWidget):
-    """A row of small faces from A to B; clicking one picks its blend."""
+    """A row of small faces from A to B, a navigator: clicking one picks its blend; the one nearest the current t
+    is framed."""
 
     picked = Signal(float)  # t in [0, 1]
 
@@ -119,12 +139,19 @@ class FaceStrip(QWidget):
             self.views.append(button)
         row.addStretch(1)
         self.faces: np.ndarray | None = None
+        self.current = 0  # the thumbnail nearest t
 
     def show_faces(self, faces: np.ndarray | None) -> None:
         self.faces = faces
         for index, button in enumerate(self.views):
             button.setIcon(face_pixmap(faces[index], THUMB) if faces is not None else QPixmap())
             button.setEnabled(faces is not None)
+
+    def mark(self, t: float) -> None:
+        """Frame the thumbnail nearest `t`."""
+        self.current = round(min(max(t, 0.0), 1.0) * (self.count - 1))
+        for index, button in enumerate(self.views):
+            button.setStyleSheet("QToolButton { border: 2px solid #ffc440; }" if index == self.current else "")
 
 
 def paint_box(painter: QPainter, zoom: float, box: BoxTuple, current: bool) -> None:
@@ -153,8 +180,10 @@ class NewDirectionDialog(QDialog):
         self._preferences = preferences if preferences is not None else Preferences()
         self.setWindowTitle("New Direction")
         layout = QVBoxLayout(self)
-        intro = QLabel("A new slider from your own pictures: one folder of faces that have a property (e.g. smiling), "
-                       "one of faces that do not. The direction is the difference of their average codes.")
+        intro = QLabel(
+            "A new slider from your own pictures: one folder of faces that have a property (e.g. smiling), "
+            "one of faces that do not. The direction is the difference of their average codes."
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
@@ -192,7 +221,9 @@ class NewDirectionDialog(QDialog):
             edit.setText(folder)
 
     def _update_ok(self) -> None:
-        ok = self.name_edit.hasAcceptableInput() and bool(self.with_edit.text().strip() and self.without_edit.text().strip())
+        ok = self.name_edit.hasAcceptableInput() and bool(
+            self.with_edit.text().strip() and self.without_edit.text().strip()
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
     def values(self) -> tuple[str, str, str]:
