@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from latent_studio.app.core.colorize import Hint, colorize
-from latent_studio.models.color import rgb_to_lab
-from latent_studio.models.errors import LatentStudioError
-from latent_studio.app.core.hint_spread import spread_hints
 from latent_studio.app.core.imageio import Picture
+from latent_studio.models.color import rgb_to_lab
+from latent_studio.models.colorizer.hint_spread import spread_hints
+from latent_studio.models.errors import LatentStudioError
 
 GREEN = (40, 200, 40)
 

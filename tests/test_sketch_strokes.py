@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from latent_studio.app.core.sketch import sketch_to_image
-from latent_studio.app.core.sketch_strokes import _walk, grid_strokes
 from latent_studio.models.manifest import read_manifest, weights_dir
 from latent_studio.models.sketch.spec import SPEC
+from latent_studio.models.sketch.strokes import _walk, grid_strokes
 
 SHIPPED = SPEC.weights_file in read_manifest()["files"] and (weights_dir() / SPEC.weights_file).is_file()
 

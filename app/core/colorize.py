@@ -28,7 +28,7 @@ from latent_studio.app.core.jobs import Progress
 from latent_studio.app.core.tensors import merge_alpha, split_alpha, tensor_to_pixels
 
 if TYPE_CHECKING:
-    from latent_studio.app.core.colorize_reference import PreparedReference
+    from latent_studio.models.colorizer.reference import PreparedReference
 
 WORKING_SIZES = (256, 512)
 _STRIP_ROWS = 1024  # full-resolution work goes in strips of rows, so huge scans need little memory
@@ -37,7 +37,7 @@ _STRIP_ROWS = 1024  # full-resolution work goes in strips of rows, so huge scans
 @dataclass(frozen=True)
 class Hint:
     """A user's colour hint: pixel (x, y) of the full-resolution picture and an sRGB colour (0-255); a scribble
-    also has its polyline's points in `path` (starting at (x, y)). Hints are local: see `app.core.hint_spread`."""
+    also has its polyline's points in `path` (starting at (x, y)). Hints are local: see `models.colorizer.hint_spread`."""
 
     x: float
     y: float
@@ -156,7 +156,7 @@ def colorize_prepared(
         for row, index in enumerate(indices):
             ab_row = ab_small[row : row + 1]
             if reference is not None:
-                from latent_studio.app.core.colorize_reference import reference_ab
+                from latent_studio.models.colorizer.reference import reference_ab
 
                 ab_row = reference_ab(reference, model, prepared[index].small, ab_row)
             finishers[index] = partial(_finish_prepared, prepared[index], ab_row)
@@ -317,14 +317,14 @@ def _load(model_name: str, settings: ComputeSettings, registry) -> torch.nn.Modu
 
 def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_size: int, vividness: float,
                 reference: "PreparedReference | None" = None) -> torch.Tensor:
-    from latent_studio.app.core.hint_spread import local_hint_ab
+    from latent_studio.models.colorizer.hint_spread import local_hint_ab
 
     # the automatic result plus each hint's correction spread over its region (issue #13: local, strong hints)
     strokes = [(tuple((x + 0.5, y + 0.5) for x, y in h.points), a, b) for h, (_, _, a, b) in
                zip(hints, _hints_ab(hints, lightness.device))]
     if reference is not None:  # the reference's colours by content, the same hint spreading on top
-        from latent_studio.app.core.colorize_reference import predict_ab_with_reference
-        from latent_studio.app.core.hint_spread import spread_on_grid
+        from latent_studio.models.colorizer.hint_spread import spread_on_grid
+        from latent_studio.models.colorizer.reference import predict_ab_with_reference
 
         spread = partial(spread_on_grid, lightness=lightness, strokes=strokes) if strokes else None
         return predict_ab_with_reference(model, lightness, reference, working_size,
@@ -334,7 +334,8 @@ def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_s
 
 def _prepared_reference(reference, model, working_size: int, settings: ComputeSettings):
     """A reference picture prepared for matching (one already prepared at this working size is kept)."""
-    from latent_studio.app.core.colorize_reference import PreparedReference, prepare_reference
+    from latent_studio.app.core.colorize_reference import prepare_reference
+    from latent_studio.models.colorizer.reference import PreparedReference
 
     if reference is None or (isinstance(reference, PreparedReference) and reference.working_size == working_size):
         return reference

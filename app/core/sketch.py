@@ -20,9 +20,10 @@ import torch.nn.functional as F
 from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
 from latent_studio.app.core.imageio import Picture, rgb8, to_uint8
 from latent_studio.app.core.jobs import Progress
-from latent_studio.app.core.sketch_strokes import spread_strokes
 from latent_studio.app.core.tensors import tensor_to_pixels
 from latent_studio.models.errors import LatentStudioError
+from latent_studio.models.sketch.inference import network_picture
+from latent_studio.models.sketch.strokes import spread_strokes
 
 MODEL_NAME = "sketch"
 
@@ -77,23 +78,6 @@ def _checked_strokes(colour_strokes: np.ndarray, canvas: tuple[int, int]) -> np.
     return to_uint8(colour_strokes)
 
 
-def network_hints(colour_strokes: np.ndarray, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """RGBA colour layer -> (hint_rgb, mask) at `size`, the network's own hint input (each hint pixel the average
-    painted colour there): no longer used to draw, kept for the evaluation's old-versus-new measure."""
-    canvas = colour_strokes.shape[:2]
-    layer = np.array(_checked_strokes(colour_strokes, canvas), copy=True)
-    rgba = torch.from_numpy(layer).permute(2, 0, 1)[None].float() / 255.0
-    mask = (rgba[:, 3:4] > 0.5).float()
-    rgb = rgba[:, :3] * mask
-    if size != canvas:
-        mode = dict(mode="area") if size[0] < canvas[0] else dict(mode="bilinear", align_corners=False)
-        weight = F.interpolate(mask, size=size, **mode)
-        rgb = F.interpolate(rgb, size=size, **mode) / weight.clamp_min(1e-6)
-        mask = (weight > 0.3).float()
-        rgb = rgb.clamp(0, 1) * mask
-    return rgb, mask
-
-
 def sketch_to_image(
     lines: np.ndarray,
     colour_strokes: np.ndarray | None = None,
@@ -126,7 +110,7 @@ def sketch_to_image(
     ink = _resize_ink(ink, size)
     progress.check()
     out = _generated(model, ink, device)
-    # 3. Each colour stroke recolours its own region, up to the drawn lines (app.core.sketch_strokes)
+    # 3. Each colour stroke recolours its own region, up to the drawn lines (models.sketch.strokes)
     if colour_strokes is not None:
         strokes = _checked_strokes(np.asarray(colour_strokes), canvas)
         progress.check()
@@ -152,18 +136,6 @@ def _generated(model, ink: torch.Tensor, device) -> torch.Tensor:
     out = network_picture(model, ink, torch.zeros(1, 3, *size), torch.zeros(1, 1, *size), device)
     _LAST_GENERATED[:] = [(key, out)]
     return out
-
-
-def network_picture(model, ink: torch.Tensor, rgb: torch.Tensor, mask: torch.Tensor, device) -> torch.Tensor:
-    """One forward pass on (1,1,h,w) ink and (1,3,h,w) / (1,1,h,w) hints (the network's own hint input, which
-    the evaluation still measures as the old way), padded to the network's stride -> (1,3,h,w) float CPU."""
-    size = tuple(ink.shape[-2:])
-    inputs = torch.cat([ink, rgb * mask, mask], dim=1)
-    stride = model.stride
-    inputs = F.pad(inputs, (0, (-size[1]) % stride, 0, (-size[0]) % stride))
-    with torch.inference_mode():
-        out = model(inputs.to(device=device, dtype=next(model.parameters()).dtype))
-    return out[..., : size[0], : size[1]].float().cpu()
 
 
 def photo_to_sketch(

@@ -26,8 +26,8 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from latent_studio.app.core.hint_spread import DEFAULT, SpreadSettings, spread_on_grid
 from latent_studio.models.color import rgb_to_lab
+from latent_studio.models.colorizer.hint_spread import DEFAULT, SpreadSettings, spread_on_grid
 from latent_studio.models.colorizer.inference import network_output, resize, spatial_shape
 
 HUES = 12

@@ -12,10 +12,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from latent_studio.app.core.colorize_reference import match_chroma, predict_ab_with_reference, prepare_reference
-from latent_studio.app.core.imageio import Picture
 from latent_studio.models.color import lab_to_rgb, rgb_to_lab
 from latent_studio.models.colorizer.inference import resize, spatial_shape, working_shape
+from latent_studio.models.colorizer.reference import (
+    match_chroma,
+    predict_ab_with_reference,
+    prepare_reference_rgb,
+    thinning_step,
+)
 
 CROP = 0.15
 LEVELS = 50  # lightness bins of the baseline (2 L units each)
@@ -53,7 +57,8 @@ def reference_results(
     device = lightness.device
     view = reference_view(photo, index)
     view_rgb = torch.from_numpy(view).to(device).permute(2, 0, 1)[None].float() / 255.0
-    prepared = prepare_reference(Picture(view), model, size, device)
+    step = thinning_step(*spatial_shape(view_rgb), size)  # as the app prepares a reference photo
+    prepared = prepare_reference_rgb(view_rgb[..., ::step, ::step], model, size, photo_shape=spatial_shape(view_rgb))
     small = resize(lightness, working_shape(*spatial_shape(lightness), size))
     matched, _ = match_chroma(prepared, model, small)
     abs_ = {

@@ -10,8 +10,9 @@ stroke is compared with the same method's picture without it:
 - inside = mean |Δab| over the segment eroded by 4 px (strength; target median >= 30),
 - locality = mean |Δab| over the pixels more than 12 px from the segment / inside (target median <= 0.25).
 
-Methods: the network fed the stroke (the old way) and the shipped `sketch_to_image` (the stroke's correction
-spread with the lines as barriers). `python -m latent_studio.models.evaluate sketch --stroke-locality DIR`.
+Methods: the network fed the stroke (the old way) and what the app ships (`app.core.sketch.sketch_to_image`:
+the network's picture of the lines alone, then the stroke's correction spread with the lines as barriers by
+`models.sketch.strokes`). `python -m latent_studio.models.evaluate sketch --stroke-locality DIR`.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from latent_studio.app.core.sketch import SketchSettings, network_hints, network_picture, sketch_to_image
 from latent_studio.models.color import lab_to_rgb, rgb_to_lab
 from latent_studio.models.colorizer.hint_locality import AWAY, CHROMA, ERODE, HUES, locality_scores, summary
 from latent_studio.models.errors import LatentStudioError
+from latent_studio.models.sketch.inference import network_picture
 from latent_studio.models.sketch.pack import shrink_lines
+from latent_studio.models.sketch.strokes import spread_strokes
 
 SHORT_SIDE = 256
 WIDTH, LENGTH = 8, 60  # the stroke, in canvas pixels
@@ -88,16 +90,39 @@ def _lab(pixels: np.ndarray) -> torch.Tensor:
     return rgb_to_lab(torch.from_numpy(pixels.copy()).permute(2, 0, 1)[None].float() / 255.0)
 
 
+def _ink(lines: np.ndarray) -> torch.Tensor:
+    """(1,1,h,w) ink in [0, 1] of a canvas (0 = ink, 255 = paper), already at the network's size."""
+    return 1.0 - torch.from_numpy(lines.copy())[None, None].float() / 255.0
+
+
+def _network_hints(layer: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """The canvas's HxWx4 uint8 colour layer -> (hint_rgb, mask), the network's own hint input (the old way)."""
+    rgba = torch.from_numpy(np.array(layer, copy=True)).permute(2, 0, 1)[None].float() / 255.0
+    mask = (rgba[:, 3:4] > 0.5).float()
+    return rgba[:, :3] * mask, mask
+
+
 def _old(model, lines: np.ndarray, layer: np.ndarray | None) -> np.ndarray:
     """The network fed the stroke as its hint input (the behaviour before issue #15), at the canvas size."""
-    ink = 1.0 - torch.from_numpy(lines.copy())[None, None].float() / 255.0
     size = tuple(lines.shape)
     if layer is None:
         rgb, mask = torch.zeros(1, 3, *size), torch.zeros(1, 1, *size)
     else:
-        rgb, mask = network_hints(layer, size)
-    out = network_picture(model, ink, rgb, mask, torch.device("cpu"))
+        rgb, mask = _network_hints(layer)
+    out = network_picture(model, _ink(lines), rgb, mask, torch.device("cpu"))
     return (out[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def _generated(model, lines: np.ndarray) -> torch.Tensor:
+    """The network's (1,3,h,w) picture of the lines alone, as the app draws before it spreads colour strokes
+    (`app.core.sketch.sketch_to_image` on a canvas already at the network's size)."""
+    size = tuple(lines.shape)
+    return network_picture(model, _ink(lines), torch.zeros(1, 3, *size), torch.zeros(1, 1, *size), torch.device("cpu"))
+
+
+def _pixels(picture: torch.Tensor) -> np.ndarray:
+    """(1,3,h,w) float in [0, 1] -> HxWx3 uint8, rounded as the app's pictures are."""
+    return picture[0].float().clamp(0, 1).mul(255.0).add_(0.5).to(torch.uint8).permute(1, 2, 0).numpy()
 
 
 def measure(items: list, registry=None, montage: list | None = None) -> dict[str, dict]:
@@ -106,12 +131,12 @@ def measure(items: list, registry=None, montage: list | None = None) -> dict[str
 
     registry = registry or default_registry()
     model = registry.load_model("sketch", torch.device("cpu"))
-    settings = SketchSettings(resolution=None)  # the canvas is already at the network's size
     scores: dict[str, list[tuple[float, float]]] = {}
     for index, (_, lines, labels) in enumerate(items):
-        plain = sketch_to_image(lines, None, settings, registry=registry)
+        generated = _generated(model, lines)
+        plain = _pixels(generated)
         case = stroke_case(_lab(plain), labels)
-        stroked = sketch_to_image(lines, case["layer"], settings, registry=registry)
+        stroked = _pixels(spread_strokes(generated, _ink(lines), case["layer"]))
         pictures = {
             "network fed the stroke (old)": (_old(model, lines, None), _old(model, lines, case["layer"])),
             "spread, lines as barriers (new)": (plain, stroked),

@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from latent_studio.app.core.sketch import sketch_to_image
-from latent_studio.app.core.sketch_strokes import MAX_STROKES, grid_strokes
+from latent_studio.models.sketch.strokes import MAX_STROKES, grid_strokes
 
 
 def speckled_layer(side: int = 320, tile: int = 4) -> np.ndarray:

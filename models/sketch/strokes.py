@@ -3,7 +3,7 @@
 Feeding the strokes to the network (the old way) let one blue stroke in the sky turn the whole picture blue.
 Now the network draws the picture from the lines alone, and each stroke's correction (its colour minus the
 generated colour under it, in Lab ab) is spread over the generated picture by the colorizer's geodesic
-weighting (`app.core.hint_spread.spread_hints`, called, not copied). The path costs are guided by the
+weighting (`models.colorizer.hint_spread.spread_hints`, called, not copied). The path costs are guided by the
 generated picture's lightness and by the drawn lines, which are barriers: crossing ink costs as much as
 crossing `BARRIER` lightness units, so a stroke stops at the line that closes its region.
 
@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from latent_studio.app.core.hint_spread import DEFAULT, SpreadSettings, Stroke, spread_hints
 from latent_studio.models.color import lab_to_rgb, rgb_to_lab
+from latent_studio.models.colorizer.hint_spread import DEFAULT, SpreadSettings, Stroke, spread_hints
 
 BARRIER = 400.0  # lightness units a fully inked grid pixel adds to the path-cost guide
 MAX_COLOURS = 64  # a colour layer with more distinct colours (an anti-aliased file) is quantised to 32 levels
