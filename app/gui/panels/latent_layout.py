@@ -198,9 +198,23 @@ class LatentControls:
         layout.addLayout(row)
 
     def _build_interpolation(self, layout: QVBoxLayout) -> None:
-        layout.addWidget(_heading("Face B"))
+        """t and the strip first, right under the face view they drive (a short dock still shows them), then B."""
+        grid = QGridLayout()
+        grid.addWidget(QLabel("t:"), 0, 0)
+        self.t_slider = QSlider(Qt.Orientation.Horizontal)
+        self.t_slider.setRange(0, 100)
+        self.t_slider.setToolTip("0: the photo's face (A), 1: face B")
+        self.t_value = QLabel("0.00")
+        grid.addWidget(self.t_slider, 0, 1)
+        grid.addWidget(self.t_value, 0, 2)
+        grid.setColumnStretch(1, 1)
+        layout.addLayout(grid)
+        self.strip = FaceStrip()
+        self.strip.setToolTip("From A to B: click a face to go there")
+        layout.addWidget(self.strip)
         row = QHBoxLayout()
         self.b_view = FaceView(46)
+        self.b_view.setToolTip("Face B")
         self.b_label = muted(QLabel("Load a second photo (B) to blend the face towards it."))
         column = QVBoxLayout()
         self.load_b_button = QPushButton("Load B…")
@@ -213,18 +227,6 @@ class LatentControls:
         row.addWidget(self.b_view, 0, Qt.AlignmentFlag.AlignTop)
         row.addLayout(column, 1)
         layout.addLayout(row)
-        grid = QGridLayout()
-        grid.addWidget(QLabel("t:"), 0, 0)
-        self.t_slider = QSlider(Qt.Orientation.Horizontal)
-        self.t_slider.setRange(0, 100)
-        self.t_slider.setToolTip("0: this face, 1: face B")
-        self.t_value = QLabel("0.00")
-        grid.addWidget(self.t_slider, 0, 1)
-        grid.addWidget(self.t_value, 0, 2)
-        grid.setColumnStretch(1, 1)
-        layout.addLayout(grid)
-        self.strip = FaceStrip()
-        layout.addWidget(self.strip)
 
     # --- display -----------------------------------------------------------------------------------------
 
