@@ -91,3 +91,20 @@ def test_list_rename_delete_and_a_corrupt_file(tmp_path: Path, capsys) -> None:
     assert "is corrupt" in capsys.readouterr().err and not (tmp_path / "x.png").exists()
     assert main(["train", "--delete", "archive"]) == 0
     assert user_models.list_models() == [] and not user_models.model_dir("archive").exists()
+
+
+def test_periodic_held_out_check_is_the_quick_subset_and_the_final_one_all(tmp_path: Path, monkeypatch) -> None:
+    """The check during training measures QUICK_EVAL held-out photos against their own "before"; the final
+    before/after (manifest, result) measures every held-out photo."""
+    from latent_studio.app.core import finetune
+
+    monkeypatch.setattr(finetune, "QUICK_EVAL", 1)
+    data = colour_folder(tmp_path / "photos", count=30, size=(40, 32))
+    held = finetune.read_folder(data).held_out_names
+    assert len(held) >= 2
+    updates: list = []
+    request = finetune.FinetuneRequest(data, "quick", steps=2, crop=32, batch_size=2, device="cpu", eval_seconds=0.0)
+    result = finetune.run(request, on_update=updates.append)
+    checks = [u.held_out for u in updates if u.held_out]
+    assert [c["after"]["photos"] for c in checks[:-1]] == [1, 1] and checks[0]["before"]["photos"] == 1
+    assert checks[-1]["after"]["photos"] == len(held) == result.before["photos"] == result.after["photos"]
