@@ -14,12 +14,12 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.images import synthetic_photo
+from benchmarks.timing import median_seconds, sync
 from latent_studio.app.core.batch import BatchOptions, default_pipeline, plan_batch, run_batch
 from latent_studio.app.core.colorize import colorize, colorize_pictures
 from latent_studio.app.core.device import ComputeSettings
 from latent_studio.app.core.imageio import Picture, load_image, save_image
-from benchmarks.images import synthetic_photo
-from benchmarks.timing import median_seconds, sync
 
 #: (height, width) of the folder's photos, used in turn: phone, camera and scan-like sizes, some repeated so
 #: the engine can group them.
@@ -35,7 +35,9 @@ def make_folder(folder: Path, count: int, sizes=SIZES) -> Path:
     return folder
 
 
-def naive_loop(source: Path, out: Path, settings: ComputeSettings, load=load_image, run=colorize, save=save_image) -> float:
+def naive_loop(
+    source: Path, out: Path, settings: ComputeSettings, load=load_image, run=colorize, save=save_image
+) -> float:
     """The baseline: load, colorize, save, one picture after another; returns the seconds (device work included).
 
     `load`, `run` and `save` default to the app's own functions; the batch study passes timed wrappers of them.
@@ -73,16 +75,35 @@ def run_batch_benchmark(device: str, count: int | None = None, quick: bool = Fal
         colorize(warm, (), 256, settings)  # model loaded and warmed for both contenders
         naive = naive_loop(source, Path(tmp) / "naive", settings)
         workers, batch_size = default_pipeline(settings.torch_device.type)  # what the CLI and GUI use
-        engine = engine_run(source, Path(tmp) / "engine", make_tool(ToolRecipe("colorize", size=256), settings), workers, batch_size,
-                            settings.torch_device)
+        engine = engine_run(
+            source,
+            Path(tmp) / "engine",
+            make_tool(ToolRecipe("colorize", size=256), settings),
+            workers,
+            batch_size,
+            settings.torch_device,
+        )
     # 3. in-memory batches of 512x512 pictures (no disk): cost per image
     side, per = (64, 2) if tiny else (128, 4) if quick else (512, 16 if cuda else 4)
     pictures = [Picture(synthetic_photo(side, side, seed=i), is_gray=True) for i in range(per)]
-    seconds = median_seconds(lambda: colorize_pictures(pictures, 256, settings), settings.torch_device,
-                             repeats=1 if tiny else 2 if quick else 5, warmup=0 if tiny else 1)
+    seconds = median_seconds(
+        lambda: colorize_pictures(pictures, 256, settings),
+        settings.torch_device,
+        repeats=1 if tiny else 2 if quick else 5,
+        warmup=0 if tiny else 1,
+    )
     return {
-        "device": device, "images": count, "sizes": sorted({f"{w}x{h}" for h, w in (QUICK_SIZES if quick else SIZES)}),
-        "naive_images_per_s": count / naive, "engine_images_per_s": count / engine, "speedup": naive / engine,
-        "workers": workers, "chunk": batch_size, "batch_side": side, "batch_per_call": per, "batch_ms_per_image": seconds / per * 1e3,
-        "dtype": str(settings.dtype).removeprefix("torch."), "threads": torch.get_num_threads(),
+        "device": device,
+        "images": count,
+        "sizes": sorted({f"{w}x{h}" for h, w in (QUICK_SIZES if quick else SIZES)}),
+        "naive_images_per_s": count / naive,
+        "engine_images_per_s": count / engine,
+        "speedup": naive / engine,
+        "workers": workers,
+        "chunk": batch_size,
+        "batch_side": side,
+        "batch_per_call": per,
+        "batch_ms_per_image": seconds / per * 1e3,
+        "dtype": str(settings.dtype).removeprefix("torch."),
+        "threads": torch.get_num_threads(),
     }

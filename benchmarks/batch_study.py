@@ -25,14 +25,14 @@ from pathlib import Path
 import torch
 
 import latent_studio.app.core.batch as engine
+from benchmarks.batch import QUICK_SIZES, SIZES, engine_run, make_folder, naive_loop
+from benchmarks.timing import sync
 from latent_studio.app.core.batch import default_pipeline
 from latent_studio.app.core.batch_setup import ToolRecipe
 from latent_studio.app.core.batch_tools import make_tool
 from latent_studio.app.core.colorize import colorize
 from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
 from latent_studio.app.core.imageio import load_image, load_source, save_image
-from benchmarks.batch import QUICK_SIZES, SIZES, engine_run, make_folder, naive_loop
-from benchmarks.timing import sync
 
 
 class StageClock:
@@ -51,6 +51,7 @@ class StageClock:
             finally:
                 with self._lock:
                     self.seconds[stage] += time.perf_counter() - start
+
         return run
 
 
@@ -91,8 +92,14 @@ def run_engine(source: Path, out: Path, tool, workers: int, chunk: int) -> tuple
     engine.load_source, engine.save_image = clock.timed("decode", load_source), clock.timed("encode+write", save_image)
     try:
         models = hasattr(tool, "settings")
-        seconds = engine_run(source, out, TimedTool(tool, clock) if models else tool, workers, chunk,
-                             tool.settings.torch_device if models else "cpu")
+        seconds = engine_run(
+            source,
+            out,
+            TimedTool(tool, clock) if models else tool,
+            workers,
+            chunk,
+            tool.settings.torch_device if models else "cpu",
+        )
     finally:
         engine.load_source, engine.save_image = originals
     return seconds, {stage: round(s, 3) for stage, s in clock.seconds.items()}
@@ -101,8 +108,14 @@ def run_engine(source: Path, out: Path, tool, workers: int, chunk: int) -> tuple
 def run_naive(source: Path, out: Path, settings: ComputeSettings) -> tuple[float, dict]:
     """`naive_loop` with its three steps timed."""
     clock = StageClock()
-    seconds = naive_loop(source, out, settings, clock.timed("decode", load_image), clock.timed("colorize", colorize),
-                         clock.timed("encode+write", save_image))
+    seconds = naive_loop(
+        source,
+        out,
+        settings,
+        clock.timed("decode", load_image),
+        clock.timed("colorize", colorize),
+        clock.timed("encode+write", save_image),
+    )
     return seconds, {stage: round(s, 3) for stage, s in clock.seconds.items()}
 
 
@@ -111,8 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="tiny photos: a smoke test of every row")
-    parser.add_argument("--pipelines", nargs="*", default=[], metavar="THREADSxCHUNK",
-                        help="extra engine pipelines to time, e.g. 16x16 8x32")
+    parser.add_argument(
+        "--pipelines",
+        nargs="*",
+        default=[],
+        metavar="THREADSxCHUNK",
+        help="extra engine pipelines to time, e.g. 16x16 8x32",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here too")
     args = parser.parse_args(argv)
     configure_torch_threads()
@@ -140,9 +158,17 @@ def main(argv: list[str] | None = None) -> int:
         seconds, stages = run_naive(source, out_dir(), settings)
         report({"run": "naive loop", "seconds": round(seconds, 3), "stages": stages})
         for workers, chunk in pipelines:
-            seconds, stages = run_engine(source, out_dir(), make_tool(ToolRecipe("colorize", size=256), settings), workers, chunk)
-            report({"run": f"engine {workers}x{chunk}", "seconds": round(seconds, 3), "stages": stages,
-                    "default": (workers, chunk) == default})
+            seconds, stages = run_engine(
+                source, out_dir(), make_tool(ToolRecipe("colorize", size=256), settings), workers, chunk
+            )
+            report(
+                {
+                    "run": f"engine {workers}x{chunk}",
+                    "seconds": round(seconds, 3),
+                    "stages": stages,
+                    "default": (workers, chunk) == default,
+                }
+            )
         for workers in sorted({default[0], 2 * default[0]}):
             seconds, stages = run_engine(source, out_dir(), IdentityTool(), workers, default[1])
             report({"run": f"no model {workers}x{default[1]}", "seconds": round(seconds, 3), "stages": stages})
@@ -152,9 +178,14 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         row["x_naive"] = round(naive / row["seconds"], 2)
         print(f"{row['run']:22s} {row['images_per_s']:8.2f} img/s  x{row['x_naive']:.2f}  {row['stages']}")
-    meta = {"device": str(device), "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else "",
-            "cpus": os.cpu_count(), "torch": torch.__version__, "count": args.count,
-            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    meta = {
+        "device": str(device),
+        "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else "",
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+        "count": args.count,
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
     if args.out:
         args.out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     print(json.dumps(meta))

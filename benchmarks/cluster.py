@@ -17,12 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.batch import QUICK_SIZES, SIZES, make_folder
 from latent_studio.app.core.batch import BatchOptions, default_pipeline, plan_batch, run_batch
 from latent_studio.app.core.colorize import colorize
 from latent_studio.app.core.device import ComputeSettings
 from latent_studio.app.core.imageio import load_image
-from benchmarks.batch import QUICK_SIZES, SIZES, make_folder
-
 
 ROUNDS = 3  # local, Ray, local, Ray, ...: the best of each
 
@@ -52,20 +51,27 @@ def run_cluster_benchmark(device: str, count: int | None = None, quick: bool = F
             locals_, rays, starts = [], [], []
             options = BatchOptions(workers=workers, batch_size=chunk)
             for round_ in range(1 if quick else ROUNDS):  # interleaved: a shared machine's load hits both alike
-                locals_.append(_timed(lambda: run_batch(plan_batch(source, Path(tmp) / f"local{round_}", tool, options),
-                                                        tool)))
+                locals_.append(
+                    _timed(lambda: run_batch(plan_batch(source, Path(tmp) / f"local{round_}", tool, options), tool))
+                )
                 engine = RayEngine(recipe)
                 rays.append(_timed(lambda: engine(plan_batch(source, Path(tmp) / f"ray{round_}", tool), tool)))
                 starts.append(engine.stats["actors_ready_s"])
             local, seconds = min(locals_), min(rays)
             steady = min(r - s for r, s in zip(rays, starts))
-            results.update({
-                "local_images_per_s": count / local, "ray_images_per_s": count / seconds,
-                "ray_steady_images_per_s": count / steady if steady > 0 else 0.0,
-                "overhead_ratio": seconds / local, "steady_overhead_ratio": steady / local,
-                "ray_actors": engine.stats["actors"], "ray_actor_start_s": min(starts),
-                "local_seconds": locals_, "ray_seconds": rays,
-            })
+            results.update(
+                {
+                    "local_images_per_s": count / local,
+                    "ray_images_per_s": count / seconds,
+                    "ray_steady_images_per_s": count / steady if steady > 0 else 0.0,
+                    "overhead_ratio": seconds / local,
+                    "steady_overhead_ratio": steady / local,
+                    "ray_actors": engine.stats["actors"],
+                    "ray_actor_start_s": min(starts),
+                    "local_seconds": locals_,
+                    "ray_seconds": rays,
+                }
+            )
             # 2. GPU actors sharing the device
             results["gpu"] = _gpu_scaling(Path(tmp), count if quick else 200, quick) if cuda else "no GPU"
     finally:
@@ -84,9 +90,14 @@ def _gpu_scaling(tmp: Path, count: int, quick: bool) -> list[dict]:
         engine = RayEngine(recipe, actors=actors)
         seconds = _timed(lambda: engine(plan_batch(source, tmp / f"gpu-{actors}", tool), tool))
         steady = seconds - engine.stats["actors_ready_s"]
-        rows.append({"actors": actors, "images_per_s": count / seconds,
-                     "steady_images_per_s": count / steady if steady > 0 else 0.0,
-                     "actor_start_s": engine.stats["actors_ready_s"]})
+        rows.append(
+            {
+                "actors": actors,
+                "images_per_s": count / seconds,
+                "steady_images_per_s": count / steady if steady > 0 else 0.0,
+                "actor_start_s": engine.stats["actors_ready_s"],
+            }
+        )
     return rows
 
 
@@ -103,13 +114,19 @@ def _timed(run) -> float:
 def format_cluster(c: dict) -> list[str]:
     if "skipped" in c:
         return ["", f"cluster: skipped ({c['skipped']})"]
-    lines = ["", f"batch on Ray, {c['images']} photos, CPU, same run: local engine {c['local_images_per_s']:.2f} img/s; "
-             f"Ray local ({c['ray_actors']} actors) {c['ray_images_per_s']:.2f} img/s (x{c['overhead_ratio']:.2f} the "
-             f"local engine's time, actor start {c['ray_actor_start_s']:.1f} s included), {c['ray_steady_images_per_s']:.2f} "
-             f"img/s once its actors were ready (x{c['steady_overhead_ratio']:.2f}); ray.init {c['ray_init_s']:.1f} s"]
+    lines = [
+        "",
+        f"batch on Ray, {c['images']} photos, CPU, same run: local engine {c['local_images_per_s']:.2f} img/s; "
+        f"Ray local ({c['ray_actors']} actors) {c['ray_images_per_s']:.2f} img/s (x{c['overhead_ratio']:.2f} the "
+        f"local engine's time, actor start {c['ray_actor_start_s']:.1f} s included), {c['ray_steady_images_per_s']:.2f} "
+        f"img/s once its actors were ready (x{c['steady_overhead_ratio']:.2f}); ray.init {c['ray_init_s']:.1f} s",
+    ]
     if isinstance(c["gpu"], str):
         lines.append(f"batch on Ray, GPU actors: {c['gpu']}")
     else:
-        lines += [f"batch on Ray, GPU, {row['actors']} actor(s): {row['images_per_s']:.2f} img/s, "
-                  f"{row['steady_images_per_s']:.2f} once ready (actor start {row['actor_start_s']:.1f} s)" for row in c["gpu"]]
+        lines += [
+            f"batch on Ray, GPU, {row['actors']} actor(s): {row['images_per_s']:.2f} img/s, "
+            f"{row['steady_images_per_s']:.2f} once ready (actor start {row['actor_start_s']:.1f} s)"
+            for row in c["gpu"]
+        ]
     return lines

@@ -51,8 +51,13 @@ def write_now(qtbot, window) -> Path:
 
 def test_format_round_trip_keeps_16bit_alpha_and_metadata(tmp_path):
     rng = np.random.default_rng(1)
-    picture = Picture(rng.integers(0, 65536, (5, 7, 4), dtype=np.uint16), source_mode="RGBA;16",
-                      source_format="PNG", exif=b"Exif\0\0xyz", icc_profile=b"icc-bytes")
+    picture = Picture(
+        rng.integers(0, 65536, (5, 7, 4), dtype=np.uint16),
+        source_mode="RGBA;16",
+        source_format="PNG",
+        exif=b"Exif\0\0xyz",
+        icc_profile=b"icc-bytes",
+    )
     original = Picture(rng.integers(0, 256, (5, 7, 3), dtype=np.uint8), is_gray=True, source_mode="L")
     path = write_autosave(tmp_path / "a.npz", picture, original, tmp_path / "photo.tif")
     back = read_autosave(path)
@@ -85,8 +90,9 @@ def test_a_damaged_autosave_is_a_clear_error(tmp_path):
     path.write_bytes(b"PK\x03\x04 half a zip")
     with pytest.raises(RecoveryError) as caught:
         read_autosave(path)
-    assert str(caught.value) == ("The autosave autosave-1-bad.npz is damaged and cannot be restored "
-                                 "(it is truncated or not an autosave file).")
+    assert str(caught.value) == (
+        "The autosave autosave-1-bad.npz is damaged and cannot be restored (it is truncated or not an autosave file)."
+    )
 
 
 def test_autosave_is_written_only_while_dirty_and_removed_once_saved(qtbot, monkeypatch, tiny_rgb, tmp_path):
@@ -210,16 +216,19 @@ def test_a_damaged_autosave_is_reported_and_set_aside(qtbot, monkeypatch, questi
         errors = []
         monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: errors.append(text))
         assert not window.autosave.offer_restore()
-    assert errors == [f"The autosave autosave-5-bad.npz is damaged and cannot be restored (it is truncated or not "
-                      f"an autosave file). It was kept as {folder / 'autosave-5-bad.damaged'}."]
+    assert errors == [
+        f"The autosave autosave-5-bad.npz is damaged and cannot be restored (it is truncated or not "
+        f"an autosave file). It was kept as {folder / 'autosave-5-bad.damaged'}."
+    ]
     assert questions["asked"] == [] and (folder / "autosave-5-bad.damaged").exists()
 
 
 def test_leftovers_of_dead_sessions_are_swept_but_a_live_one_is_kept(qtbot, monkeypatch, questions, tiny_rgb):
     folder = autosave_dir()
     folder.mkdir(parents=True)
-    dead_lock = ("from PySide6.QtCore import QLockFile; import os, sys; "
-                 "held = QLockFile(sys.argv[1]); held.lock(); os._exit(0)")
+    dead_lock = (
+        "from PySide6.QtCore import QLockFile; import os, sys; held = QLockFile(sys.argv[1]); held.lock(); os._exit(0)"
+    )
     subprocess.run([sys.executable, "-c", dead_lock, str(folder / "autosave-7-gone.lock")], check=True, timeout=60)
     assert (folder / "autosave-7-gone.lock").exists()  # the lock of a session that died without a file
     (folder / ".autosave-7-gone.npz.x1y2.part").write_bytes(b"half")  # its write, cut short
@@ -254,8 +263,9 @@ def test_a_failed_write_is_reported_and_retried(qtbot, monkeypatch, tiny_rgb):
         with qtbot.waitSignal(window.autosave.failed, timeout=5000):
             window.autosave.save_if_needed()
         qtbot.waitUntil(lambda: window.status.currentMessage().startswith("Autosave failed"), timeout=5000)
-        assert window.status.currentMessage() == (f"Autosave failed: cannot write {window.autosave.path} "
-                                                  "(No space left on device).")
+        assert window.status.currentMessage() == (
+            f"Autosave failed: cannot write {window.autosave.path} (No space left on device)."
+        )
         monkeypatch.undo()  # the disk has room again: the next tick writes
         monkeypatch.setenv("LATENT_STUDIO_DATA", str(window.autosave.folder.parent))
         write_now(qtbot, window)

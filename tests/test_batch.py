@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from latent_studio.app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch, summarize
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import load_image
+from latent_studio.models.errors import LatentStudioError
 
 
 class InvertTool:
@@ -56,8 +56,13 @@ def test_good_items_done_bad_items_reported_and_tree_mirrored(tmp_path):
     results, tool = run(tmp_path / "in", tmp_path / "out", recursive=True, batch_size=4)
     status = {r.source.name: r.status for r in results}
     assert status == {
-        "good0.png": "done", "good1.png": "done", "good2.png": "done", "alpha.png": "done",
-        "narrow.png": "failed", "broken.jpg": "failed", "empty.png": "failed",
+        "good0.png": "done",
+        "good1.png": "done",
+        "good2.png": "done",
+        "alpha.png": "done",
+        "narrow.png": "failed",
+        "broken.jpg": "failed",
+        "empty.png": "failed",
     }
     errors = {r.source.name: r.error for r in results if r.status == "failed"}
     assert errors["empty.png"] == "empty.png is empty (0 bytes)."
@@ -79,7 +84,12 @@ def test_rerun_resumes_without_redoing_finished_items(tmp_path):
     make_tree(tmp_path / "in")
     run(tmp_path / "in", tmp_path / "out", recursive=True)
     results, tool = run(tmp_path / "in", tmp_path / "out", recursive=True)
-    assert {r.source.name for r in results if r.status == "skipped"} == {"good0.png", "good1.png", "good2.png", "alpha.png"}
+    assert {r.source.name for r in results if r.status == "skipped"} == {
+        "good0.png",
+        "good1.png",
+        "good2.png",
+        "alpha.png",
+    }
     assert all(r.status != "done" for r in results)  # only the bad ones are tried again
 
 
@@ -150,7 +160,8 @@ def test_a_failing_item_is_run_once(tmp_path):
     Image.new("RGB", (3, 3)).save(tmp_path / "in" / "narrow.png")
     results, tool = run(tmp_path / "in", tmp_path / "out", batch_size=1)
     assert [(r.status, r.error) for r in results] == [
-        ("failed", "This picture is 3 pixels wide, which the test tool refuses.")]
+        ("failed", "This picture is 3 pixels wide, which the test tool refuses.")
+    ]
     assert tool.calls == [1]
 
 
@@ -201,11 +212,14 @@ class StagedInvertTool(InvertTool):
 def test_staged_tool_prepares_and_finishes_in_worker_threads_and_isolates_failures(tmp_path):
     (tmp_path / "in").mkdir()
     for width in (8, 8, 4, 5, 3):
-        Image.new("RGB", (width, 6), (10, 20, 30)).save(tmp_path / "in" / f"w{width}_{len(list((tmp_path / 'in').iterdir()))}.png")
+        Image.new("RGB", (width, 6), (10, 20, 30)).save(
+            tmp_path / "in" / f"w{width}_{len(list((tmp_path / 'in').iterdir()))}.png"
+        )
     results, tool = run(tmp_path / "in", tmp_path / "out", tool=StagedInvertTool(), batch_size=8, workers=2)
     status = {r.source.name: (r.status, r.error) for r in results}
     assert status == {
-        "w8_0.png": ("done", ""), "w8_1.png": ("done", ""),
+        "w8_0.png": ("done", ""),
+        "w8_1.png": ("done", ""),
         "w4_2.png": ("failed", "invert failed on w4_2.png: ValueError: four is not allowed"),
         "w5_3.png": ("failed", "invert failed on w5_3.png: ZeroDivisionError: five"),
         "w3_4.png": ("failed", "This picture is 3 pixels wide, which the test tool refuses."),
@@ -224,18 +238,26 @@ def test_an_output_the_encoder_refuses_fails_only_that_item(tmp_path):
     results, _ = run(tmp_path / "in", tmp_path / "out", output_format="webp")
     status = {r.source.name: (r.status, r.error) for r in results}
     assert status == {
-        "panorama.png": ("failed", "Cannot write panorama.webp as WEBP: encoding error 5: Image size exceeds WebP limit of 16383 pixels."),
+        "panorama.png": (
+            "failed",
+            "Cannot write panorama.webp as WEBP: encoding error 5: Image size exceeds WebP limit of 16383 pixels.",
+        ),
         "small.png": ("done", ""),
     }
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".latent")) == [
-        REPORT, "small.webp"]
+        REPORT,
+        "small.webp",
+    ]
 
 
 def test_colorize_tool_key_names_the_vividness_and_checks_it():
     from latent_studio.app.core.batch_setup import ToolRecipe
     from latent_studio.app.core.batch_tools import make_tool
 
-    plain, vivid = make_tool(ToolRecipe("colorize", "cpu", 256)), make_tool(ToolRecipe("colorize", "cpu", 256, vividness=0.5))
+    plain, vivid = (
+        make_tool(ToolRecipe("colorize", "cpu", 256)),
+        make_tool(ToolRecipe("colorize", "cpu", 256, vividness=0.5)),
+    )
     assert plain.settings_key() != vivid.settings_key()  # a re-run with another vividness redoes the items
     assert vivid.settings_key().endswith(":size=256:vividness=0.5")
     with pytest.raises(LatentStudioError, match=r"^The vividness must be between 0 and 1, not 2\.$"):

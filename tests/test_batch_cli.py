@@ -37,7 +37,9 @@ def photo(path: Path, width: int = 80, height: int = 64, seed: int = 0, **save) 
     y, x = np.mgrid[0:height, 0:width]
     rng = np.random.default_rng(seed)
     r, g = 255 * x / width, 255 * y / height
-    b = np.where((x - width / 2) ** 2 + (y - height / 2) ** 2 < (height / 3) ** 2, 200, 40) + rng.integers(0, 20, x.shape)
+    b = np.where((x - width / 2) ** 2 + (y - height / 2) ** 2 < (height / 3) ** 2, 200, 40) + rng.integers(
+        0, 20, x.shape
+    )
     pixels = np.clip(np.stack([r, g, b], axis=2), 0, 255).astype(np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(pixels).save(path, **save)
@@ -81,7 +83,11 @@ def test_bad_files_are_reported_good_ones_done_and_tree_mirrored(tmp_path):
     assert not any(name.endswith(".part") for name in tree_files(out))
     assert not (out / "empty.png").exists() and not (out / "sub" / "truncated.jpg").exists()
     rows = {Path(row["source"]).name: row for row in csv.DictReader(open(out / REPORT))}
-    assert {name for name, row in rows.items() if row["status"] == "failed"} == {"empty.png", "truncated.jpg", "text.png"}
+    assert {name for name, row in rows.items() if row["status"] == "failed"} == {
+        "empty.png",
+        "truncated.jpg",
+        "text.png",
+    }
     assert rows["empty.png"]["error"] == "empty.png is empty (0 bytes)."
     assert "truncated" in rows["truncated.jpg"]["error"]
     assert "is not an image" in rows["text.png"]["error"]
@@ -156,10 +162,13 @@ def test_batch_sketch_and_edit_process_folders_and_keep_metadata(tmp_path):
     assert load_image(tmp_path / "edited" / "two.png").pixels.shape == (112, 128, 3)
 
 
-@pytest.mark.parametrize("attr, message", [
-    ("nope=1", "There is no direction called 'nope'. Available directions: young"),
-    ("young", "--attr 'young' is not NAME=VALUE with a number"),
-])
+@pytest.mark.parametrize(
+    "attr, message",
+    [
+        ("nope=1", "There is no direction called 'nope'. Available directions: young"),
+        ("young", "--attr 'young' is not NAME=VALUE with a number"),
+    ],
+)
 def test_batch_edit_bad_attribute_exits_2_before_processing(tmp_path, attr, message):
     photo(tmp_path / "in" / "face.png")
     result = batch("edit", tmp_path / "in", tmp_path / "out", "--attr", attr)

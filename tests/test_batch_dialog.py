@@ -68,7 +68,9 @@ def test_pause_then_cancel_stops_the_batch(qtbot, tmp_path):
     dialog = make_dialog(qtbot, src, out)
     # Pause on the worker thread the moment the plan is made, so the engine waits before its first chunk
     # (deterministic: a pause from the GUI thread could come after this tiny batch had already finished).
-    dialog.session._relay.planned.connect(lambda total: dialog.session.set_paused(True), Qt.ConnectionType.DirectConnection)
+    dialog.session._relay.planned.connect(
+        lambda total: dialog.session.set_paused(True), Qt.ConnectionType.DirectConnection
+    )
     with qtbot.waitSignal(dialog.session.planned, timeout=TIMEOUT_MS):
         dialog.start()
     dialog.pause_button.setChecked(True)

@@ -59,7 +59,9 @@ def folder(root: Path, count: int = 6, bad: bool = True, side: int = 64) -> Path
 
 def rows(out: Path) -> dict[str, tuple[str, str]]:
     with open(out / REPORT, newline="") as handle:
-        return {Path(r["output"]).relative_to(out).as_posix(): (r["status"], r["error"]) for r in csv.DictReader(handle)}
+        return {
+            Path(r["output"]).relative_to(out).as_posix(): (r["status"], r["error"]) for r in csv.DictReader(handle)
+        }
 
 
 def logged(out: Path) -> list[str]:
@@ -91,7 +93,9 @@ def test_a_reference_photo_travels_to_the_workers(cluster, tmp_path):
     recipe = ToolRecipe("colorize", "cpu", 64, reference=load_image(photo(tmp_path / "ref.png", 48, 40, seed=7)))
     tool = recipe.make()
     list(run_batch(plan_batch(src, tmp_path / "local", tool, BatchOptions(recursive=True)), tool))
-    results = list(RayEngine(recipe, actors=1)(plan_batch(src, tmp_path / "ray", tool, BatchOptions(recursive=True)), tool))
+    results = list(
+        RayEngine(recipe, actors=1)(plan_batch(src, tmp_path / "ray", tool, BatchOptions(recursive=True)), tool)
+    )
     assert [r.status for r in results] == ["done", "done"]  # a worker without it would fail the key check
     assert outputs(tmp_path / "ray") == outputs(tmp_path / "local")
 
@@ -145,11 +149,14 @@ def test_an_item_that_kills_its_worker_fails_only_itself(cluster, tmp_path):
     recipe = CrashingRecipe("colorize", "cpu", 64)
     engine = RayEngine(recipe, actors=1, chunk=2)  # [crash, p0] kills it, then crash alone: failed; p0 alone: done
     tool = recipe.make()
-    results = {r.source.name: r for r in engine(plan_batch(src, tmp_path / "out", tool, BatchOptions(recursive=True)), tool)}
+    results = {
+        r.source.name: r for r in engine(plan_batch(src, tmp_path / "out", tool, BatchOptions(recursive=True)), tool)
+    }
 
     assert results["crash.png"].status == "failed"
-    assert results["crash.png"].error == ("The Ray worker died twice while processing this item "
-                                          "(killed, out of memory, or a crash in a decoder).")
+    assert results["crash.png"].error == (
+        "The Ray worker died twice while processing this item (killed, out of memory, or a crash in a decoder)."
+    )
     assert [results[f"p{i}.png"].status for i in range(3)] == ["done"] * 3
     assert engine.stats["actors_lost"] == 2
 

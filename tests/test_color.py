@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from latent_studio.models.color import lab_to_rgb, lab_to_srgb8, rgb_to_gray, rgb_to_lab
 from latent_studio.app.core.tensors import merge_alpha, pixels_to_tensor, split_alpha, tensor_to_pixels
+from latent_studio.models.color import lab_to_rgb, lab_to_srgb8, rgb_to_gray, rgb_to_lab
 
 
 def swatch(*rgb: float) -> torch.Tensor:
@@ -45,7 +45,7 @@ def test_pixels_tensor_round_trip(dtype):
     pixels = rng.integers(0, np.iinfo(dtype).max + 1, size=(5, 7, 3)).astype(dtype)
     tensor = pixels_to_tensor(pixels)
     assert tensor.shape == (1, 3, 5, 7) and tensor.dtype == torch.float32
-    assert 0.0 <= tensor.min() and tensor.max() <= 1.0
+    assert tensor.min() >= 0.0 and tensor.max() <= 1.0
     np.testing.assert_array_equal(tensor_to_pixels(tensor, dtype), pixels)
 
 
@@ -60,8 +60,13 @@ def test_alpha_split_and_merge_resizes_alpha():
 
 @pytest.mark.parametrize(
     ("lab", "rgb8"),
-    [((100.0, 0.0, 0.0), (255, 255, 255)), ((0.0, 0.0, 0.0), (0, 0, 0)), ((53.24, 80.09, 67.20), (255, 0, 0)),
-     ((32.30, 79.19, -107.86), (0, 0, 255)), ((50.0, 0.0, 0.0), (119, 119, 119))],
+    [
+        ((100.0, 0.0, 0.0), (255, 255, 255)),
+        ((0.0, 0.0, 0.0), (0, 0, 0)),
+        ((53.24, 80.09, 67.20), (255, 0, 0)),
+        ((32.30, 79.19, -107.86), (0, 0, 255)),
+        ((50.0, 0.0, 0.0), (119, 119, 119)),
+    ],
 )
 def test_8bit_output_reference_values(lab, rgb8):
     lightness = torch.tensor(lab[:1]).view(1, 1, 1, 1)
@@ -70,8 +75,12 @@ def test_8bit_output_reference_values(lab, rgb8):
 
 
 def float_path(lightness: torch.Tensor, ab: torch.Tensor) -> np.ndarray:
-    return np.stack([tensor_to_pixels(lab_to_rgb(torch.cat([lightness[i : i + 1], ab[i : i + 1]], dim=1)))
-                     for i in range(len(lightness))])
+    return np.stack(
+        [
+            tensor_to_pixels(lab_to_rgb(torch.cat([lightness[i : i + 1], ab[i : i + 1]], dim=1)))
+            for i in range(len(lightness))
+        ]
+    )
 
 
 def test_8bit_output_matches_the_float_path_within_one_level():

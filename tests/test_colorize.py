@@ -12,14 +12,27 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from latent_studio.models.color import rgb_to_lab
-from latent_studio.app.core.colorize import ColorizeResult, Hint, colorize, colorize_lightness, colorize_pictures, suggest_colors
+from latent_studio.app.core.colorize import (
+    ColorizeResult,
+    Hint,
+    colorize,
+    colorize_lightness,
+    colorize_pictures,
+    suggest_colors,
+)
 from latent_studio.app.core.device import ComputeSettings
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture, load_image, save_image
+from latent_studio.models.color import rgb_to_lab
 from latent_studio.models.colorizer.hints import rasterize_hints, simulate_hints
 from latent_studio.models.colorizer.network import Colorizer, make_input
-from latent_studio.models.colorizer.quantize import annealed_mean, gamut_bins, prior_correction, rebalance_weights, soft_encode
+from latent_studio.models.colorizer.quantize import (
+    annealed_mean,
+    gamut_bins,
+    prior_correction,
+    rebalance_weights,
+    soft_encode,
+)
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.models.manifest import sha256_of, write_manifest
 from latent_studio.models.registry import Registry, default_registry
 
@@ -115,8 +128,9 @@ def test_vividness_turns_the_shipped_colorizer_towards_vivid_colours():
     for vividness in (0.0, 0.5, 1.0):
         pixels = colorize(picture, working_size=64, settings=CPU, vividness=vividness).picture.pixels
         assert (lightness(pixels) - lightness(picture.pixels)).abs().max() < 1.5  # only the colour moves
-        chroma.append(float(rgb_to_lab(torch.from_numpy(pixels / 255.0).permute(2, 0, 1)[None].float())[0, 1:]
-                            .norm(dim=0).mean()))
+        chroma.append(
+            float(rgb_to_lab(torch.from_numpy(pixels / 255.0).permute(2, 0, 1)[None].float())[0, 1:].norm(dim=0).mean())
+        )
     assert chroma[0] < chroma[1] < chroma[2] and chroma[2] > 1.3 * chroma[0]
     with pytest.raises(LatentStudioError, match=r"^The vividness must be between 0 and 1, not 1\.5\.$"):
         colorize(picture, working_size=64, settings=CPU, vividness=1.5)
@@ -166,7 +180,7 @@ def test_colour_input_is_converted_and_16_bit_alpha_is_kept(registry):
 
 def test_batch_entry_point_and_colour_suggestions(registry):
     rgb = colorize_lightness(torch.rand(3, 1, 24, 40) * 100, working_size=64, settings=CPU, registry=registry)
-    assert rgb.shape == (3, 3, 24, 40) and 0 <= rgb.min() and rgb.max() <= 1
+    assert rgb.shape == (3, 3, 24, 40) and rgb.min() >= 0 and rgb.max() <= 1
     colours = suggest_colors(gray_picture(), 5, 7, count=4, working_size=64, settings=CPU, registry=registry)
     assert 1 <= len(colours) <= 4 and all(len(c) == 3 and all(0 <= v <= 255 for v in c) for c in colours)
 
@@ -208,8 +222,9 @@ def test_cli_colorizes_a_tiny_image_end_to_end(registry, tmp_path, monkeypatch, 
     monkeypatch.setattr(latent_studio.models.registry, "_DEFAULT", registry)
     source = tmp_path / "in.png"
     save_image(Picture(np.full((12, 20, 3), 128, dtype=np.uint8)), source)
-    code = main(["colorize", str(source), str(tmp_path / "out.png"), "--size", "64", "--device", "cpu",
-                 "--hint", "3,4,#ff8800"])
+    code = main(
+        ["colorize", str(source), str(tmp_path / "out.png"), "--size", "64", "--device", "cpu", "--hint", "3,4,#ff8800"]
+    )
     assert code == 0
     assert load_image(tmp_path / "out.png").pixels.shape == (12, 20, 3)
 
@@ -257,11 +272,41 @@ def test_recipe_writes_weights_that_load_into_the_registry_architecture(photo_fo
     from latent_studio.models.colorizer.train import main
 
     out = tmp_path / "run"
-    code = main(["--data", str(photo_folder), "--val-data", str(photo_folder), "--out", str(out), "--loss", loss,
-                 "--max-steps", "2", "--batch-size", "2", "--crop", "32", "--width", "8", "--deep", "16",
-                 "--device", "cpu", "--working-size", "64"])
+    code = main(
+        [
+            "--data",
+            str(photo_folder),
+            "--val-data",
+            str(photo_folder),
+            "--out",
+            str(out),
+            "--loss",
+            loss,
+            "--max-steps",
+            "2",
+            "--batch-size",
+            "2",
+            "--crop",
+            "32",
+            "--width",
+            "8",
+            "--deep",
+            "16",
+            "--device",
+            "cpu",
+            "--working-size",
+            "64",
+        ]
+    )
     assert code == 0
-    for name in ("model.safetensors", "checkpoint.safetensors", "config.json", "metrics.json", "samples.png", "log.jsonl"):
+    for name in (
+        "model.safetensors",
+        "checkpoint.safetensors",
+        "config.json",
+        "metrics.json",
+        "samples.png",
+        "log.jsonl",
+    ):
         assert (out / name).is_file()
     spec = COLORIZER if loss == "classify" else COLORIZER_L2
     model = spec.build(json.loads((out / "config.json").read_text()))
@@ -275,12 +320,42 @@ def test_recipe_fine_tunes_from_a_run_with_the_decoded_l1_term(photo_folder, tmp
 
     from latent_studio.models.colorizer.train import main
 
-    common = ["--data", str(photo_folder), "--batch-size", "2", "--crop", "32", "--width", "8", "--deep", "16",
-              "--device", "cpu", "--working-size", "64"]
+    common = [
+        "--data",
+        str(photo_folder),
+        "--batch-size",
+        "2",
+        "--crop",
+        "32",
+        "--width",
+        "8",
+        "--deep",
+        "16",
+        "--device",
+        "cpu",
+        "--working-size",
+        "64",
+    ]
     assert main(common + ["--out", str(tmp_path / "first"), "--max-steps", "2"]) == 0
     first = tmp_path / "first" / "model.safetensors"
-    assert main(common + ["--out", str(tmp_path / "tuned"), "--init", str(first), "--l1-weight", "5",
-                          "--steps", "3", "--lr", "0.01"]) == 0
+    assert (
+        main(
+            common
+            + [
+                "--out",
+                str(tmp_path / "tuned"),
+                "--init",
+                str(first),
+                "--l1-weight",
+                "5",
+                "--steps",
+                "3",
+                "--lr",
+                "0.01",
+            ]
+        )
+        == 0
+    )
     metrics = json.loads((tmp_path / "tuned" / "metrics.json").read_text())
     assert metrics["steps"] == 3 and metrics["l1_weight"] == 5.0 and metrics["init"] == str(first)
     before, after = load_file(str(first)), load_file(str(tmp_path / "tuned" / "model.safetensors"))
@@ -298,9 +373,29 @@ def test_evaluation_reports_the_model_and_both_baselines(registry, photo_folder,
     (tmp_path / "w" / "config.json").write_text(json.dumps(TINY))
     (tmp_path / "w" / "model.safetensors").write_bytes(weights.read_bytes())
     report = tmp_path / "report.json"
-    assert main(["--data", str(photo_folder), "--weights", str(tmp_path / "w" / "model.safetensors"),
-                 "--baseline-weights", str(tmp_path / "w" / "model.safetensors"), "--out", str(report),
-                 "--device", "cpu", "--size", "64", "--hints", "2", "--vividness", "1"]) == 0
+    assert (
+        main(
+            [
+                "--data",
+                str(photo_folder),
+                "--weights",
+                str(tmp_path / "w" / "model.safetensors"),
+                "--baseline-weights",
+                str(tmp_path / "w" / "model.safetensors"),
+                "--out",
+                str(report),
+                "--device",
+                "cpu",
+                "--size",
+                "64",
+                "--hints",
+                "2",
+                "--vividness",
+                "1",
+            ]
+        )
+        == 0
+    )
     methods = json.loads(report.read_text())["methods"]
     assert {"gray", "colorizer", "plain L2", "colorizer + 2 hints", "colorizer, vividness 1"} <= set(methods)
     assert methods["gray"]["colourfulness"] < 1e-3 and methods["gray"]["delta_colourfulness"] < 0
@@ -322,7 +417,9 @@ def test_prepared_pictures_without_their_lightness_finish_the_same(registry):
     kept = [prepare_picture(p, 64, CPU) for p in pictures]
     dropped = [prepare_picture(p, 64, CPU, keep_lightness=False) for p in pictures]
     assert all(item.lightness is None for item in dropped)  # what the batch engine keeps in flight on a GPU
-    for a, b in zip(colorize_prepared(kept, 64, CPU, registry=registry), colorize_prepared(dropped, 64, CPU, registry=registry)):
+    for a, b in zip(
+        colorize_prepared(kept, 64, CPU, registry=registry), colorize_prepared(dropped, 64, CPU, registry=registry)
+    ):
         assert np.array_equal(a().picture.pixels, b().picture.pixels)
 
 
@@ -331,13 +428,19 @@ def test_decode_tuning_rule_and_command(registry, photo_folder, tmp_path):
 
     from latent_studio.models.colorizer.tune import choose, main
 
-    table = {"T=0.5 correction=0": {"psnr": 20.0, "delta_colourfulness": 3.0},
-             "T=0.7 correction=0": {"psnr": 21.0, "delta_colourfulness": 0.1},
-             "T=1 correction=0": {"psnr": 22.0, "delta_colourfulness": -2.0},
-             "plain L2": {"psnr": 24.0, "delta_colourfulness": -20.0}}
+    table = {
+        "T=0.5 correction=0": {"psnr": 20.0, "delta_colourfulness": 3.0},
+        "T=0.7 correction=0": {"psnr": 21.0, "delta_colourfulness": 0.1},
+        "T=1 correction=0": {"psnr": 22.0, "delta_colourfulness": -2.0},
+        "plain L2": {"psnr": 24.0, "delta_colourfulness": -20.0},
+    }
     assert choose(table) == "T=0.7 correction=0"  # best PSNR among those at least as colourful as the originals
-    for name, colourfulness in (("T=0.5 correction=0", 40.0), ("T=0.7 correction=0", 35.0),
-                                ("T=1 correction=0", 30.0), ("plain L2", 20.0)):
+    for name, colourfulness in (
+        ("T=0.5 correction=0", 40.0),
+        ("T=0.7 correction=0", 35.0),
+        ("T=1 correction=0", 30.0),
+        ("plain L2", 20.0),
+    ):
         table[name]["colourfulness"] = colourfulness
     assert choose(table, "accurate") == "T=1 correction=0"  # none reaches L2's PSNR: the closest
     assert choose(table, "natural") == "T=1 correction=0"  # the best PSNR among those at least as colourful as L2
@@ -347,7 +450,28 @@ def test_decode_tuning_rule_and_command(registry, photo_folder, tmp_path):
     (tmp_path / "w" / "config.json").write_text(json.dumps(TINY))
     (tmp_path / "w" / "model.safetensors").write_bytes((registry.folder / "colorizer-v2.safetensors").read_bytes())
     out = tmp_path / "tuning.json"
-    assert main(["--data", str(photo_folder), "--per-source", "2", "--weights", str(tmp_path / "w" / "model.safetensors"),
-                 "--temperatures", "0.5", "1", "--corrections", "0", "1", "--size", "64", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--data",
+                str(photo_folder),
+                "--per-source",
+                "2",
+                "--weights",
+                str(tmp_path / "w" / "model.safetensors"),
+                "--temperatures",
+                "0.5",
+                "1",
+                "--corrections",
+                "0",
+                "1",
+                "--size",
+                "64",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads(out.read_text())
     assert report["images"] == 2 and len(report["table"]) >= 4 and report["chosen"] in report["table"]

@@ -10,8 +10,13 @@ from PySide6.QtGui import QGuiApplication
 from latent_studio.app.gui.panels import colorize_panel as panel_module
 from latent_studio.app.gui.panels.colorize_hints import MAX_SCRIBBLE_POINTS, HintSet
 from latent_studio.app.gui.panels.colorize_panel import PREVIEW_KIND, SUGGEST_KIND
-from tests.test_colorize_panel import colorize_panel, gray_file, open_image, wait_for  # noqa: F401 (fixtures)
-from tests.test_colorize_panel import window  # noqa: F401
+from tests.test_colorize_panel import (  # noqa: F401 (fixtures)
+    colorize_panel,
+    gray_file,
+    open_image,
+    wait_for,
+    window,
+)
 
 BLUE = (30, 60, 230)
 

@@ -14,12 +14,12 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog
 
-from latent_studio.models.color import rgb_to_lab
 from latent_studio.app.core.imageio import Picture, save_image
 from latent_studio.app.gui.image_convert import from_qimage
 from latent_studio.app.gui.main_window import MainWindow
 from latent_studio.app.gui.panels.colorize_hints import HintSet
 from latent_studio.app.gui.panels.colorize_panel import PREVIEW_KIND, SUGGEST_KIND, ColorizePanel
+from latent_studio.models.color import rgb_to_lab
 from tests.conftest import running_window
 
 TIMEOUT = 20_000
@@ -65,6 +65,7 @@ def window(qtbot, monkeypatch):
     with running_window(qtbot, monkeypatch, size=(1000, 700)) as window:
         window.preferences.working_size = 256
         yield window
+
 
 def colorize_panel(qtbot, window: MainWindow) -> ColorizePanel:
     index = next(i for i, panel in enumerate(window.panels) if isinstance(panel, ColorizePanel))
@@ -139,8 +140,11 @@ def test_auto_hint_apply_undo_in_the_real_window(qtbot, window, tmp_path):
     #    preview bluer at that spot
     x, y = 30, 54
     with wait_for(qtbot, window, PREVIEW_KIND, SUGGEST_KIND):
-        qtbot.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton,
-                         pos=window.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5)))
+        qtbot.mouseClick(
+            window.canvas.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=window.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5)),
+        )
     assert [(p.x, p.y, p.rgb) for p in panel.hints.points] == [(x, y, panel.ui.palette.colours[0])]
     with wait_for(qtbot, window, PREVIEW_KIND):
         panel.set_colour(BLUE)

@@ -75,8 +75,9 @@ def test_similarity_recovers_a_known_transform():
 
 def _crop_with_landmarks(picture_side=300) -> FaceCrop:
     landmarks = face_align.TEMPLATE * 160 + (70, 60)
-    return FaceCrop(np.zeros((64, 64, 3), np.uint8), Box(70, 60, 160), True, "", face_align.alignment(landmarks, 64),
-                    landmarks)
+    return FaceCrop(
+        np.zeros((64, 64, 3), np.uint8), Box(70, 60, 160), True, "", face_align.alignment(landmarks, 64), landmarks
+    )
 
 
 def test_keep_detail_with_no_change_leaves_every_pixel_and_a_face_replaces_only_the_mask():

@@ -58,8 +58,22 @@ def test_train_resume_and_use_the_user_model(tmp_path: Path, capsys) -> None:
     assert main(["colorize", str(data / "photo00.png"), str(out), "--model", "family", "--device", "cpu"]) == 0
     assert main(["colorize", str(data / "photo00.png"), str(shipped), "--device", "cpu"]) == 0
     assert not np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(shipped)))
-    assert main(["batch", "colorize", str(data), str(tmp_path / "out"), "--model", "family", "--device", "cpu",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "batch",
+                "colorize",
+                str(data),
+                str(tmp_path / "out"),
+                "--model",
+                "family",
+                "--device",
+                "cpu",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "photo00.png")), np.asarray(Image.open(out)))
 
 

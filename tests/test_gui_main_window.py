@@ -11,12 +11,12 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from latent_studio.models.errors import ImageReadError
 from latent_studio.app.core.imageio import Picture, load_image, save_image
 from latent_studio.app.gui.actions import shortcuts_html
 from latent_studio.app.gui.compare import CompareMode
 from latent_studio.app.gui.image_convert import from_qimage
 from latent_studio.app.gui.main_window import MainWindow
+from latent_studio.models.errors import ImageReadError
 
 TIMEOUT = 5000
 
@@ -145,7 +145,9 @@ def test_dropping_a_file_url_opens_it(qtbot, window, tiny_rgb):
     path = tiny_rgb(name="dropped.png")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     with qtbot.waitSignal(window.runner.finished, timeout=TIMEOUT):
         window.dropEvent(event)
     assert event.isAccepted()
@@ -184,7 +186,9 @@ def test_unsaved_changes_are_never_lost_silently(qtbot, window, dialogs, tiny_rg
     dialogs["answers"].append(QMessageBox.StandardButton.Save)
     open_image(qtbot, window, second)
     assert window.document.path == second
-    assert np.array_equal(load_image(first).pixels, np.asarray(load_image(tiny_rgb(name="x.png", seed=1)).pixels)[:, ::-1])
+    assert np.array_equal(
+        load_image(first).pixels, np.asarray(load_image(tiny_rgb(name="x.png", seed=1)).pixels)[:, ::-1]
+    )
 
 
 def test_image_operations_wait_for_each_other(qtbot, window, tiny_rgb):
@@ -241,7 +245,9 @@ def test_keyboard_shortcuts(qtbot, window, tiny_rgb):
     qtbot.keyClick(window.canvas, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert window.canvas.view_state().fit
     with qtbot.waitSignal(window.runner.finished, timeout=TIMEOUT):
-        qtbot.keyClick(window.canvas, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        qtbot.keyClick(
+            window.canvas, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        )
     assert window.document.history.stack.count() == 1
     qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.document.history.stack.index() == 0

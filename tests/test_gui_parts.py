@@ -10,7 +10,14 @@ from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout
 
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import run_sync
-from latent_studio.app.core.operations import IMAGE_OPERATIONS, desaturate, flip_horizontal, flip_vertical, rotate_left, rotate_right
+from latent_studio.app.core.operations import (
+    IMAGE_OPERATIONS,
+    desaturate,
+    flip_horizontal,
+    flip_vertical,
+    rotate_left,
+    rotate_right,
+)
 from latent_studio.app.gui.canvas import ImageCanvas, ViewState
 from latent_studio.app.gui.history import History
 from latent_studio.app.gui.image_convert import from_qimage, from_qimage16, to_qimage
@@ -211,8 +218,14 @@ def test_wheel_zooms_around_the_cursor(qtbot, canvas):
     cursor = canvas.mapFromScene(QPointF(30, 20))
     before = canvas.zoom
     event = QWheelEvent(
-        QPointF(cursor), QPointF(canvas.viewport().mapToGlobal(cursor)), QPoint(0, 0), QPoint(0, 240),
-        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+        QPointF(cursor),
+        QPointF(canvas.viewport().mapToGlobal(cursor)),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
     )
     QApplication.sendEvent(canvas.viewport(), event)
     assert canvas.zoom > before

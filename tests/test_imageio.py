@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from latent_studio.models.errors import ImageReadError, ImageTooLargeError, ImageWriteError
 from latent_studio.app.core.imageio import Picture, load_image, rgb8, save_image
+from latent_studio.models.errors import ImageReadError, ImageTooLargeError, ImageWriteError
 
 
 def gradient(height: int = 12, width: int = 16) -> np.ndarray:
@@ -170,15 +170,15 @@ def test_decompression_bomb(tmp_path):
     path.write_bytes(_png_header_only(50_000, 50_000))
     with pytest.raises(ImageTooLargeError) as info:
         load_image(path)
-    assert str(info.value) == (
-        "bomb.png is too large to open safely: 2500 megapixels, the limit is 200 megapixels."
-    )
+    assert str(info.value) == ("bomb.png is too large to open safely: 2500 megapixels, the limit is 200 megapixels.")
 
 
 def test_custom_pixel_limit(tmp_path):
     path = tmp_path / "small.png"
     Image.fromarray(gradient()).save(path)
-    with pytest.raises(ImageTooLargeError, match=r"small.png is too large to open safely: 0 megapixels, the limit is 0 megapixels"):
+    with pytest.raises(
+        ImageTooLargeError, match=r"small.png is too large to open safely: 0 megapixels, the limit is 0 megapixels"
+    ):
         load_image(path, max_pixels=100)
 
 

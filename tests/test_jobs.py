@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from latent_studio.models.errors import Cancelled
 from latent_studio.app.core.jobs import CancelToken, Job, Progress, run_sync
+from latent_studio.models.errors import Cancelled
 
 
 def test_progress_reports_only_when_the_percentage_changes():

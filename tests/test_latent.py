@@ -12,9 +12,9 @@ import torch
 from PIL import Image
 from safetensors.torch import save_file
 
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.faces import Box, crop_face, detector_available, feather_mask, paste_back
 from latent_studio.app.core.latent import DIRECTIONS_FILE, LatentEditor, UnknownDirectionError
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.models.manifest import read_manifest, sha256_of, weights_dir, write_manifest
 from latent_studio.models.registry import ModelSpec, Registry
 from latent_studio.models.vae.directions import DirectionSet, build_directions
@@ -49,9 +49,18 @@ def tiny_registry(tmp_path_factory):
     tensors, _ = build_directions(codes, age, gender, pcs=3).to_tensors()
     _ship(folder, DIRECTIONS_FILE, tensors)
     specs = {
-        "vae": ModelSpec("vae", "latent_studio.models.vae.network:FaceVAE", "vae-v1.safetensors", 16, "t", "tiny", TINY_VAE),
-        "face-attributes": ModelSpec("face-attributes", "latent_studio.models.vae.classifier:FaceAttributeNet",
-                                     "face-attributes-v1.safetensors", 16, "t", "tiny", TINY_JUDGE),
+        "vae": ModelSpec(
+            "vae", "latent_studio.models.vae.network:FaceVAE", "vae-v1.safetensors", 16, "t", "tiny", TINY_VAE
+        ),
+        "face-attributes": ModelSpec(
+            "face-attributes",
+            "latent_studio.models.vae.classifier:FaceAttributeNet",
+            "face-attributes-v1.safetensors",
+            16,
+            "t",
+            "tiny",
+            TINY_JUDGE,
+        ),
     }
     return Registry(folder, specs)
 
@@ -78,7 +87,9 @@ def test_encode_decode_shapes_and_determinism(editor):
 
 def test_encode_accepts_16_bit_and_alpha(editor):
     rgba16 = np.concatenate([_photo().astype(np.uint16) * 257, np.full((48, 40, 1), 65535, np.uint16)], axis=2)
-    assert torch.allclose(editor.encode(rgba16, Box(0, 0, 40)).code, editor.encode(_photo(), Box(0, 0, 40)).code, atol=1e-4)
+    assert torch.allclose(
+        editor.encode(rgba16, Box(0, 0, 40)).code, editor.encode(_photo(), Box(0, 0, 40)).code, atol=1e-4
+    )
 
 
 def test_interpolation_endpoints_and_sample_seed(editor):
@@ -195,14 +206,44 @@ def test_cli_edit_and_interpolate_with_the_tiny_editor(editor, tmp_path, monkeyp
 
     monkeypatch.setattr(edit_command, "_editor", lambda args: editor)
     Image.fromarray(_photo(6, 64, 48)).save(tmp_path / "in.png")
-    assert cli.main(["edit", str(tmp_path / "in.png"), str(tmp_path / "out.png"), "--attr", "young=+1.5", "--box", "4,4,30,30"]) == 0
+    assert (
+        cli.main(
+            ["edit", str(tmp_path / "in.png"), str(tmp_path / "out.png"), "--attr", "young=+1.5", "--box", "4,4,30,30"]
+        )
+        == 0
+    )
     assert Image.open(tmp_path / "out.png").size == (48, 64)
     assert cli.main(["edit", str(tmp_path / "in.png"), str(tmp_path / "o.png"), "--attr", "smiling=1"]) == 2
     assert cli.main(["edit", str(tmp_path / "in.png"), str(tmp_path / "o.png"), "--attr", "young"]) == 2
-    assert cli.main(["interpolate", str(tmp_path / "in.png"), str(tmp_path / "in.png"), str(tmp_path / "strip.png"),
-                     "--steps", "4", "--scale", "1"]) == 0
+    assert (
+        cli.main(
+            [
+                "interpolate",
+                str(tmp_path / "in.png"),
+                str(tmp_path / "in.png"),
+                str(tmp_path / "strip.png"),
+                "--steps",
+                "4",
+                "--scale",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert Image.open(tmp_path / "strip.png").size == (64, 16)
-    assert cli.main(["interpolate", str(tmp_path / "in.png"), str(tmp_path / "in.png"), str(tmp_path / "frames"), "--steps", "3"]) == 0
+    assert (
+        cli.main(
+            [
+                "interpolate",
+                str(tmp_path / "in.png"),
+                str(tmp_path / "in.png"),
+                str(tmp_path / "frames"),
+                "--steps",
+                "3",
+            ]
+        )
+        == 0
+    )
     assert len(list((tmp_path / "frames").glob("frame_*.png"))) == 3
 
 
@@ -225,8 +266,15 @@ def _tiny_pack(path):
     names = [f"{age}_{k % 2}_0_2017010{k:03d}.jpg" for k, age in enumerate([5, 25, 60, 70, 20, 55, 28, 65] * 3)]
     blobs = [encode(Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)), "JPEG", 90) for _ in names]
     labels = [n.split("_") for n in names]
-    save_blobs(path, names, blobs, age=np.array([int(l[0]) for l in labels]), gender=np.array([int(l[1]) for l in labels]),
-               race=np.zeros(len(names), np.int8), is_val=np.arange(len(names)) % 4 == 0)
+    save_blobs(
+        path,
+        names,
+        blobs,
+        age=np.array([int(l[0]) for l in labels]),
+        gender=np.array([int(l[1]) for l in labels]),
+        race=np.zeros(len(names), np.int8),
+        is_val=np.arange(len(names)) % 4 == 0,
+    )
     return path
 
 
@@ -236,13 +284,34 @@ def test_recipes_run_end_to_end_on_a_tiny_pack(tmp_path, recipe, extra):
 
     pack = _tiny_pack(tmp_path / "faces.npz")
     out = tmp_path / "run"
-    argv = [recipe, *extra, "--data", str(pack), "--out", str(out), "--max-steps", "2", "--batch-size", "4",
-            "--size", "16", "--device", "cpu"]
+    argv = [
+        recipe,
+        *extra,
+        "--data",
+        str(pack),
+        "--out",
+        str(out),
+        "--max-steps",
+        "2",
+        "--batch-size",
+        "4",
+        "--size",
+        "16",
+        "--device",
+        "cpu",
+    ]
     assert main(argv) == 0
-    for name in ("model.safetensors", "config.json", "metrics.json", "samples.png", "log.jsonl", "checkpoint.safetensors"):
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "metrics.json",
+        "samples.png",
+        "log.jsonl",
+        "checkpoint.safetensors",
+    ):
         assert (out / name).is_file(), name
     assert json.loads((out / "metrics.json").read_text())["steps"] == 2
-    assert main(argv[:argv.index("--max-steps") + 1] + ["3"] + argv[argv.index("--max-steps") + 2:]) == 0  # resumes
+    assert main(argv[: argv.index("--max-steps") + 1] + ["3"] + argv[argv.index("--max-steps") + 2 :]) == 0  # resumes
     assert json.loads((out / "metrics.json").read_text())["steps"] == 3
 
 
@@ -251,7 +320,9 @@ def _shipped() -> bool:
     return all(f in files for f in ("vae-v1.safetensors", "face-attributes-v1.safetensors", DIRECTIONS_FILE))
 
 
-@pytest.mark.skipif(not _shipped(), reason="the VAE, its directions and the face-attributes classifier are not shipped yet")
+@pytest.mark.skipif(
+    not _shipped(), reason="the VAE, its directions and the face-attributes classifier are not shipped yet"
+)
 @pytest.mark.parametrize("direction, output", [("young", "young"), ("female", "female")])
 def test_shipped_direction_moves_the_judged_attribute(direction, output):
     from latent_studio.models.registry import load_model, load_tensors

@@ -29,8 +29,13 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO)],
-                   check=True, capture_output=True, text=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(out), str(REPO)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return out
 
 
@@ -44,8 +49,12 @@ def installed(dist: Path, tmp_path_factory) -> Path:
     if os.environ.get("LATENT_STUDIO_FULL_INSTALL"):
         command = [str(python), "-m", "pip", "install", "--quiet", str(wheel)]
     else:
-        own_site = subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
-                                  check=True, capture_output=True, text=True).stdout.strip()
+        own_site = subprocess.run(
+            [str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         Path(own_site, "project-dependencies.pth").write_text(site.getsitepackages()[0] + "\n")
         command = [str(python), "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)]
     subprocess.run(command, check=True, capture_output=True, text=True, timeout=1800)
@@ -54,8 +63,9 @@ def installed(dist: Path, tmp_path_factory) -> Path:
 
 def _run(bin_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("LATENT_STUDIO_", "PYTHON"))}
-    return subprocess.run([str(bin_dir / "latent-studio"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(bin_dir / "latent-studio"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def _shipped_weights() -> set[str]:
@@ -93,9 +103,11 @@ def test_installed_app_runs_every_tool_outside_the_checkout(installed: Path, tmp
     lines = np.full((64, 64), 255, np.uint8)
     lines[16:48, 32] = 0
     Image.fromarray(lines).save(tmp_path / "lines.png")
-    for args in (("colorize", "gray.png", "colour.png"),
-                 ("sketch", "lines.png", "picture.png"),
-                 ("edit", "face.png", "older.png", "--attr", "young=-1", "--box", "0,0,64,64")):
+    for args in (
+        ("colorize", "gray.png", "colour.png"),
+        ("sketch", "lines.png", "picture.png"),
+        ("edit", "face.png", "older.png", "--attr", "young=-1", "--box", "0,0,64,64"),
+    ):
         result = _run(installed, *args, "--device", "cpu", cwd=tmp_path)
         assert result.returncode == 0, (args, result.stderr)
         assert Image.open(tmp_path / args[2]).size[0] > 0
@@ -120,8 +132,13 @@ def test_missing_weights_name_the_folder_and_say_how_to_get_them(installed: Path
 
 def test_desktop_entry_installs_into_the_xdg_folder(installed: Path, tmp_path: Path):
     env_home = tmp_path / "data"
-    result = subprocess.run([str(installed / "latent-studio"), "install-desktop-entry"], cwd=tmp_path,
-                            env={**os.environ, "XDG_DATA_HOME": str(env_home)}, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(installed / "latent-studio"), "install-desktop-entry"],
+        cwd=tmp_path,
+        env={**os.environ, "XDG_DATA_HOME": str(env_home)},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     entry = (env_home / "applications" / "latent-studio.desktop").read_text()
     assert f"Exec={installed / 'latent-studio'} gui %F" in entry

@@ -30,10 +30,13 @@ def layout_problems(window: QMainWindow, root: QWidget, recurse: bool = True) ->
     """Overlapping siblings and widgets squeezed below their minimum size, from `root` down (or only among
     `root`'s children)."""
     problems = []
-    children = [child for child in root.findChildren(QWidget, options=_direct())
-                if on_screen(window, child) and not _ignored(root, child)]
+    children = [
+        child
+        for child in root.findChildren(QWidget, options=_direct())
+        if on_screen(window, child) and not _ignored(root, child)
+    ]
     for index, first in enumerate(children):
-        for second in children[index + 1:]:
+        for second in children[index + 1 :]:
             a, b = window_rect(window, first), window_rect(window, second)
             if a.intersects(b):
                 problems.append(f"{_name(first)} {a.getRect()} overlaps {_name(second)} {b.getRect()}")
@@ -41,8 +44,9 @@ def layout_problems(window: QMainWindow, root: QWidget, recurse: bool = True) ->
         hint = child.minimumSizeHint().expandedTo(child.minimumSize())
         size = child.size()  # not child.width(): the sketch canvas has a `width` attribute (its pen's)
         if hint.isValid() and (size.width() < hint.width() or size.height() < hint.height()):
-            problems.append(f"{_name(child)} is {size.width()}x{size.height()}, below its minimum "
-                            f"{hint.width()}x{hint.height()}")
+            problems.append(
+                f"{_name(child)} is {size.width()}x{size.height()}, below its minimum {hint.width()}x{hint.height()}"
+            )
         if recurse:
             problems += layout_problems(window, child)
     return problems
@@ -51,7 +55,8 @@ def layout_problems(window: QMainWindow, root: QWidget, recurse: bool = True) ->
 def _ignored(parent: QWidget, child: QWidget) -> bool:
     """Qt's own insides (a spin box's line edit) and the empty title bar of a tabbed dock."""
     return child.objectName().startswith("qt_") or (
-        isinstance(parent, QDockWidget) and child is parent.titleBarWidget())
+        isinstance(parent, QDockWidget) and child is parent.titleBarWidget()
+    )
 
 
 def _direct():

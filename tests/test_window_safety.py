@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMenu, QMe
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.gui.main_window import MainWindow
 from latent_studio.app.gui.panels.sketch_panel import SketchPanel
-
 from tests.conftest import running_window
 
 TIMEOUT = 5000
@@ -100,7 +99,8 @@ def sketch_panel(window) -> SketchPanel:
 
 
 def test_send_to_editor_opens_a_new_untitled_document_and_never_touches_the_photo(
-        qtbot, window, questions, tiny_rgb, monkeypatch):
+    qtbot, window, questions, tiny_rgb, monkeypatch
+):
     photo_path = tiny_rgb(width=40, height=30)
     photo_bytes = photo_path.read_bytes()
     open_image(qtbot, window, photo_path)
@@ -109,7 +109,9 @@ def test_send_to_editor_opens_a_new_untitled_document_and_never_touches_the_phot
     panel.result = np.full((256, 256, 3), 77, np.uint8)  # what the model drew (no need to run it here)
 
     panel.send_to_editor()
-    others = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible() and w is not window]
+    others = [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible() and w is not window
+    ]
     assert len(others) == 1
     new = others[0]
     try:
@@ -151,8 +153,9 @@ def test_send_to_editor_into_an_empty_window_stays_there(qtbot, window, question
 def _drop(window, path) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dropEvent(event)
 
 
@@ -165,12 +168,15 @@ def _open_recent(window, path) -> None:
 REPLACERS = {
     "Open": lambda window, other, monkeypatch: (
         monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(other), "")),
-        window.editor_actions.open.trigger()),
+        window.editor_actions.open.trigger(),
+    ),
     "Open Recent": lambda window, other, monkeypatch: _open_recent(window, other),
     "drag and drop": lambda window, other, monkeypatch: _drop(window, other),
     "Close": lambda window, other, monkeypatch: window.editor_actions.close.trigger(),
     "Quit": lambda window, other, monkeypatch: window.editor_actions.quit.trigger(),
-    "Send to editor": lambda window, other, monkeypatch: window.open_untitled(Picture(np.zeros((4, 4, 3), np.uint8)), "x"),
+    "Send to editor": lambda window, other, monkeypatch: window.open_untitled(
+        Picture(np.zeros((4, 4, 3), np.uint8)), "x"
+    ),
 }
 
 
@@ -186,7 +192,9 @@ def test_every_action_that_replaces_the_document_asks_first(qtbot, window, quest
     REPLACERS[verb](window, other, monkeypatch)  # the prompt answers Cancel
     window.runner.wait_for_done(TIMEOUT)
     qtbot.wait(20)
-    extra = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible() and w is not window]
+    extra = [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible() and w is not window
+    ]
     try:
         assert window.isVisible() and window.document.picture is edited and window.document.path == path
         assert window.document.is_dirty
@@ -231,6 +239,7 @@ def dialog_starts(monkeypatch):
             record["starts"].append((caption, start))
             answer = record["answers"].pop(0) if record["answers"] else ""
             return answer if kind == "folder" else (answer, "")
+
         return dialog
 
     monkeypatch.setattr(QFileDialog, "getOpenFileName", fake("open"))
@@ -239,7 +248,9 @@ def dialog_starts(monkeypatch):
     return record
 
 
-def test_every_file_dialog_starts_in_the_last_used_folder(qtbot, window, dialog_starts, tiny_rgb, tmp_path, monkeypatch):
+def test_every_file_dialog_starts_in_the_last_used_folder(
+    qtbot, window, dialog_starts, tiny_rgb, tmp_path, monkeypatch
+):
     from latent_studio.app.gui.panels.latent_panel import LatentPanel
     from latent_studio.app.gui.panels.latent_widgets import NewDirectionDialog
 
@@ -259,9 +270,12 @@ def test_every_file_dialog_starts_in_the_last_used_folder(qtbot, window, dialog_
         "Save sketch": sketch._on_save_sketch,
         "Batch input folder": lambda: batch._choose_folder(batch.in_dir, "Input"),
         "New direction folder": lambda: direction._browse(direction.with_edit, "With"),
-        "Save As (untitled)": lambda: (window.open_untitled(Picture(np.zeros((4, 4, 3), np.uint8)), "x"),
-                                       window.files.save_as(), window.document.history.set_clean(),
-                                       window.document.close()),
+        "Save As (untitled)": lambda: (
+            window.open_untitled(Picture(np.zeros((4, 4, 3), np.uint8)), "x"),
+            window.files.save_as(),
+            window.document.history.set_clean(),
+            window.document.close(),
+        ),
     }
     for name, open_dialog in dialogs.items():
         dialog_starts["starts"].clear()

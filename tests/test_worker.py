@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from latent_studio.models.errors import ImageReadError
 from latent_studio.app.core.jobs import Job, Progress
 from latent_studio.app.gui.worker import JobRunner
+from latent_studio.models.errors import ImageReadError
 
 TIMEOUT = 5000
 
@@ -57,7 +57,9 @@ def test_result_is_delivered_on_the_gui_thread(qtbot, runner):
 
 def test_progress_is_reported_in_order_on_the_gui_thread(qtbot, runner):
     reports: list[tuple[str, float, str, int]] = []
-    runner.progress.connect(lambda kind, fraction, message: reports.append((kind, fraction, message, threading.get_ident())))
+    runner.progress.connect(
+        lambda kind, fraction, message: reports.append((kind, fraction, message, threading.get_ident()))
+    )
 
     def run(progress: Progress) -> None:
         for step in range(4):
@@ -67,7 +69,7 @@ def test_progress_is_reported_in_order_on_the_gui_thread(qtbot, runner):
         runner.submit(Job("steps", run))
     fractions = [fraction for _, fraction, _, _ in reports]
     assert fractions == sorted(fractions)
-    assert [0.0, 0.25, 0.5, 0.75] == fractions[:4] and fractions[-1] == 1.0
+    assert fractions[:4] == [0.0, 0.25, 0.5, 0.75] and fractions[-1] == 1.0
     assert {kind for kind, _, _, _ in reports} == {"steps"}
     assert {thread for *_, thread in reports} == {threading.get_ident()}
     assert reports[1][2] == "step 1"

@@ -18,8 +18,10 @@ def test_a_fresh_debian_gets_one_apt_get_line_naming_only_what_is_missing():
     find = finder_without("xcb-cursor", "xcb-icccm", "xcb-keysyms")
     assert missing_packages(find) == ["libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1"]
     line = check(X11, find, "linux", has_apt=True)
-    assert line == ("Qt's X11 platform plugin needs system libraries that are missing; install them with: "
-                    "sudo apt-get install -y libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1")
+    assert line == (
+        "Qt's X11 platform plugin needs system libraries that are missing; install them with: "
+        "sudo apt-get install -y libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1"
+    )
     assert "\n" not in line
 
 
@@ -39,7 +41,7 @@ def test_without_apt_the_packages_are_named_instead():
 
 
 def test_the_module_runs_offscreen_without_complaint_and_without_qt():
-    code = ("import runpy, sys; runpy.run_module('latent_studio.app.gui.xcb_check', run_name='__main__')")
+    code = "import runpy, sys; runpy.run_module('latent_studio.app.gui.xcb_check', run_name='__main__')"
     env = {"QT_QPA_PLATFORM": "offscreen", "DISPLAY": ":0", "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stderr) == (0, "")

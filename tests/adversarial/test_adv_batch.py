@@ -22,8 +22,8 @@ from latent_studio.app.core import batch as batch_module
 from latent_studio.app.core import imageio
 from latent_studio.app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch
 from latent_studio.app.core.batch_tools import BATCH_TOOLS
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import load_image
+from latent_studio.models.errors import LatentStudioError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,8 +68,11 @@ def test_same_stem_inputs_get_their_own_outputs(tmp_path):
     picture(src / "c.gif", 90), picture(src / "c.png", 130)
     results = run(src, tmp_path / "png", output_format="png")
     assert {(r.source.name, r.output.name, r.status) for r in results} == {
-        ("a.jpg", "a.jpg.png", "done"), ("a.png", "a.png", "done"),
-        ("c.gif", "c.gif.png", "done"), ("c.png", "c.png", "done")}
+        ("a.jpg", "a.jpg.png", "done"),
+        ("a.png", "a.png", "done"),
+        ("c.gif", "c.gif.png", "done"),
+        ("c.png", "c.png", "done"),
+    }
     assert [pixel(tmp_path / "png" / n) for n in ("a.jpg.png", "a.png", "c.gif.png", "c.png")] == [245, 205, 165, 125]
     results = run(src, tmp_path / "same")  # same format: only the GIF's PNG meets an input's name
     assert sorted(r.output.name for r in results) == ["a.jpg", "a.png", "c.gif.png", "c.png"]
@@ -83,8 +86,11 @@ def test_a_name_that_still_collides_is_reported_not_overwritten(tmp_path):
     results = run(src, tmp_path / "out", output_format="png")
     status = {r.source.name: (r.output.name, r.status, r.error) for r in results}
     assert status["a.png"][:2] == ("a.png", "done") and status["a.jpg.png"][:2] == ("a.jpg.png", "done")
-    assert status["a.jpg"] == ("a.jpg.png", "failed", "a.jpg was not processed: its output a.jpg.png would also be "
-                                                       "the output of a.jpg.png; rename one of them.")
+    assert status["a.jpg"] == (
+        "a.jpg.png",
+        "failed",
+        "a.jpg was not processed: its output a.jpg.png would also be the output of a.jpg.png; rename one of them.",
+    )
     assert pixel(tmp_path / "out" / "a.jpg.png") == 165  # the input a.jpg.png's result, not a.jpg's
     rows = list(csv.DictReader(open(tmp_path / "out" / REPORT)))
     assert [r["status"] for r in rows if r["source"].endswith("a.jpg")] == ["failed"]
@@ -94,8 +100,22 @@ def test_cli_same_stem_inputs_exit_0_with_an_output_each(tmp_path, capsys, monke
     monkeypatch.setitem(BATCH_TOOLS, "colorize", lambda recipe, settings: InvertTool())  # the real engine, a quick tool
     src = tmp_path / "in"
     picture(src / "a.jpg", 10), picture(src / "a.png", 50)
-    assert main(["batch", "colorize", str(src), str(tmp_path / "out"), "--format", "png", "--device", "cpu",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "batch",
+                "colorize",
+                str(src),
+                str(tmp_path / "out"),
+                "--format",
+                "png",
+                "--device",
+                "cpu",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["a.jpg.png", "a.png"]
     assert "2 done, 0 skipped, 0 failed" in capsys.readouterr().out
 
@@ -110,15 +130,24 @@ def test_in_place_replaces_each_picture_once(tmp_path):
     (src / "a.png").chmod(0o640)
     results = run(src, src, allow_in_place=True, recursive=True)
     assert {(r.source.name, r.status) for r in results} == {
-        ("a.png", "done"), ("b.PNG", "done"), ("c.png", "done"), ("d.gif", "failed")}
+        ("a.png", "done"),
+        ("b.PNG", "done"),
+        ("c.png", "done"),
+        ("d.gif", "failed"),
+    }
     assert [r.error for r in results if r.status == "failed"] == [
-        "d.gif cannot be replaced in place: Latent Studio does not write .gif files; write the results into another folder instead."]
+        "d.gif cannot be replaced in place: Latent Studio does not write .gif files; write the results into another folder instead."
+    ]
     assert [pixel(src / n) for n in ("a.png", "b.PNG", "sub/c.png")] == [245, 235, 225]
     assert (src / "a.png").stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in src.iterdir()) == [DONE_LOG, "a.png", "b.PNG", "d.gif", REPORT, "sub"]
     again = run(src, src, allow_in_place=True, recursive=True)  # a re-run must not invert the results again
-    assert {r.source.name: r.status for r in again} == {"a.png": "skipped", "b.PNG": "skipped", "c.png": "skipped",
-                                                        "d.gif": "failed"}
+    assert {r.source.name: r.status for r in again} == {
+        "a.png": "skipped",
+        "b.PNG": "skipped",
+        "c.png": "skipped",
+        "d.gif": "failed",
+    }
     assert pixel(src / "a.png") == 245
     picture(src / "a.png", 100)  # edited by the user afterwards: processed again
     assert {r.source.name: r.status for r in run(src, src, allow_in_place=True)}["a.png"] == "done"
@@ -129,8 +158,10 @@ def test_in_place_with_another_format_is_refused(tmp_path):
     picture(tmp_path / "a.png", 10)
     with pytest.raises(LatentStudioError) as raised:
         plan_batch(tmp_path, tmp_path, InvertTool(), BatchOptions(allow_in_place=True, output_format="jpg"))
-    assert str(raised.value) == ("Writing into the input folder replaces each picture in its own file and format; "
-                                 "the output format must be 'same', not 'jpg'.")
+    assert str(raised.value) == (
+        "Writing into the input folder replaces each picture in its own file and format; "
+        "the output format must be 'same', not 'jpg'."
+    )
 
 
 def test_cli_in_place_with_format_is_one_line_exit_2(tmp_path, capsys):
@@ -160,9 +191,14 @@ def test_outputs_get_the_mode_cp_would_give_them(tmp_path):
 def test_a_source_deleted_after_it_was_read_fails_nothing_else(tmp_path):
     src = tmp_path / "in"
     paths = {w: picture(src / f"{w}.png", 10, width=w) for w in (4, 5, 6)}
-    results = run(src, tmp_path / "out", InvertTool(lambda w: paths[w].unlink() if w == 5 else None),
-                  batch_size=1, workers=1)
-    assert sorted((r.source.name, r.status) for r in results) == [("4.png", "done"), ("5.png", "done"), ("6.png", "done")]
+    results = run(
+        src, tmp_path / "out", InvertTool(lambda w: paths[w].unlink() if w == 5 else None), batch_size=1, workers=1
+    )
+    assert sorted((r.source.name, r.status) for r in results) == [
+        ("4.png", "done"),
+        ("5.png", "done"),
+        ("6.png", "done"),
+    ]
 
 
 def test_a_source_deleted_before_it_was_read_fails_only_that_item(tmp_path):
@@ -173,7 +209,9 @@ def test_a_source_deleted_before_it_was_read_fails_only_that_item(tmp_path):
     (src / "5.png").unlink()
     results = list(run_batch(plan, InvertTool()))
     assert sorted((r.source.name, r.status, r.error) for r in results) == [
-        ("4.png", "done", ""), ("5.png", "failed", f"{src.resolve() / '5.png'} does not exist.")]
+        ("4.png", "done", ""),
+        ("5.png", "failed", f"{src.resolve() / '5.png'} does not exist."),
+    ]
 
 
 def test_a_source_replaced_during_the_batch_is_redone_next_time(tmp_path):
@@ -226,8 +264,12 @@ def test_corrupt_weights_fail_the_dialogs_job_once(tmp_path, corrupt_weights):
 
     picture(tmp_path / "in" / "a.png", 10)
     items, planned = [], []
-    run = batch_job(BatchRequest("colorize", str(tmp_path / "in"), str(tmp_path / "out"), device="cpu"),
-                    planned.append, items.append, threading.Event())
+    run = batch_job(
+        BatchRequest("colorize", str(tmp_path / "in"), str(tmp_path / "out"), device="cpu"),
+        planned.append,
+        items.append,
+        threading.Event(),
+    )
     with pytest.raises(LatentStudioError, match=f"Weights file {corrupt_weights} is corrupt"):
         run_sync(run)
     assert planned == [] and items == [] and not (tmp_path / "out").exists()
@@ -238,10 +280,16 @@ def test_an_output_folder_that_is_a_file_is_one_line_exit_2(tmp_path, capsys):
     (tmp_path / "out").write_text("a file")
     code = main(["batch", "colorize", str(tmp_path / "in"), str(tmp_path / "out"), "--no-progress"])
     assert code == 2
-    assert capsys.readouterr().err == f"latent-studio: error: The output folder {tmp_path / 'out'} is a file, not a folder.\n"
+    assert (
+        capsys.readouterr().err
+        == f"latent-studio: error: The output folder {tmp_path / 'out'} is a file, not a folder.\n"
+    )
     with pytest.raises(LatentStudioError) as raised:
         plan_batch(tmp_path / "in", tmp_path / "out" / "sub", InvertTool(), BatchOptions())
-    assert str(raised.value) == f"The output folder {tmp_path / 'out' / 'sub'} cannot be created: {tmp_path / 'out'} is a file."
+    assert (
+        str(raised.value)
+        == f"The output folder {tmp_path / 'out' / 'sub'} cannot be created: {tmp_path / 'out'} is a file."
+    )
 
 
 def test_an_output_folder_on_a_read_only_file_system_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
@@ -258,8 +306,10 @@ def test_an_output_folder_on_a_read_only_file_system_is_one_line_exit_2(tmp_path
     monkeypatch.setattr(os, "statvfs", statvfs)
     code = main(["batch", "colorize", str(tmp_path / "in"), str(tmp_path / "ro" / "out"), "--no-progress"])
     assert code == 2
-    assert capsys.readouterr().err == (f"latent-studio: error: The output folder {tmp_path / 'ro' / 'out'} cannot be "
-                                       f"written: {tmp_path / 'ro'} is on a read-only file system.\n")
+    assert capsys.readouterr().err == (
+        f"latent-studio: error: The output folder {tmp_path / 'ro' / 'out'} cannot be "
+        f"written: {tmp_path / 'ro'} is on a read-only file system.\n"
+    )
 
 
 def test_a_report_that_cannot_be_opened_is_one_error_before_any_item(tmp_path):
@@ -314,8 +364,10 @@ def test_a_report_cut_off_by_a_full_disk_is_said_once_at_the_end(tmp_path, monke
         for result in run_batch(plan_batch(tmp_path / "in", tmp_path / "out", InvertTool()), InvertTool()):
             seen.append(result.status)
     assert seen == ["done", "done"]  # every item ran first
-    assert str(raised.value) == (f"The batch report {tmp_path / 'out' / REPORT} could not be written (No space left "
-                                 "on device); it lacks some items (the outputs written are complete).")
+    assert str(raised.value) == (
+        f"The batch report {tmp_path / 'out' / REPORT} could not be written (No space left "
+        "on device); it lacks some items (the outputs written are complete)."
+    )
 
 
 def test_a_fifo_among_the_inputs_is_reported_without_hanging(tmp_path):
@@ -323,7 +375,9 @@ def test_a_fifo_among_the_inputs_is_reported_without_hanging(tmp_path):
     os.mkfifo(tmp_path / "in" / "pipe.png")
     results = run(tmp_path / "in", tmp_path / "out")
     assert sorted((r.source.name, r.status, r.error) for r in results) == [
-        ("a.png", "done", ""), ("pipe.png", "failed", "pipe.png is a named pipe (FIFO), not an image file.")]
+        ("a.png", "done", ""),
+        ("pipe.png", "failed", "pipe.png is a named pipe (FIFO), not an image file."),
+    ]
 
 
 def test_done_log_records_what_was_read_and_written(tmp_path):
@@ -331,6 +385,12 @@ def test_done_log_records_what_was_read_and_written(tmp_path):
     run(tmp_path / "in", tmp_path / "out")
     line = json.loads((tmp_path / "out" / DONE_LOG).read_text().splitlines()[0])
     written = (tmp_path / "out" / "a.png").stat()
-    assert line == {"output": "a.png", "source": {
-        "size": source.stat().st_size, "mtime_ns": source.stat().st_mtime_ns, "settings": "invert-v1",
-        "written": {"size": written.st_size, "mtime_ns": written.st_mtime_ns}}}
+    assert line == {
+        "output": "a.png",
+        "source": {
+            "size": source.stat().st_size,
+            "mtime_ns": source.stat().st_mtime_ns,
+            "settings": "invert-v1",
+            "written": {"size": written.st_size, "mtime_ns": written.st_mtime_ns},
+        },
+    }

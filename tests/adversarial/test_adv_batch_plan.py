@@ -45,8 +45,11 @@ def test_adv_a_tool_returning_too_few_pictures_loses_no_item(tmp_path):
     tool = ShortTool()
     results = list(run_batch(plan_batch(src, tmp_path / "out", tool, BatchOptions(batch_size=3)), tool))
     # the chunk of 3 gave 2 pictures: retried one by one, where a chunk of one gives its one picture
-    assert sorted((r.source.name, r.status) for r in results) == [("p0.png", "done"), ("p1.png", "done"),
-                                                                   ("p2.png", "done")]
+    assert sorted((r.source.name, r.status) for r in results) == [
+        ("p0.png", "done"),
+        ("p1.png", "done"),
+        ("p2.png", "done"),
+    ]
 
 
 def test_adv_a_tool_returning_nothing_fails_each_item_with_the_reason(tmp_path):
@@ -60,7 +63,8 @@ def test_adv_a_tool_returning_nothing_fails_each_item_with_the_reason(tmp_path):
     results = list(run_batch(plan_batch(src, tmp_path / "out", tool, BatchOptions(batch_size=2)), tool))
     assert [(r.source.name, r.failure) for r in results] == [
         (name, ItemFailure(src.resolve() / name, "short returned 0 pictures for 1.", "process"))
-        for name in ("p0.png", "p1.png")]
+        for name in ("p0.png", "p1.png")
+    ]
     assert not list((tmp_path / "out").glob("p*.png"))
 
 
@@ -69,6 +73,8 @@ def test_adv_a_plan_made_for_other_settings_is_refused_before_anything_is_writte
     plan = plan_batch(src, tmp_path / "out", KeyTool("colorize:size=256"))
     with pytest.raises(LatentStudioError) as raised:
         list(run_batch(plan, KeyTool("colorize:size=512")))
-    assert str(raised.value) == ("The batch plan was made for other settings (colorize:size=256) than the tool's "
-                                 "(colorize:size=512); plan again with this tool.")
+    assert str(raised.value) == (
+        "The batch plan was made for other settings (colorize:size=256) than the tool's "
+        "(colorize:size=512); plan again with this tool."
+    )
     assert not (tmp_path / "out").exists()

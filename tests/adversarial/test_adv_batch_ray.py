@@ -23,12 +23,28 @@ def test_adv_an_unreachable_cluster_is_one_line_and_exit_2(tmp_path):
     pytest.importorskip("ray")
     (tmp_path / "in").mkdir()
     Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "in" / "a.png")
-    command = [sys.executable, "-m", "latent_studio", "batch", "colorize", str(tmp_path / "in"), str(tmp_path / "out"),
-               "--device", "cpu", "--size", "64", "--no-progress", "--ray", "127.0.0.1:1"]
+    command = [
+        sys.executable,
+        "-m",
+        "latent_studio",
+        "batch",
+        "colorize",
+        str(tmp_path / "in"),
+        str(tmp_path / "out"),
+        "--device",
+        "cpu",
+        "--size",
+        "64",
+        "--no-progress",
+        "--ray",
+        "127.0.0.1:1",
+    ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
-    assert result.stderr == ("latent-studio: error: Cannot reach the Ray cluster at 127.0.0.1:1: Connection refused "
-                             "(start one with `ray start --head`, or leave out the address for a local Ray runtime).\n")
+    assert result.stderr == (
+        "latent-studio: error: Cannot reach the Ray cluster at 127.0.0.1:1: Connection refused "
+        "(start one with `ray start --head`, or leave out the address for a local Ray runtime).\n"
+    )
     assert result.stdout == "" and not (tmp_path / "out").exists()
 
 
@@ -36,8 +52,9 @@ def test_adv_an_unreachable_cluster_is_one_line_and_exit_2(tmp_path):
 def test_adv_an_address_that_is_not_host_port_is_refused_before_any_connection(address):
     with pytest.raises(LatentStudioError) as caught:
         check_address(address)
-    assert str(caught.value) == (f"The Ray address '{address}' is not HOST:PORT (e.g. 10.0.0.5:6379, as "
-                                 "`ray start --head` prints).")
+    assert str(caught.value) == (
+        f"The Ray address '{address}' is not HOST:PORT (e.g. 10.0.0.5:6379, as `ray start --head` prints)."
+    )
 
 
 def test_adv_a_bare_host_means_the_default_port(monkeypatch):

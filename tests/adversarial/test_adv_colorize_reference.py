@@ -53,7 +53,9 @@ def test_adv_bad_reference_is_one_line_and_writes_nothing(tmp_path, gray_input, 
 def test_adv_batch_bad_reference_stops_before_any_item(tmp_path, gray_input, capsys):
     out_dir = tmp_path / "out"
     reference = _reference(tmp_path, "tiny")
-    code = main(["batch", "colorize", str(gray_input.parent), str(out_dir), "--reference", str(reference), "--no-progress"])
+    code = main(
+        ["batch", "colorize", str(gray_input.parent), str(out_dir), "--reference", str(reference), "--no-progress"]
+    )
     assert code == EXIT_USAGE
     assert capsys.readouterr().err == f"latent-studio: error: {MESSAGES['tiny']}\n"
     assert not out_dir.exists() or not any(out_dir.rglob("*.png"))
@@ -63,4 +65,7 @@ def test_adv_reference_with_another_batch_tool_is_refused(tmp_path, gray_input, 
     reference = _reference(tmp_path, "tiny")
     code = main(["batch", "sketch", str(gray_input.parent), str(tmp_path / "out"), "--reference", str(reference)])
     assert code == EXIT_USAGE
-    assert capsys.readouterr().err == "latent-studio: error: --reference is an option of batch colorize, not of batch sketch.\n"
+    assert (
+        capsys.readouterr().err
+        == "latent-studio: error: --reference is an option of batch colorize, not of batch sketch.\n"
+    )

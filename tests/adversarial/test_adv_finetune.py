@@ -35,16 +35,19 @@ def test_folder_without_pictures(tmp_path: Path, capsys) -> None:
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "notes.txt").write_text("hi")
     line = error_of(capsys, ["train", "colorizer", "--data", str(tmp_path / "empty"), "--name", "x", *TINY])
-    assert line == (f"latent-studio: error: The folder {tmp_path / 'empty'} holds no pictures "
-                    "(PNG, JPEG, WebP, TIFF, BMP).")
+    assert line == (
+        f"latent-studio: error: The folder {tmp_path / 'empty'} holds no pictures (PNG, JPEG, WebP, TIFF, BMP)."
+    )
     assert not (tmp_path / "user-data" / "models").exists()
 
 
 def test_grayscale_only_folder(tmp_path: Path, capsys) -> None:
     folder = photos(tmp_path / "gray", 5, gray=True)
     line = error_of(capsys, ["train", "colorizer", "--data", str(folder), "--name", "x", *TINY])
-    assert line == (f"latent-studio: error: The folder {folder} holds no colour photos to learn colours from "
-                    "(all 5 readable ones are grayscale; 0 unreadable).")
+    assert line == (
+        f"latent-studio: error: The folder {folder} holds no colour photos to learn colours from "
+        "(all 5 readable ones are grayscale; 0 unreadable)."
+    )
 
 
 def test_unreadable_files_are_skipped_and_listed(tmp_path: Path, capsys) -> None:
@@ -61,8 +64,9 @@ def test_shipped_and_bad_names_are_refused(tmp_path: Path, capsys) -> None:
     line = error_of(capsys, ["train", "colorizer", "--data", str(folder), "--name", "colorizer", *TINY])
     assert line == "latent-studio: error: The name 'colorizer' belongs to a shipped model; choose another name."
     line = error_of(capsys, ["train", "colorizer", "--data", str(folder), "--name", "../evil", *TINY])
-    assert line == ("latent-studio: error: The model name '../evil' is not allowed: use 1-40 letters, digits, "
-                    "'-' or '_'.")
+    assert line == (
+        "latent-studio: error: The model name '../evil' is not allowed: use 1-40 letters, digits, '-' or '_'."
+    )
 
 
 def test_resume_on_another_folder_is_refused(tmp_path: Path, capsys) -> None:
@@ -70,8 +74,10 @@ def test_resume_on_another_folder_is_refused(tmp_path: Path, capsys) -> None:
     assert main(["train", "colorizer", "--data", str(first), "--name", "fam", *TINY]) == 0
     capsys.readouterr()
     line = error_of(capsys, ["train", "colorizer", "--data", str(second), "--name", "fam", *TINY])
-    assert line == (f"latent-studio: error: The model 'fam' was trained on {first}; train on that folder to "
-                    "continue it, or choose another name.")
+    assert line == (
+        f"latent-studio: error: The model 'fam' was trained on {first}; train on that folder to "
+        "continue it, or choose another name."
+    )
 
 
 def test_full_disk_leaves_no_half_written_checkpoint(tmp_path: Path, capsys, monkeypatch) -> None:
@@ -89,8 +95,9 @@ def test_full_disk_leaves_no_half_written_checkpoint(tmp_path: Path, capsys, mon
     monkeypatch.setattr(user_models.os, "fsync", full_disk)
     capsys.readouterr()
     line = error_of(capsys, ["-q", "train", "colorizer", "--data", str(folder), "--name", "fam", *TINY])
-    assert line == (f"latent-studio: error: Could not write {checkpoint} (No space left on device); "
-                    "the previous file is kept.")
+    assert line == (
+        f"latent-studio: error: Could not write {checkpoint} (No space left on device); the previous file is kept."
+    )
     monkeypatch.setattr(user_models.os, "fsync", real_fsync)
     assert checkpoint.read_bytes() == before
     assert sorted(p.name for p in checkpoint.parent.iterdir()) == ["checkpoint.safetensors", "model.safetensors"]

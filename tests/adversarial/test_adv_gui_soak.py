@@ -54,16 +54,18 @@ def panel_of(qtbot, window, kind):
 
 def wait_for(qtbot, window, *kinds: str):
     checks = [lambda kind, _, wanted=wanted: kind == wanted for wanted in kinds]
-    return qtbot.waitSignals([window.runner.finished] * len(kinds), timeout=TIMEOUT, check_params_cbs=checks,
-                             order="none")
+    return qtbot.waitSignals(
+        [window.runner.finished] * len(kinds), timeout=TIMEOUT, check_params_cbs=checks, order="none"
+    )
 
 
 def post_moves(viewport, points, before: dict[str, int], buttons=Qt.MouseButton.NoButton) -> None:
     """Queue mouse moves on the canvas viewport, as the window system does, draining (and checking) every 1000."""
     for index, (x, y) in enumerate(points):
         position = QPointF(x, y)
-        event = QMouseEvent(QEvent.Type.MouseMove, position, position, Qt.MouseButton.NoButton, buttons,
-                            Qt.KeyboardModifier.NoModifier)
+        event = QMouseEvent(
+            QEvent.Type.MouseMove, position, position, Qt.MouseButton.NoButton, buttons, Qt.KeyboardModifier.NoModifier
+        )
         QCoreApplication.postEvent(viewport, event)
         if index % 1000 == 999:
             QCoreApplication.processEvents()
@@ -108,8 +110,12 @@ def test_the_window_survives_a_long_session_without_losing_references(qtbot, mon
         start = canvas.mapFromScene(QPointF(30.5, 40.5))
         with wait_for(qtbot, window, PREVIEW_KIND):
             qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
-            post_moves(viewport, ((start.x() + (i % 40), start.y() + (i % 25)) for i in range(DRAG_MOVES)),
-                       before, Qt.MouseButton.LeftButton)
+            post_moves(
+                viewport,
+                ((start.x() + (i % 40), start.y() + (i % 25)) for i in range(DRAG_MOVES)),
+                before,
+                Qt.MouseButton.LeftButton,
+            )
             qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start)
         assert len(colorize.hints) == 1
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from latent_studio.app.core import imageio
-from latent_studio.models.errors import ImageReadError, ImageWriteError
 from latent_studio.app.core.imageio import Picture, load_image, save_image
+from latent_studio.models.errors import ImageReadError, ImageWriteError
 
 
 def noise(width: int = 64, height: int = 48) -> Picture:
@@ -94,7 +94,10 @@ def test_a_write_cut_short_is_an_error_and_leaves_nothing(tmp_path, monkeypatch,
     _truncating_encoder(monkeypatch)
     with pytest.raises(ImageWriteError) as raised:
         save_image(noise(), target)
-    assert str(raised.value) == f"Cannot write {target}: the file was cut short ({size} bytes reached the disk; is the disk full?)."
+    assert (
+        str(raised.value)
+        == f"Cannot write {target}: the file was cut short ({size} bytes reached the disk; is the disk full?)."
+    )
     assert target.read_bytes() == b"the previous file"
     assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
 
@@ -116,8 +119,12 @@ def tiny_tmpfs(tmp_path):
     folder = tmp_path / "tiny"
     folder.mkdir()
     try:
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], check=True,
-                       capture_output=True, timeout=10)
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+            check=True,
+            capture_output=True,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         pytest.skip("cannot mount a tmpfs here")
     yield folder

@@ -131,8 +131,10 @@ def test_signals_and_events_keep_none_true_false_alive(tmp_path):
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines() or ["(no message)"]
         tail = next((line for line in lines if line.startswith("Fatal Python error")), lines[-1])
-        pytest.fail(f"PySide6 {_installed('PySide6-Essentials')}: delivering {SIGNALS} signals killed Python "
-                    f"(exit {done.returncode}): {tail}")
+        pytest.fail(
+            f"PySide6 {_installed('PySide6-Essentials')}: delivering {SIGNALS} signals killed Python "
+            f"(exit {done.returncode}): {tail}"
+        )
     results = json.loads(done.stdout.strip().splitlines()[-1])
     for path, result in results.items():
         assert result["delivered"] >= result["expected"], f"{path}: only {result['delivered']} delivered"

@@ -17,14 +17,18 @@ def gray(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("text", ["10,5,#00ff00", "10,5;20,#00ff00", "a,b;20,5,#00ff00", "10,5;20,5;#00ff00",
-                                  ";".join(["1,1"] * 300) + ",#00ff00"])
+@pytest.mark.parametrize(
+    "text",
+    ["10,5,#00ff00", "10,5;20,#00ff00", "a,b;20,5,#00ff00", "10,5;20,5;#00ff00", ";".join(["1,1"] * 300) + ",#00ff00"],
+)
 def test_a_malformed_scribble_is_one_line_and_writes_nothing(capsys, gray, tmp_path, text):
     out = tmp_path / "out.png"
     assert main(["colorize", str(gray), str(out), "--scribble", text]) == EXIT_USAGE
     err = capsys.readouterr().err
-    assert err == (f"latent-studio: error: The scribble '{text}' is not of the form X1,Y1;X2,Y2;...,#RRGGBB "
-                   "(2 to 256 points, for example 10,20;60,25,#3a7bd5).\n")
+    assert err == (
+        f"latent-studio: error: The scribble '{text}' is not of the form X1,Y1;X2,Y2;...,#RRGGBB "
+        "(2 to 256 points, for example 10,20;60,25,#3a7bd5).\n"
+    )
     assert not out.exists()
 
 

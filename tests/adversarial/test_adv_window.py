@@ -9,11 +9,14 @@ import pytest
 from latent_studio.app.gui.xcb_check import check
 
 
-@pytest.mark.parametrize("environ", [
-    {"DISPLAY": "   "},  # blank: no X display
-    {"DISPLAY": ":0", "QT_QPA_PLATFORM": "wayland"},
-    {"DISPLAY": ":0", "QT_QPA_PLATFORM": " offscreen "},
-])
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"DISPLAY": "   "},  # blank: no X display
+        {"DISPLAY": ":0", "QT_QPA_PLATFORM": "wayland"},
+        {"DISPLAY": ":0", "QT_QPA_PLATFORM": " offscreen "},
+    ],
+)
 def test_xcb_check_stays_quiet_where_xcb_is_not_used(environ):
     assert check(environ, lambda name: None, "linux", has_apt=True) is None
 
