@@ -61,8 +61,8 @@ def parse_scribble(text: str):
 
     *points, last = text.split(";")
     match = _HINT.match(last)
-    pairs = [_POINT.match(point) for point in points]
-    if match is None or not points or None in pairs or len(points) + 1 > MAX_SCRIBBLE_POINTS:
+    pairs = [pair for pair in (_POINT.match(point) for point in points) if pair is not None]
+    if match is None or not points or len(pairs) < len(points) or len(points) + 1 > MAX_SCRIBBLE_POINTS:
         raise LatentStudioError(f"The scribble '{text}' is not of the form X1,Y1;X2,Y2;...,#RRGGBB "
                                 f"(2 to {MAX_SCRIBBLE_POINTS} points, for example 10,20;60,25,#3a7bd5).")
     path = tuple((float(p.group(1)), float(p.group(2))) for p in pairs) + ((float(match.group(1)), float(match.group(2))),)

@@ -363,7 +363,7 @@ def run_batch(plan: BatchPlan, tool: BatchTool, progress: Progress | None = None
                         progress.check()
                         time.sleep(0.05)
                 progress.check()
-                chunk = []
+                chunk: list[tuple[Path, Path, object, float]] = []
                 while loads and len(chunk) < options.batch_size:
                     source, target, future, started = loads.popleft()
                     try:

@@ -33,6 +33,7 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 from latent_studio.app.core.batch import (
     REPORT, BatchPlan, DoneLog, ItemFailure, ItemResult, Report, check_plan, default_pipeline, process_items,
@@ -41,6 +42,9 @@ from latent_studio.app.core.batch import (
 from latent_studio.app.core.batch_setup import ToolRecipe  # what each actor makes its own tool from
 from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.jobs import Progress
+
+if TYPE_CHECKING:
+    from ray.actor import ActorHandle
 
 STAGING = ".latent-studio-staging"
 IN_FLIGHT = 2  # calls per actor: one decodes/writes while the other runs the network (max_concurrency)
@@ -125,11 +129,21 @@ def _last_line(error: BaseException) -> str:
 
 @dataclass
 class _Actor:
-    handle: object
+    handle: ActorHandle
     ready: object | None  # the describe() call until it answers
     info: dict = field(default_factory=dict)
     calls: dict = field(default_factory=dict)  # ObjectRef -> (call folder, [(source, target), ...])
     alone: bool = False  # running items that were in flight on a worker that died: nothing else beside them
+
+
+class RayStats(TypedDict):
+    """What faults cost in a run (`RayEngine.stats`)."""
+
+    actors: int
+    actors_ready_s: float  # until every actor had loaded its model
+    actors_lost: int
+    items_retried: int
+    renamed: Counter[Path]  # renames into place per output (never above 1)
 
 
 class RayEngine:
@@ -143,7 +157,9 @@ class RayEngine:
                  chunk: int | None = None) -> None:
         self.recipe, self.address, self.actors, self.chunk = recipe, address, actors, chunk
         self.started_ray = connect(address)
-        self.stats = {"actors": 0, "actors_ready_s": 0.0, "actors_lost": 0, "items_retried": 0, "renamed": Counter()}
+        self.stats: RayStats = {
+            "actors": 0, "actors_ready_s": 0.0, "actors_lost": 0, "items_retried": 0, "renamed": Counter()
+        }
         self._started = 0.0
         self._pool: list[_Actor] = []
 
@@ -213,7 +229,7 @@ class RayEngine:
         for _ in range(count):
             spawn()
         queue: deque[tuple[Path, Path]] = deque(items)
-        deaths: Counter = Counter()  # item -> calls it was in when a worker died
+        deaths: Counter[tuple[Path, Path]] = Counter()  # item -> calls it was in when a worker died
         total, finished, spares = len(items), 0, count + 2 * len(items)
         while queue or any(actor.calls for actor in self._pool):
             progress.check()
@@ -228,7 +244,7 @@ class RayEngine:
                 actor = next(a for a in self._pool if a.ready == ref or ref in a.calls)
                 if actor.ready == ref and self._on_ready(ray, actor, key):
                     continue
-                lost: list = []
+                lost: list[list[tuple[Path, Path]]] = []  # the chunks of the calls a dead worker had
                 if actor.ready is None:
                     folder, chunk = actor.calls.pop(ref)
                     actor.alone = False
@@ -244,8 +260,9 @@ class RayEngine:
                     for item in (item for c in lost for item in c):
                         deaths[item] += 1
                         if deaths[item] >= 2 and len(lost) == 1 and len(lost[0]) == 1:
-                            failed = ItemResult(*item, "failed", ItemFailure(
-                                item[0], "The Ray worker died twice while processing this item (killed, out of "
+                            source, target = item
+                            failed = ItemResult(source, target, "failed", ItemFailure(
+                                source, "The Ray worker died twice while processing this item (killed, out of "
                                 "memory, or a crash in a decoder).", "worker"))
                             report.write(failed)
                             finished += 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from latent_studio.app.core.batch import (
     BatchOptions,
@@ -121,7 +122,7 @@ def prepare_batch(request: BatchRequest) -> BatchRun:
         allow_in_place=request.in_place, workers=max(1, request.workers or workers),
         batch_size=max(1, request.batch_size or batch_size),
     )
-    check_folders(request.in_dir, request.out_dir, options)
+    check_folders(Path(request.in_dir), Path(request.out_dir), options)
     check_request(request)
     recipe = recipe_of(request)
     # 2. the tool (loads and verifies its model), then the engine
@@ -134,4 +135,4 @@ def prepare_batch(request: BatchRequest) -> BatchRun:
 
         engine = RayEngine(recipe, request.ray_address or None, chunk=request.batch_size or None)
     # 3. the items
-    return BatchRun(plan_batch(request.in_dir, request.out_dir, tool, options), tool, engine)
+    return BatchRun(plan_batch(Path(request.in_dir), Path(request.out_dir), tool, options), tool, engine)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from latent_studio.app.core.batch import BatchTool
     from latent_studio.app.core.batch_setup import ToolRecipe
     from latent_studio.app.core.latent import LatentEditor
+    from latent_studio.models.colorizer.reference import PreparedReference
 
 
 def _weights_key(model_name: str) -> str:
@@ -51,7 +52,7 @@ class ColorizeTool:
 
     def __post_init__(self) -> None:
         check_colorize(ColorizeOptions(self.working_size, self.vividness, (), self.reference))  # the one flow's checks
-        self._prepared_reference = None
+        self._prepared_reference: PreparedReference | None = None
         if self.reference is not None:
             from latent_studio.app.core.colorize_reference import reference_digest
 
@@ -63,7 +64,7 @@ class ColorizeTool:
         key = f"colorize:{weights_key(self.model)}:size={self.working_size}:vividness={self.vividness:g}"
         return key + (self._reference_key if self.reference is not None else "")
 
-    def _reference(self):
+    def _reference(self) -> PreparedReference | None:
         """The reference prepared once, on first use, for every chunk (network thread)."""
         if self.reference is not None and self._prepared_reference is None:
             from latent_studio.app.core.colorize import MODEL_NAME, _load

@@ -28,6 +28,7 @@ from latent_studio.app.core.jobs import Progress
 from latent_studio.app.core.tensors import merge_alpha, split_alpha, tensor_to_pixels
 
 if TYPE_CHECKING:
+    from latent_studio.models.colorizer.network import Colorizer
     from latent_studio.models.colorizer.reference import PreparedReference
 
 WORKING_SIZES = (256, 512)
@@ -139,15 +140,15 @@ def colorize_prepared(
     chroma map to its picture's full resolution and converts to pixels; the batch engine runs finishers in
     its encode threads, beside the next forward pass.
     """
-    from latent_studio.models.colorizer.inference import network_output
+    from latent_studio.models.colorizer.inference import network_output, spatial_shape
 
     progress = progress or Progress()
     check_vividness(vividness)
     model = _load(model_name, settings, registry)
-    groups: dict[tuple[int, ...], list[int]] = {}
+    groups: dict[tuple[int, int], list[int]] = {}
     for index, item in enumerate(prepared):
-        groups.setdefault(tuple(item.small.shape[-2:]), []).append(index)
-    finishers: list[Callable[[], ColorizeResult] | None] = [None] * len(prepared)
+        groups.setdefault(spatial_shape(item.small), []).append(index)
+    finishers: dict[int, Callable[[], ColorizeResult]] = {}  # every picture's, by its index in `prepared`
     for done, indices in enumerate(groups.values()):
         batch = torch.cat([prepared[i].small for i in indices])
         output, _ = network_output(model, batch, (), working_size)
@@ -161,7 +162,7 @@ def colorize_prepared(
                 ab_row = reference_ab(reference, model, prepared[index].small, ab_row)
             finishers[index] = partial(_finish_prepared, prepared[index], ab_row)
         progress.report((done + 1) / len(groups))
-    return finishers  # type: ignore[return-value]
+    return [finishers[index] for index in range(len(prepared))]
 
 
 def colorize_pictures(
@@ -238,7 +239,8 @@ def suggest_colors(
     colours: list[tuple[int, int, int]] = []
     for a, b, _ in top_bins_at(model, output, (x + 0.5) / picture.width, (y + 0.5) / picture.height, count * 2):
         lab = torch.tensor([level, a, b], dtype=torch.float32).view(1, 3, 1, 1)
-        colour = tuple(int(v) for v in (lab_to_rgb(lab).view(3) * 255 + 0.5).to(torch.int32).tolist())
+        red, green, blue = (int(v) for v in (lab_to_rgb(lab).view(3) * 255 + 0.5).to(torch.int32).tolist())
+        colour = (red, green, blue)
         if colour not in colours:
             colours.append(colour)
     return colours[:count]
@@ -276,14 +278,14 @@ def _linear_table(device: torch.device | str) -> torch.Tensor:
 
 
 def _finish_prepared(prepared: PreparedPicture, ab_small: torch.Tensor) -> ColorizeResult:
-    from latent_studio.models.colorizer.inference import resize
+    from latent_studio.models.colorizer.inference import resize, spatial_shape
 
     lightness = prepared.lightness
     if lightness is None:
         rgb, _ = split_alpha(prepared.picture.pixels)
         lightness = lightness_of(rgb, prepared.small.device)
     with torch.inference_mode():
-        ab = resize(ab_small, tuple(lightness.shape[-2:]))
+        ab = resize(ab_small, spatial_shape(lightness))
     return _finish(prepared.picture, lightness, ab, prepared.alpha, Progress())
 
 
@@ -305,14 +307,19 @@ def _finish(picture: Picture, lightness: torch.Tensor, ab: torch.Tensor, alpha: 
     return ColorizeResult(result, converted_from_colour=not picture.is_gray)
 
 
-def _load(model_name: str, settings: ComputeSettings, registry) -> torch.nn.Module:
+def _load(model_name: str, settings: ComputeSettings, registry) -> Colorizer:
+    from latent_studio.models.colorizer.network import Colorizer
     from latent_studio.models.registry import default_registry
 
     if registry is None and model_name != MODEL_NAME:  # a user's fine-tuned model (app.core.user_models), by name
         from latent_studio.app.core import user_models
 
-        return user_models.load(model_name, settings.torch_device, settings.half_precision)
-    return (registry or default_registry()).load_model(model_name, settings.torch_device, settings.half_precision)
+        model = user_models.load(model_name, settings.torch_device, settings.half_precision)
+    else:
+        model = (registry or default_registry()).load_model(model_name, settings.torch_device, settings.half_precision)
+    if not isinstance(model, Colorizer):
+        raise LatentStudioError(f"The model '{model_name}' is not a colorizer.")
+    return model
 
 
 def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_size: int, vividness: float,
@@ -332,7 +339,9 @@ def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_s
     return local_hint_ab(model, lightness, strokes, working_size, correction=model.vivid_correction(vividness))
 
 
-def _prepared_reference(reference, model, working_size: int, settings: ComputeSettings):
+def _prepared_reference(
+    reference: Picture | PreparedReference | None, model: Colorizer, working_size: int, settings: ComputeSettings
+) -> PreparedReference | None:
     """A reference picture prepared for matching (one already prepared at this working size is kept)."""
     from latent_studio.app.core.colorize_reference import prepare_reference
     from latent_studio.models.colorizer.reference import PreparedReference

@@ -147,7 +147,10 @@ def detect_faces(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
     gray = cv2.equalizeHist(gray)
     min_side = max(24, int(0.06 * min(gray.shape)))
     found = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
-    boxes = [tuple(int(round(v / scale)) for v in box) for box in (found if len(found) else [])]
+    boxes: list[tuple[int, int, int, int]] = []
+    for box in found if len(found) else []:
+        x, y, w, h = (round(float(v) / scale) for v in box)
+        boxes.append((x, y, w, h))
     return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
 
 

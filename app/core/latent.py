@@ -32,6 +32,7 @@ from latent_studio.app.core.imageio import load_image, rgb8
 from latent_studio.app.core.jobs import Progress
 from latent_studio.models.datapack import list_images
 from latent_studio.models.vae.directions import DirectionSet, mean_difference
+from latent_studio.models.vae.network import FaceVAE
 
 DIRECTIONS_FILE = "vae-directions-v1.safetensors"
 USER_DIRECTIONS_ENV = "LATENT_STUDIO_DIRECTIONS"
@@ -92,7 +93,7 @@ class EncodedFace:
 class LatentEditor:
     """The VAE plus its directions on one device; every method is a plain synchronous call."""
 
-    def __init__(self, vae: torch.nn.Module, directions: DirectionSet | None = None, user_dir: Path | None = None) -> None:
+    def __init__(self, vae: FaceVAE, directions: DirectionSet | None = None, user_dir: Path | None = None) -> None:
         self.vae = vae
         parameter = next(vae.parameters())
         self.device, self.dtype = parameter.device, parameter.dtype
@@ -115,6 +116,8 @@ class LatentEditor:
         settings = settings or ComputeSettings()
         registry = registry or default_registry()
         vae = registry.load_model("vae", settings.torch_device, settings.half_precision)
+        if not isinstance(vae, FaceVAE):
+            raise LatentStudioError("The shipped 'vae' model is not a face VAE.")
         directions = DirectionSet.from_tensors(registry.load_tensors(DIRECTIONS_FILE))
         return cls(vae, directions, user_dir)
 
@@ -177,7 +180,7 @@ class LatentEditor:
         total = torch.zeros(self.latent_dim)
         for name, amount in sliders.items():
             names = self.direction_names()
-            if name not in names:
+            if self.directions is None or name not in names:
                 available = ", ".join(names) or "none (no directions are installed)"
                 raise UnknownDirectionError(f"There is no direction called '{name}'. Available directions: {available}.")
             if not _slider_ok(float(amount)):
@@ -214,10 +217,12 @@ class LatentEditor:
         noise = torch.randn(self.latent_dim, generator=generator) * temperature
         if self.directions is None or self.directions.code_covariance.numel() == 0:
             return noise
-        if getattr(self, "_sampling_factor", None) is None:
+        factor = self._sampling_factor
+        if factor is None:
             cov = self.directions.code_covariance.double()
-            self._sampling_factor = torch.linalg.cholesky(cov + 1e-5 * torch.eye(cov.shape[0], dtype=cov.dtype)).float()
-        return self.directions.code_mean.float() + self._sampling_factor @ noise
+            factor = torch.linalg.cholesky(cov + 1e-5 * torch.eye(cov.shape[0], dtype=cov.dtype)).float()
+            self._sampling_factor = factor
+        return self.directions.code_mean.float() + factor @ noise
 
     # --- user directions ---------------------------------------------------------------------------
 
