@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from latent_studio.app import __version__
@@ -28,11 +29,13 @@ class OneLineErrorParser(argparse.ArgumentParser):
     """argparse's own refusals (`--steps 1e9`, a missing argument) as one line with exit code 2, like every other
     error, instead of the usage block; the sub-command parsers are of this class too."""
 
+    command_names: frozenset[str] = frozenset()  # the sub-commands, filled in by build_parser
+
     def error(self, message: str):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help).\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> OneLineErrorParser:
     parser = OneLineErrorParser(
         prog="latent-studio",
         description="Latent Studio: colorize, sketch-to-image and latent editing with the project's own models.",
@@ -45,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(subparsers)
+    parser.command_names = frozenset(subparsers.choices or ())
     return parser
 
 
@@ -70,14 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("latent-studio: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `latent-studio info | head`: the reader left; no traceback, as cat or ls would do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's exit flush must not fail again
+        return EXIT_OK
 
 
-def _default_to_gui(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+def _default_to_gui(parser: OneLineErrorParser, argv: list[str]) -> list[str]:
     """`latent-studio photo.jpg` means `latent-studio gui photo.jpg`: insert the command before the first file."""
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
     for index, arg in enumerate(argv):
         if not arg.startswith("-"):
-            return argv if arg in commands else [*argv[:index], "gui", *argv[index:]]
+            return argv if arg in parser.command_names else [*argv[:index], "gui", *argv[index:]]
     return argv
 
 
