@@ -138,8 +138,13 @@ class Registry:
         return model.to(device).eval().requires_grad_(False)
 
     def load_user_file(
-        self, spec_name: str, path: Path, sha256: str, config: dict,
-        device: torch.device | str = "cpu", half_precision: bool = False,
+        self,
+        spec_name: str,
+        path: Path,
+        sha256: str,
+        config: dict,
+        device: torch.device | str = "cpu",
+        half_precision: bool = False,
     ) -> nn.Module:
         """A user's own model (a fine-tuned copy of the shipped `spec_name`, kept outside weights/): verified
         against `sha256` from the user-model manifest like a shipped file, loaded strictly, cached by
@@ -156,7 +161,9 @@ class Registry:
                     model.load_state_dict(state, strict=True)
                 except RuntimeError as error:
                     first = str(error).splitlines()[0]
-                    raise WeightsError(f"Weights file {path} does not fit the {spec_name} architecture ({first}).") from None
+                    raise WeightsError(
+                        f"Weights file {path} does not fit the {spec_name} architecture ({first})."
+                    ) from None
                 model = model.to(device=device, dtype=dtype).eval().requires_grad_(False)
                 self._cache[key] = model
             return model
@@ -196,7 +203,9 @@ class Registry:
 
     def _read_verified_path(self, path: Path, entry: dict) -> dict[str, torch.Tensor]:
         if not path.is_file():
-            raise WeightsError(f"Weights file {path} is missing; reinstall Latent Studio or re-run its training recipe.")
+            raise WeightsError(
+                f"Weights file {path} is missing; reinstall Latent Studio or re-run its training recipe."
+            )
         actual = sha256_of(path)
         if actual != entry.get("sha256"):
             raise WeightsError(

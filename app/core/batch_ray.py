@@ -36,12 +36,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from latent_studio.app.core.batch import (
-    REPORT, BatchPlan, DoneLog, ItemFailure, ItemResult, Report, check_plan, default_pipeline, process_items,
-    refused_results, remove_stale_parts,
+    REPORT,
+    BatchPlan,
+    DoneLog,
+    ItemFailure,
+    ItemResult,
+    Report,
+    check_plan,
+    default_pipeline,
+    process_items,
+    refused_results,
+    remove_stale_parts,
 )
 from latent_studio.app.core.batch_setup import ToolRecipe  # what each actor makes its own tool from
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.jobs import Progress
+from latent_studio.models.errors import LatentStudioError
 
 if TYPE_CHECKING:
     from ray.actor import ActorHandle
@@ -64,10 +73,17 @@ class BatchWorker:
         self.tool = recipe.make()
 
     def describe(self) -> dict:
-        return {"pid": os.getpid(), "node": socket.gethostname(), "device": self.device,
-                "chunk": default_pipeline(self.device)[1], "key": self.tool.settings_key()}
+        return {
+            "pid": os.getpid(),
+            "node": socket.gethostname(),
+            "device": self.device,
+            "chunk": default_pipeline(self.device)[1],
+            "key": self.tool.settings_key(),
+        }
 
-    def run(self, items: list[tuple[str, str]], max_pixels: int) -> list[tuple[str, ItemFailure | None, float, dict | None]]:
+    def run(
+        self, items: list[tuple[str, str]], max_pixels: int
+    ) -> list[tuple[str, ItemFailure | None, float, dict | None]]:
         from latent_studio.app.core.device import configure_torch_threads
 
         configure_torch_threads()  # per thread (denormals)
@@ -102,7 +118,9 @@ def check_address(address: str, timeout: float = 5.0) -> None:
     host_port = address.removeprefix("ray://")
     host, _, port = host_port.rpartition(":") if ":" in host_port else (host_port, "", str(DEFAULT_PORT))
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise LatentStudioError(f"The Ray address '{address}' is not HOST:PORT (e.g. 10.0.0.5:6379, as `ray start --head` prints).")
+        raise LatentStudioError(
+            f"The Ray address '{address}' is not HOST:PORT (e.g. 10.0.0.5:6379, as `ray start --head` prints)."
+        )
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
             pass
@@ -153,12 +171,17 @@ class RayEngine:
     (default: the actor's device's, see `default_pipeline`). `stats` counts what faults cost: actors lost,
     items retried, and renames into place per output (never above 1)."""
 
-    def __init__(self, recipe: ToolRecipe, address: str | None = None, actors: int | None = None,
-                 chunk: int | None = None) -> None:
+    def __init__(
+        self, recipe: ToolRecipe, address: str | None = None, actors: int | None = None, chunk: int | None = None
+    ) -> None:
         self.recipe, self.address, self.actors, self.chunk = recipe, address, actors, chunk
         self.started_ray = connect(address)
         self.stats: RayStats = {
-            "actors": 0, "actors_ready_s": 0.0, "actors_lost": 0, "items_retried": 0, "renamed": Counter()
+            "actors": 0,
+            "actors_ready_s": 0.0,
+            "actors_lost": 0,
+            "items_retried": 0,
+            "renamed": Counter(),
         }
         self._started = 0.0
         self._pool: list[_Actor] = []
@@ -167,8 +190,9 @@ class RayEngine:
         """Process ids of the actors with work in flight (for fault tests and debugging)."""
         return [actor.info["pid"] for actor in self._pool if actor.calls and actor.info]
 
-    def __call__(self, plan: BatchPlan, tool, progress: Progress | None = None,
-                 pause: threading.Event | None = None) -> Iterator[ItemResult]:
+    def __call__(
+        self, plan: BatchPlan, tool, progress: Progress | None = None, pause: threading.Event | None = None
+    ) -> Iterator[ItemResult]:
         import ray
 
         check_plan(plan, tool)
@@ -261,9 +285,17 @@ class RayEngine:
                         deaths[item] += 1
                         if deaths[item] >= 2 and len(lost) == 1 and len(lost[0]) == 1:
                             source, target = item
-                            failed = ItemResult(source, target, "failed", ItemFailure(
-                                source, "The Ray worker died twice while processing this item (killed, out of "
-                                "memory, or a crash in a decoder).", "worker"))
+                            failed = ItemResult(
+                                source,
+                                target,
+                                "failed",
+                                ItemFailure(
+                                    source,
+                                    "The Ray worker died twice while processing this item (killed, out of "
+                                    "memory, or a crash in a decoder).",
+                                    "worker",
+                                ),
+                            )
                             report.write(failed)
                             finished += 1
                             yield failed
@@ -333,8 +365,17 @@ class RayEngine:
                 actor.calls[actor.handle.run.remote(staged, max_pixels)] = (folder, chunk)
                 actor.alone = suspect
 
-    def _commit(self, source: Path, target: Path, folder: Path, out_dir: Path, status: str,
-                failure: ItemFailure | None, seconds: float, record: dict | None) -> ItemResult:
+    def _commit(
+        self,
+        source: Path,
+        target: Path,
+        folder: Path,
+        out_dir: Path,
+        status: str,
+        failure: ItemFailure | None,
+        seconds: float,
+        record: dict | None,
+    ) -> ItemResult:
         """Rename a staged output to its final name (the only write under that name in this run)."""
         staged = folder / target.relative_to(out_dir)
         if status != "done":
@@ -346,8 +387,13 @@ class RayEngine:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, target)
         except OSError as error:
-            return ItemResult(source, target, "failed",
-                              ItemFailure(target, f"Cannot write {target}: {error.strerror or error}.", "write"), seconds)
+            return ItemResult(
+                source,
+                target,
+                "failed",
+                ItemFailure(target, f"Cannot write {target}: {error.strerror or error}.", "write"),
+                seconds,
+            )
         self.stats["renamed"][target] += 1
         return ItemResult(source, target, "done", None, seconds, record)
 

@@ -21,11 +21,11 @@ from latent_studio.app.core import colorize_flow, sketch_flow
 from latent_studio.app.core.colorize_flow import ColorizeOptions
 from latent_studio.app.core.colorize_flow import check_options as check_colorize
 from latent_studio.app.core.device import ComputeSettings
+from latent_studio.app.core.imageio import Picture
+from latent_studio.app.core.jobs import Progress
 from latent_studio.app.core.sketch_flow import SketchOptions, sketch_settings
 from latent_studio.app.core.sketch_flow import check_options as check_sketch
 from latent_studio.models.errors import LatentStudioError
-from latent_studio.app.core.imageio import Picture
-from latent_studio.app.core.jobs import Progress
 
 if TYPE_CHECKING:
     from latent_studio.app.core.batch import BatchTool
@@ -71,8 +71,9 @@ class ColorizeTool:
             from latent_studio.app.core.colorize_reference import prepare_reference
 
             model = _load(self.model or MODEL_NAME, self.settings, None)
-            self._prepared_reference = prepare_reference(self.reference, model, self.working_size,
-                                                         self.settings.torch_device)
+            self._prepared_reference = prepare_reference(
+                self.reference, model, self.working_size, self.settings.torch_device
+            )
         return self._prepared_reference
 
     def load(self) -> None:
@@ -101,8 +102,15 @@ class ColorizeTool:
         from latent_studio.app.core.colorize import colorize_prepared, prepare_picture
 
         prepared = items if self._offloads else [prepare_picture(p, self.working_size, self.settings) for p in items]
-        finishers = colorize_prepared(prepared, working_size=self.working_size, settings=self.settings, progress=progress,
-                                      vividness=self.vividness, reference=self._reference(), model_name=self.model)
+        finishers = colorize_prepared(
+            prepared,
+            working_size=self.working_size,
+            settings=self.settings,
+            progress=progress,
+            vividness=self.vividness,
+            reference=self._reference(),
+            model_name=self.model,
+        )
         if self._offloads:
             return [partial(_picture_of, finish) for finish in finishers]
         return [finish().picture for finish in finishers]
@@ -156,7 +164,7 @@ class EditTool:
     for the face detection, one decode pass per chunk.
     """
 
-    editor: "LatentEditor"
+    editor: LatentEditor
     sliders: dict[str, float]
     name: str = "edit"
 
@@ -169,7 +177,7 @@ class EditTool:
         self._offset = self.editor.offset(self.sliders)  # unknown names: UnknownDirectionError listing the known ones
 
     @classmethod
-    def from_attrs(cls, settings: ComputeSettings, attrs: list[str]) -> "EditTool":
+    def from_attrs(cls, settings: ComputeSettings, attrs: list[str]) -> EditTool:
         """Parse `--attr NAME=AMOUNT` items exactly like `latent-studio edit` and load the face model."""
         from latent_studio.app.core.latent import LatentEditor, parse_sliders
 
@@ -188,7 +196,10 @@ class EditTool:
         from latent_studio.app.core.face_edit import edit_pictures
 
         # the one face-edit flow (app.core.face_edit), shared with `latent-studio edit` and the Latent panel
-        return [edit.picture for edit in edit_pictures(self.editor, pictures, self.sliders, paste="delta", progress=progress)]
+        return [
+            edit.picture
+            for edit in edit_pictures(self.editor, pictures, self.sliders, paste="delta", progress=progress)
+        ]
 
 
 def _edit_tool(recipe: ToolRecipe, settings: ComputeSettings) -> EditTool:

@@ -16,16 +16,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from latent_studio.models.color import lab_to_rgb, lab_to_srgb8, rgb_to_lab, srgb_to_linear
 from latent_studio.app.core.colorize_flow import (  # the option checks live in the tool's one flow (colorize_flow)
-    MAX_SCRIBBLE_POINTS, MAX_VIVIDNESS, MAX_WORKING_SIZE, MIN_WORKING_SIZE,  # noqa: F401 (kept importable from here)
-    MODEL_NAME, ColorizeOptions, check_options, check_point, check_vividness,
+    MAX_SCRIBBLE_POINTS,  # noqa: F401 (kept importable from here)
+    MODEL_NAME,
+    ColorizeOptions,
+    check_options,
+    check_point,
+    check_vividness,
 )
 from latent_studio.app.core.device import ComputeSettings
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Progress
 from latent_studio.app.core.tensors import merge_alpha, split_alpha, tensor_to_pixels
+from latent_studio.models.color import lab_to_rgb, lab_to_srgb8, rgb_to_lab, srgb_to_linear
+from latent_studio.models.errors import LatentStudioError
 
 if TYPE_CHECKING:
     from latent_studio.models.colorizer.network import Colorizer
@@ -72,7 +76,7 @@ def colorize(
     registry=None,
     *,
     vividness: float = 0.0,
-    reference: "Picture | PreparedReference | None" = None,
+    reference: Picture | PreparedReference | None = None,
 ) -> ColorizeResult:
     """Colorize `picture` (gray, or colour reduced to gray) at full resolution (`vividness`: see `decode_ab`;
     `reference`: a colour photo to take the colours from by content, see `app.core.colorize_reference`)."""
@@ -103,8 +107,9 @@ class PreparedPicture:
     lightness: torch.Tensor | None = None  # the full-resolution L, if kept (else recomputed when finishing)
 
 
-def prepare_picture(picture: Picture, working_size: int, settings: ComputeSettings = ComputeSettings(),
-                    keep_lightness: bool = True) -> PreparedPicture:
+def prepare_picture(
+    picture: Picture, working_size: int, settings: ComputeSettings = ComputeSettings(), keep_lightness: bool = True
+) -> PreparedPicture:
     """Check the picture, compute the lightness and shrink it to the working shape: the per-picture first stage.
 
     `keep_lightness=False` drops the full-resolution lightness and lets the finisher recompute it from the
@@ -129,7 +134,7 @@ def colorize_prepared(
     registry=None,
     *,
     vividness: float = 0.0,
-    reference: "PreparedReference | None" = None,
+    reference: PreparedReference | None = None,
     model_name: str = MODEL_NAME,
 ) -> list[Callable[[], ColorizeResult]]:
     """The network stage of automatic colorization of many pictures; returns one finisher per picture
@@ -181,8 +186,14 @@ def colorize_pictures(
     return [finish() for finish in finishers]
 
 
-def colorize_picture(picture: Picture, progress: Progress, hints: Sequence[Hint] = (), working_size: int = 256,
-                     settings: ComputeSettings = ComputeSettings(), vividness: float = 0.0) -> Picture:
+def colorize_picture(
+    picture: Picture,
+    progress: Progress,
+    hints: Sequence[Hint] = (),
+    working_size: int = 256,
+    settings: ComputeSettings = ComputeSettings(),
+    vividness: float = 0.0,
+) -> Picture:
     """`operation(picture, progress) -> Picture`, the form GUI operations take (use functools.partial)."""
     return colorize(picture, hints, working_size, settings, progress, vividness=vividness).picture
 
@@ -211,7 +222,9 @@ def colorize_lightness(
     from latent_studio.models.colorizer.inference import colorize_lightness as run
 
     if lightness.dim() != 4 or lightness.shape[1] != 1:
-        raise LatentStudioError(f"Colorization needs a batch of lightness maps (N,1,H,W), not {tuple(lightness.shape)}.")
+        raise LatentStudioError(
+            f"Colorization needs a batch of lightness maps (N,1,H,W), not {tuple(lightness.shape)}."
+        )
     model = _load(model_name, settings, registry)
     return run(model, lightness.to(settings.torch_device), (), working_size)
 
@@ -246,7 +259,9 @@ def suggest_colors(
     return colours[:count]
 
 
-def lightness_of(rgb_pixels: np.ndarray, device: torch.device | str = "cpu", progress: Progress | None = None) -> torch.Tensor:
+def lightness_of(
+    rgb_pixels: np.ndarray, device: torch.device | str = "cpu", progress: Progress | None = None
+) -> torch.Tensor:
     """HxWx3 uint8/uint16 pixels -> (1,1,H,W) Lab lightness in [0, 100] (only L is computed, strip by strip)."""
     scale = 65535.0 if rgb_pixels.dtype == np.uint16 else 255.0
     weights = torch.tensor([0.212671, 0.715160, 0.072169], device=device).view(1, 3, 1, 1)  # Y row of sRGB->XYZ
@@ -289,8 +304,9 @@ def _finish_prepared(prepared: PreparedPicture, ab_small: torch.Tensor) -> Color
     return _finish(prepared.picture, lightness, ab, prepared.alpha, Progress())
 
 
-def _finish(picture: Picture, lightness: torch.Tensor, ab: torch.Tensor, alpha: np.ndarray | None,
-            progress: Progress) -> ColorizeResult:
+def _finish(
+    picture: Picture, lightness: torch.Tensor, ab: torch.Tensor, alpha: np.ndarray | None, progress: Progress
+) -> ColorizeResult:
     """Full-resolution L + ab -> the result picture (in strips of rows), alpha and bit depth kept."""
     dtype = picture.pixels.dtype
     out = np.empty((picture.height, picture.width, 3), dtype=dtype)
@@ -322,20 +338,29 @@ def _load(model_name: str, settings: ComputeSettings, registry) -> Colorizer:
     return model
 
 
-def _predict_ab(model, lightness: torch.Tensor, hints: Sequence[Hint], working_size: int, vividness: float,
-                reference: "PreparedReference | None" = None) -> torch.Tensor:
+def _predict_ab(
+    model,
+    lightness: torch.Tensor,
+    hints: Sequence[Hint],
+    working_size: int,
+    vividness: float,
+    reference: PreparedReference | None = None,
+) -> torch.Tensor:
     from latent_studio.models.colorizer.hint_spread import local_hint_ab
 
     # the automatic result plus each hint's correction spread over its region (issue #13: local, strong hints)
-    strokes = [(tuple((x + 0.5, y + 0.5) for x, y in h.points), a, b) for h, (_, _, a, b) in
-               zip(hints, _hints_ab(hints, lightness.device))]
+    strokes = [
+        (tuple((x + 0.5, y + 0.5) for x, y in h.points), a, b)
+        for h, (_, _, a, b) in zip(hints, _hints_ab(hints, lightness.device))
+    ]
     if reference is not None:  # the reference's colours by content, the same hint spreading on top
         from latent_studio.models.colorizer.hint_spread import spread_on_grid
         from latent_studio.models.colorizer.reference import predict_ab_with_reference
 
         spread = partial(spread_on_grid, lightness=lightness, strokes=strokes) if strokes else None
-        return predict_ab_with_reference(model, lightness, reference, working_size,
-                                         model.vivid_correction(vividness), spread)
+        return predict_ab_with_reference(
+            model, lightness, reference, working_size, model.vivid_correction(vividness), spread
+        )
     return local_hint_ab(model, lightness, strokes, working_size, correction=model.vivid_correction(vividness))
 
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.faces import Box, FaceCrop, paste_back
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Progress
+from latent_studio.models.errors import LatentStudioError
 
 if TYPE_CHECKING:
     from latent_studio.app.core.latent import LatentEditor
@@ -51,8 +51,13 @@ def gray_face(rgb: np.ndarray) -> np.ndarray:
     return np.repeat(np.clip(luma + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=-1)
 
 
-def face_code(editor: "LatentEditor", base: Any, sliders: Mapping[str, float] | Sequence[tuple[str, float]] = (),
-              other: Any = None, t: float = 0.0) -> Any:
+def face_code(
+    editor: LatentEditor,
+    base: Any,
+    sliders: Mapping[str, float] | Sequence[tuple[str, float]] = (),
+    other: Any = None,
+    t: float = 0.0,
+) -> Any:
     """`base` blended towards `other` by `t` (the interpolation's straight line), then moved by the sliders."""
     code = editor.blend(base, other, t) if other is not None and t else base.float()
     return editor.edit(code, dict(sliders))
@@ -72,9 +77,14 @@ def check_paste(paste: str) -> None:
         raise LatentStudioError(f"The paste mode must be one of {', '.join(PASTE_MODES)}, not '{paste}'.")
 
 
-def edit_pictures(editor: "LatentEditor", pictures: Sequence[Picture], sliders: Mapping[str, float],
-                  boxes: Sequence[Box | None] | None = None, paste: str = "delta",
-                  progress: Progress | None = None) -> list[FaceEdit]:
+def edit_pictures(
+    editor: LatentEditor,
+    pictures: Sequence[Picture],
+    sliders: Mapping[str, float],
+    boxes: Sequence[Box | None] | None = None,
+    paste: str = "delta",
+    progress: Progress | None = None,
+) -> list[FaceEdit]:
     """Edit the face of every picture by the same sliders (one decode pass per chunk)."""
     import torch
 
@@ -101,7 +111,8 @@ def edit_pictures(editor: "LatentEditor", pictures: Sequence[Picture], sliders: 
     return results
 
 
-def edit_picture(editor: "LatentEditor", picture: Picture, sliders: Mapping[str, float], box: Box | None = None,
-                 paste: str = "delta") -> FaceEdit:
+def edit_picture(
+    editor: LatentEditor, picture: Picture, sliders: Mapping[str, float], box: Box | None = None, paste: str = "delta"
+) -> FaceEdit:
     """One picture's face edited by the sliders (see `edit_pictures`)."""
     return edit_pictures(editor, [picture], sliders, [box], paste)[0]

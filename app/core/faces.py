@@ -40,7 +40,7 @@ class Box:
     size: int
 
     @classmethod
-    def around(cls, cx: float, cy: float, side: float) -> "Box":
+    def around(cls, cx: float, cy: float, side: float) -> Box:
         side = max(2, int(round(side)))
         return cls(int(round(cx - side / 2)), int(round(cy - side / 2)), side)
 
@@ -171,8 +171,12 @@ def locate_face(rgb: np.ndarray, size: int, box: Box | None = None) -> Located:
         x1, y1 = min(width, box.x + box.size + margin), min(height, box.y + box.size + margin)
         found = detect_landmarks(rgb[y0:y1, x0:x1]) if x1 - x0 >= 12 and y1 - y0 >= 12 else []
         offset = np.array([x0, y0], np.float64)
-        found = [f for f in found if box.x <= (f.box[0] + f.box[2]) / 2 + x0 <= box.x + box.size
-                 and box.y <= (f.box[1] + f.box[3]) / 2 + y0 <= box.y + box.size]
+        found = [
+            f
+            for f in found
+            if box.x <= (f.box[0] + f.box[2]) / 2 + x0 <= box.x + box.size
+            and box.y <= (f.box[1] + f.box[3]) / 2 + y0 <= box.y + box.size
+        ]
     else:
         found, offset = detect_landmarks(rgb), np.zeros(2)
     if found:
@@ -182,8 +186,13 @@ def locate_face(rgb: np.ndarray, size: int, box: Box | None = None) -> Located:
         centre = face_align.apply(face_align.invert(matrix), np.array([[size / 2, size / 2]]))[0]
         extra = f" ({len(found)} faces found; using the largest)" if len(found) > 1 else ""
         where = " in your box" if box is not None else ""
-        return Located(matrix, Box.around(centre[0], centre[1], size / face_align.scale_of(matrix)), True,
-                       f"Face and landmarks detected{where}{extra}; aligned like the training faces.", landmarks)
+        return Located(
+            matrix,
+            Box.around(centre[0], centre[1], size / face_align.scale_of(matrix)),
+            True,
+            f"Face and landmarks detected{where}{extra}; aligned like the training faces.",
+            landmarks,
+        )
     # 2. the user's box as it is
     if box is not None:
         return Located(face_align.box_matrix(box.x, box.y, box.size, size), box, False, "Using the given crop box.")
@@ -192,13 +201,21 @@ def locate_face(rgb: np.ndarray, size: int, box: Box | None = None) -> Located:
     if faces:
         framed = framing_from_detection(*faces[0])
         extra = f" ({len(faces)} faces found; using the largest)" if len(faces) > 1 else ""
-        return Located(face_align.box_matrix(framed.x, framed.y, framed.size, size), framed, True,
-                       "Face detected" + extra + " (Haar fallback: no landmarks, not aligned).")
+        return Located(
+            face_align.box_matrix(framed.x, framed.y, framed.size, size),
+            framed,
+            True,
+            "Face detected" + extra + " (Haar fallback: no landmarks, not aligned).",
+        )
     side = min(height, width)
     centred = Box.around(width / 2, height / 2, side)
     why = "No face was found" if _mtcnn() is not None or detector_available() else "Face detection is unavailable"
-    return Located(face_align.box_matrix(centred.x, centred.y, centred.size, size), centred, False,
-                   f"{why}; using a centred square crop (give a crop box to choose the face).")
+    return Located(
+        face_align.box_matrix(centred.x, centred.y, centred.size, size),
+        centred,
+        False,
+        f"{why}; using a centred square crop (give a crop box to choose the face).",
+    )
 
 
 def find_face_box(rgb: np.ndarray, box: Box | None = None) -> tuple[Box, bool, str]:
@@ -234,7 +251,9 @@ def feather_mask(size: int, feather: float = 0.15, power: float = 4.0) -> np.nda
     return np.clip((1 - radius) / feather, 0, 1).astype(np.float32)
 
 
-def paste_back(photo: np.ndarray, face: np.ndarray, crop: "FaceCrop | Box", reference: np.ndarray | None = None) -> np.ndarray:
+def paste_back(
+    photo: np.ndarray, face: np.ndarray, crop: FaceCrop | Box, reference: np.ndarray | None = None
+) -> np.ndarray:
     """The photo with `face` (model size) put back where `crop` came from, under its feathered face mask;
     with `reference` (the unedited decode) only (face - reference) is added, so zero sliders change nothing.
 
@@ -244,9 +263,17 @@ def paste_back(photo: np.ndarray, face: np.ndarray, crop: "FaceCrop | Box", refe
         crop = FaceCrop(np.zeros((face.shape[0], face.shape[0], 3), np.uint8), crop, False, "")
     size = face.shape[0]
     if crop.pixels.shape[0] != size:  # a crop made at another size: same place, this size
-        crop = FaceCrop(np.zeros((size, size, 3), np.uint8), crop.box, crop.detected, crop.note,
-                        None if crop.matrix is None else crop.matrix * (size / crop.pixels.shape[0]), crop.landmarks)
+        crop = FaceCrop(
+            np.zeros((size, size, 3), np.uint8),
+            crop.box,
+            crop.detected,
+            crop.note,
+            None if crop.matrix is None else crop.matrix * (size / crop.pixels.shape[0]),
+            crop.landmarks,
+        )
     face01 = face.astype(np.float32) / 255.0
     if reference is not None:
-        return face_align.paste_change(photo, face01 - reference.astype(np.float32) / 255.0, crop.transform(), crop.mask(), False)
+        return face_align.paste_change(
+            photo, face01 - reference.astype(np.float32) / 255.0, crop.transform(), crop.mask(), False
+        )
     return face_align.paste_change(photo, face01, crop.transform(), crop.mask(), True)

@@ -25,12 +25,12 @@ import torch
 from safetensors import SafetensorError
 
 from latent_studio.app.core.device import ComputeSettings
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.faces import Box, FaceCrop, crop_face
 from latent_studio.app.core.faces import paste_back as _paste_back
 from latent_studio.app.core.imageio import load_image, rgb8
 from latent_studio.app.core.jobs import Progress
 from latent_studio.models.datapack import list_images
+from latent_studio.models.errors import LatentStudioError
 from latent_studio.models.vae.directions import DirectionSet, mean_difference
 from latent_studio.models.vae.network import FaceVAE
 
@@ -70,10 +70,13 @@ def parse_sliders(items: list[str]) -> dict[str, float]:
                 raise ValueError
             amount = float(value)
         except ValueError:
-            raise LatentStudioError(f"--attr '{item}' is not NAME=VALUE with a number (e.g. --attr young=+1.5).") from None
+            raise LatentStudioError(
+                f"--attr '{item}' is not NAME=VALUE with a number (e.g. --attr young=+1.5)."
+            ) from None
         if not _slider_ok(amount):
             raise LatentStudioError(
-                f"--attr '{item}': the amount must be a number from -{MAX_SLIDER:g} to +{MAX_SLIDER:g} (sigmas).")
+                f"--attr '{item}': the amount must be a number from -{MAX_SLIDER:g} to +{MAX_SLIDER:g} (sigmas)."
+            )
         sliders[name.strip()] = amount
     return sliders
 
@@ -109,7 +112,7 @@ class LatentEditor:
                 self._merge_user(extra, path)
 
     @classmethod
-    def load(cls, settings: ComputeSettings | None = None, registry=None, user_dir: Path | None = None) -> "LatentEditor":
+    def load(cls, settings: ComputeSettings | None = None, registry=None, user_dir: Path | None = None) -> LatentEditor:
         """The shipped VAE and directions through the (verified, cached) registry."""
         from latent_studio.models.registry import default_registry
 
@@ -182,10 +185,13 @@ class LatentEditor:
             names = self.direction_names()
             if self.directions is None or name not in names:
                 available = ", ".join(names) or "none (no directions are installed)"
-                raise UnknownDirectionError(f"There is no direction called '{name}'. Available directions: {available}.")
+                raise UnknownDirectionError(
+                    f"There is no direction called '{name}'. Available directions: {available}."
+                )
             if not _slider_ok(float(amount)):
                 raise LatentStudioError(
-                    f"The slider '{name}' must be from -{MAX_SLIDER:g} to +{MAX_SLIDER:g} sigmas, not {amount}.")
+                    f"The slider '{name}' must be from -{MAX_SLIDER:g} to +{MAX_SLIDER:g} sigmas, not {amount}."
+                )
             i = names.index(name)
             total += float(amount) * float(self.directions.sigmas[i]) * self.directions.vectors[i].float()
         return total
@@ -226,8 +232,14 @@ class LatentEditor:
 
     # --- user directions ---------------------------------------------------------------------------
 
-    def define_direction(self, name: str, folder_with: Path | str, folder_without: Path | str,
-                         progress: Progress | None = None, save: bool = True) -> DirectionSet:
+    def define_direction(
+        self,
+        name: str,
+        folder_with: Path | str,
+        folder_without: Path | str,
+        progress: Progress | None = None,
+        save: bool = True,
+    ) -> DirectionSet:
         """A new direction from two folders of the user's pictures (with / without a property).
 
         Each picture's face is detected and cropped like any photo, the direction is the difference of the
@@ -244,7 +256,9 @@ class LatentEditor:
         labels = torch.arange(len(codes)) < len(with_codes)
         vector = mean_difference(codes, labels, ~labels)
         base = self.directions if self.directions is not None else _empty_set(codes)
-        description = f"user: {len(with_codes)} pictures in {folder_with} minus {len(without_codes)} in {folder_without}"
+        description = (
+            f"user: {len(with_codes)} pictures in {folder_with} minus {len(without_codes)} in {folder_without}"
+        )
         updated = base.with_direction(name, vector, "user", description)
         self.directions = updated
         if save:
@@ -256,9 +270,13 @@ class LatentEditor:
     def check_new_name(self, name: str) -> None:
         """Raise the user's error if `name` cannot name a new user direction (bad characters, or a shipped name)."""
         if not _NAME.match(name):
-            raise LatentStudioError(f"'{name}' cannot be a direction name: use a letter then letters, digits, '-' or '_' (at most 40).")
+            raise LatentStudioError(
+                f"'{name}' cannot be a direction name: use a letter then letters, digits, '-' or '_' (at most 40)."
+            )
         if name in self._shipped_names():
-            raise LatentStudioError(f"'{name}' is the name of a shipped direction; choose another name for your direction.")
+            raise LatentStudioError(
+                f"'{name}' is the name of a shipped direction; choose another name for your direction."
+            )
 
     def _encode_folder(self, folder: Path, progress: Progress) -> torch.Tensor:
         if not folder.is_dir():
@@ -284,11 +302,26 @@ class LatentEditor:
                 raise ValueError(f"{path.stat().st_size / 2**20:.0f} MB, far larger than a direction")
             extra = DirectionSet.load(path)
             made_here = extra.facts.get("vae") == self.fingerprint
-            fits = (extra.vectors.ndim == 2 and tuple(extra.vectors.shape) == (len(extra.names), self.latent_dim)
-                    and len(extra.descriptions) == len(extra.names) and bool(torch.isfinite(extra.vectors).all()))
-        except (SafetensorError, OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError) as error:
+            fits = (
+                extra.vectors.ndim == 2
+                and tuple(extra.vectors.shape) == (len(extra.names), self.latent_dim)
+                and len(extra.descriptions) == len(extra.names)
+                and bool(torch.isfinite(extra.vectors).all())
+            )
+        except (
+            SafetensorError,
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            IndexError,
+            AttributeError,
+            RuntimeError,
+        ) as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            log.warning("Skipping user direction %s: it is not a direction file Latent Studio can read (%s).", path.name, reason)
+            log.warning(
+                "Skipping user direction %s: it is not a direction file Latent Studio can read (%s).", path.name, reason
+            )
             return None
         if not made_here:
             log.warning("Skipping user direction %s: it was made with another version of the face model.", path.name)
@@ -303,8 +336,13 @@ class LatentEditor:
         base = self.directions if self.directions is not None else extra
         for i, name in enumerate(extra.names):
             if name in shipped:
-                log.warning("User direction %s is named like the shipped direction '%s': it is loaded as '%s%s'.",
-                            path.name, name, USER_PREFIX, name)
+                log.warning(
+                    "User direction %s is named like the shipped direction '%s': it is loaded as '%s%s'.",
+                    path.name,
+                    name,
+                    USER_PREFIX,
+                    name,
+                )
                 name = USER_PREFIX + name
             base = base.with_direction(name, extra.vectors[i], "user", extra.descriptions[i])
         self.directions = base
@@ -312,7 +350,9 @@ class LatentEditor:
     # --- back into the photo -----------------------------------------------------------------------
 
     @staticmethod
-    def paste_back(photo: np.ndarray, face: np.ndarray, crop: FaceCrop | Box, reference: np.ndarray | None = None) -> np.ndarray:
+    def paste_back(
+        photo: np.ndarray, face: np.ndarray, crop: FaceCrop | Box, reference: np.ndarray | None = None
+    ) -> np.ndarray:
         """The photo with the edited face feathered back where `crop` came from (see app.core.faces.paste_back)."""
         return _paste_back(photo, face, crop, reference)
 
@@ -342,5 +382,12 @@ def _empty_set(codes: torch.Tensor) -> DirectionSet:
 def _only(directions: DirectionSet, name: str) -> DirectionSet:
     """A set with just `name` (user files hold one direction each, plus the statistics for its sigma)."""
     i = directions.index(name)
-    return DirectionSet([name], ["user"], [directions.descriptions[i]], directions.vectors[i : i + 1],
-                        directions.sigmas[i : i + 1], directions.code_mean, directions.code_covariance)
+    return DirectionSet(
+        [name],
+        ["user"],
+        [directions.descriptions[i]],
+        directions.vectors[i : i + 1],
+        directions.sigmas[i : i + 1],
+        directions.code_mean,
+        directions.code_covariance,
+    )

@@ -18,7 +18,9 @@ import torch.nn.functional as F
 from latent_studio.models.datapack import decode, is_grayscale, iter_photos, load_blobs
 
 
-def read_photos(sources: list[str | Path], short_side: int = 144, drop_gray: bool = True, threads: int = 8) -> list[np.ndarray]:
+def read_photos(
+    sources: list[str | Path], short_side: int = 144, drop_gray: bool = True, threads: int = 8
+) -> list[np.ndarray]:
     """HxWx3 uint8 photos from folders and/or .npz packs (packs decoded by a thread pool)."""
     photos: list[np.ndarray] = []
     for source in sources:

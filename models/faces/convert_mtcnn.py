@@ -57,8 +57,15 @@ def convert(wheel: Path, out: Path, metrics: dict | None = None) -> dict:
     manifest = read_manifest(out)
     entry = dict(manifest["files"].get(WEIGHTS_FILE, {}))
     entry.update(
-        kind="model", model=FACE_DETECTOR.name, sha256=sha256_of(target), bytes=target.stat().st_size,
-        parameters=count_parameters(target), config={}, training_data=DATA, license="MIT", license_note=LICENSE_NOTE,
+        kind="model",
+        model=FACE_DETECTOR.name,
+        sha256=sha256_of(target),
+        bytes=target.stat().st_size,
+        parameters=count_parameters(target),
+        config={},
+        training_data=DATA,
+        license="MIT",
+        license_note=LICENSE_NOTE,
         training_command=f"python -m latent_studio.models.faces.convert_mtcnn --wheel {wheel.name} --out weights/",
         source=f"{wheel.name}: facenet_pytorch/data/{{pnet,rnet,onet}}.pt",
     )
@@ -70,7 +77,9 @@ def convert(wheel: Path, out: Path, metrics: dict | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.faces.convert_mtcnn", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.faces.convert_mtcnn", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--wheel", type=Path, required=True, help="facenet_pytorch-*.whl (downloaded, not installed)")
     parser.add_argument("--out", type=Path, required=True, help="weights folder (its manifest.json is updated)")
     parser.add_argument("--metrics", type=Path, help="JSON of measured figures to record")

@@ -58,7 +58,11 @@ def _proposals(pnet, image: torch.Tensor, min_face: float) -> torch.Tensor:
     found = []
     while min(height, width) * scale >= 12:
         size = (max(12, int(math.ceil(height * scale))), max(12, int(math.ceil(width * scale))))
-        level = F.interpolate(image, size=size, mode="area") if scale < 1 else F.interpolate(image, size=size, mode="bilinear", align_corners=False)
+        level = (
+            F.interpolate(image, size=size, mode="area")
+            if scale < 1
+            else F.interpolate(image, size=size, mode="bilinear", align_corners=False)
+        )
         probs, offsets = pnet(level)
         ys, xs = torch.nonzero(probs[0] > THRESHOLDS[0], as_tuple=True)
         if len(ys):
@@ -105,10 +109,16 @@ def detect(model: MTCNN, rgb: np.ndarray, min_face: float | None = None, limit: 
     if not len(boxes):
         return []
     # 3. O-Net: the final boxes and the landmarks (fractions of the square it saw)
-    squares, scores, (offsets, points) = _refine(model.onet, image, torch.cat([boxes, scores[:, None]], 1), 48, THRESHOLDS[2])
+    squares, scores, (offsets, points) = _refine(
+        model.onet, image, torch.cat([boxes, scores[:, None]], 1), 48, THRESHOLDS[2]
+    )
     size = squares[:, 2:4] - squares[:, :2]
-    landmarks = torch.stack([squares[:, :1] + points[:, :5] * size[:, :1], squares[:, 1:2] + points[:, 5:] * size[:, 1:]], dim=2)
+    landmarks = torch.stack(
+        [squares[:, :1] + points[:, :5] * size[:, :1], squares[:, 1:2] + points[:, 5:] * size[:, 1:]], dim=2
+    )
     boxes = _regress(squares, offsets)
     keep = nms(boxes, scores, 0.7)[:limit]
-    return [Detection(tuple(float(v) / reduce for v in boxes[i]), float(scores[i]), landmarks[i].numpy() / reduce)
-            for i in keep.tolist()]
+    return [
+        Detection(tuple(float(v) / reduce for v in boxes[i]), float(scores[i]), landmarks[i].numpy() / reduce)
+        for i in keep.tolist()
+    ]

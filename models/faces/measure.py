@@ -53,7 +53,9 @@ def measure(model: MTCNN, files: list[Path], seed: int = 0) -> dict:
         scale = int(rng.integers(160, 321))
         x, y = int(rng.integers(0, 1280 - scale)), int(rng.integers(0, 960 - scale))
         canvas = rng.integers(0, 256, (960, 1280, 3), dtype=np.uint8)
-        canvas[y : y + scale, x : x + scale] = np.asarray(Image.fromarray(face).resize((scale, scale), Image.Resampling.LANCZOS))
+        canvas[y : y + scale, x : x + scale] = np.asarray(
+            Image.fromarray(face).resize((scale, scale), Image.Resampling.LANCZOS)
+        )
         started = time.perf_counter()
         placed = detect(model, canvas)
         times.append(time.perf_counter() - started)
@@ -61,13 +63,16 @@ def measure(model: MTCNN, files: list[Path], seed: int = 0) -> dict:
             expected = points * scale + (x, y)
             ocular = np.linalg.norm(expected[1] - expected[0])
             box = placed[0].box
-            centre_errors.append(np.hypot((box[0] + box[2]) / 2 - x - scale / 2, (box[1] + box[3]) / 2 - y - scale / 2) / scale)
+            centre_errors.append(
+                np.hypot((box[0] + box[2]) / 2 - x - scale / 2, (box[1] + box[3]) / 2 - y - scale / 2) / scale
+            )
             errors.append(float(np.linalg.norm(placed[0].landmarks - expected, axis=1).mean() / ocular))
             found += len(errors) and errors[-1] < 0.25
     template = np.mean(own, axis=0)
     return {
         "template": np.round(template, 4).tolist(),
-        "crops": len(files), "detected_in_own_crop": len(own),
+        "crops": len(files),
+        "detected_in_own_crop": len(own),
         "placed_found_rate": round(found / max(1, len(own)), 4),
         "placed_landmark_error_iod_median": round(float(np.median(errors)), 4) if errors else None,
         "placed_box_centre_error_median": round(float(np.median(centre_errors)), 4) if centre_errors else None,
@@ -76,7 +81,9 @@ def measure(model: MTCNN, files: list[Path], seed: int = 0) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.faces.measure", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.faces.measure", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--data", type=Path, required=True, help="UTKFace images folder")
     parser.add_argument("--weights", type=Path, required=True, help="mtcnn-v1.safetensors")
     parser.add_argument("--count", type=int, default=200)
