@@ -51,14 +51,13 @@ def run_cluster_benchmark(device: str, count: int | None = None, quick: bool = F
             locals_, rays, starts = [], [], []
             options = BatchOptions(workers=workers, batch_size=chunk)
             for round_ in range(1 if quick else ROUNDS):  # interleaved: a shared machine's load hits both alike
-                locals_.append(
-                    _timed(lambda: run_batch(plan_batch(source, Path(tmp) / f"local{round_}", tool, options), tool))
-                )
+                local_out, ray_out = Path(tmp) / f"local{round_}", Path(tmp) / f"ray{round_}"
+                locals_.append(_timed(lambda out=local_out: run_batch(plan_batch(source, out, tool, options), tool)))
                 engine = RayEngine(recipe)
-                rays.append(_timed(lambda: engine(plan_batch(source, Path(tmp) / f"ray{round_}", tool), tool)))
+                rays.append(_timed(lambda engine=engine, out=ray_out: engine(plan_batch(source, out, tool), tool)))
                 starts.append(engine.stats["actors_ready_s"])
             local, seconds = min(locals_), min(rays)
-            steady = min(r - s for r, s in zip(rays, starts))
+            steady = min(r - s for r, s in zip(rays, starts, strict=True))
             results.update(
                 {
                     "local_images_per_s": count / local,
@@ -88,7 +87,8 @@ def _gpu_scaling(tmp: Path, count: int, quick: bool) -> list[dict]:
     rows = []
     for actors in (1, 2, 4):
         engine = RayEngine(recipe, actors=actors)
-        seconds = _timed(lambda: engine(plan_batch(source, tmp / f"gpu-{actors}", tool), tool))
+        out = tmp / f"gpu-{actors}"
+        seconds = _timed(lambda engine=engine, out=out: engine(plan_batch(source, out, tool), tool))
         steady = seconds - engine.stats["actors_ready_s"]
         rows.append(
             {
@@ -118,8 +118,9 @@ def format_cluster(c: dict) -> list[str]:
         "",
         f"batch on Ray, {c['images']} photos, CPU, same run: local engine {c['local_images_per_s']:.2f} img/s; "
         f"Ray local ({c['ray_actors']} actors) {c['ray_images_per_s']:.2f} img/s (x{c['overhead_ratio']:.2f} the "
-        f"local engine's time, actor start {c['ray_actor_start_s']:.1f} s included), {c['ray_steady_images_per_s']:.2f} "
-        f"img/s once its actors were ready (x{c['steady_overhead_ratio']:.2f}); ray.init {c['ray_init_s']:.1f} s",
+        f"local engine's time, actor start {c['ray_actor_start_s']:.1f} s included), "
+        f"{c['ray_steady_images_per_s']:.2f} img/s once its actors were ready (x{c['steady_overhead_ratio']:.2f}); "
+        f"ray.init {c['ray_init_s']:.1f} s",
     ]
     if isinstance(c["gpu"], str):
         lines.append(f"batch on Ray, GPU actors: {c['gpu']}")
