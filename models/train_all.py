@@ -103,14 +103,18 @@ def gpu_line() -> str:
     try:
         return subprocess.run(
             ["nvidia-smi", "--query-gpu=utilization.gpu,memory.used", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=10,
+            capture_output=True,
+            text=True,
+            timeout=10,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "n/a"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m latent_studio.models.train_all", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.train_all", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--ready", type=Path, default=RECIPES, help="a commands file, or a folder of READY-*.txt")
     parser.add_argument("--runs", type=Path, default=Path("/tmp/runs"))
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "/tmp/out")))

@@ -34,22 +34,51 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     existing = parser.add_mutually_exclusive_group()
     existing.add_argument("--overwrite", action="store_true", help="redo every item, replacing existing outputs")
     existing.add_argument("--skip-existing", action="store_true", help="keep finished outputs (the default)")
-    parser.add_argument("--in-place", action="store_true",
-                        help="OUT_DIR is IN_DIR: replace each picture with its result (same file and format)")
-    parser.add_argument("--workers", type=int, default=0, help="decode/encode threads (default: 2 on a CPU, up to 6 beside a GPU)")
-    parser.add_argument("--batch-size", type=int, default=0, help="images per forward pass (default: 1 on a CPU, 16 on a GPU)")
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="OUT_DIR is IN_DIR: replace each picture with its result (same file and format)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="decode/encode threads (default: 2 on a CPU, up to 6 beside a GPU)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=0, help="images per forward pass (default: 1 on a CPU, 16 on a GPU)"
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
-    parser.add_argument("--size", type=int, default=256, help="working size of the network (colorize, sketch; default 256)")
-    parser.add_argument("--vividness", type=float, default=0.0, metavar="V",
-                        help="colorize: 0 (default) natural, the most accurate colours; up to 1 close to real photos' colourfulness")
-    parser.add_argument("--reference", metavar="PHOTO",
-                        help="colorize: one colour photo to take the colours from for the whole folder (matched by content)")
-    parser.add_argument("--model", default="colorizer", metavar="NAME",
-                        help="colorize: the shipped colorizer (default) or one of your own (latent-studio train --list)")
-    parser.add_argument("--attr", action="append", default=[], metavar="NAME=AMOUNT", help="edit: attribute change in sigmas")
-    parser.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
-                        help="run on Ray (pip install 'latent-studio[cluster]'): a local Ray runtime, or the cluster at "
-                             "ADDRESS (HOST:PORT of `ray start --head`); every node must see IN_DIR and OUT_DIR at these paths")
+    parser.add_argument(
+        "--size", type=int, default=256, help="working size of the network (colorize, sketch; default 256)"
+    )
+    parser.add_argument(
+        "--vividness",
+        type=float,
+        default=0.0,
+        metavar="V",
+        help="colorize: 0 (default) natural, the most accurate colours; up to 1 close to real photos' colourfulness",
+    )
+    parser.add_argument(
+        "--reference",
+        metavar="PHOTO",
+        help="colorize: one colour photo to take the colours from for the whole folder (matched by content)",
+    )
+    parser.add_argument(
+        "--model",
+        default="colorizer",
+        metavar="NAME",
+        help="colorize: the shipped colorizer (default) or one of your own (latent-studio train --list)",
+    )
+    parser.add_argument(
+        "--attr", action="append", default=[], metavar="NAME=AMOUNT", help="edit: attribute change in sigmas"
+    )
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="run on Ray (pip install 'latent-studio[cluster]'): a local Ray runtime, or the cluster at "
+        "ADDRESS (HOST:PORT of `ray start --head`); every node must see IN_DIR and OUT_DIR at these paths",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -63,10 +92,22 @@ def run(args: argparse.Namespace) -> int:
     from latent_studio.app.core.jobs import Progress
 
     request = BatchRequest(
-        args.tool, args.in_dir, args.out_dir, recursive=args.recursive, output_format=args.output_format,
-        overwrite=args.overwrite, in_place=args.in_place, working_size=args.size, attrs=tuple(args.attr),
-        vividness=args.vividness, reference=args.reference, model=args.model, device=args.device,
-        workers=args.workers, batch_size=args.batch_size, ray_address=args.ray,
+        args.tool,
+        args.in_dir,
+        args.out_dir,
+        recursive=args.recursive,
+        output_format=args.output_format,
+        overwrite=args.overwrite,
+        in_place=args.in_place,
+        working_size=args.size,
+        attrs=tuple(args.attr),
+        vividness=args.vividness,
+        reference=args.reference,
+        model=args.model,
+        device=args.device,
+        workers=args.workers,
+        batch_size=args.batch_size,
+        ray_address=args.ray,
     )
     batch = prepare_batch(request)  # checks, tool (model loaded), engine (Ray joined), plan: one line if bad
     total = batch.plan.total
@@ -86,4 +127,3 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     print(summarize(results, time.perf_counter() - start))
     return EXIT_ITEMS_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
-

@@ -22,25 +22,43 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("output", help="where to write the result (.png, .jpg, .webp, .tif)")
     parser.add_argument("--size", type=int, default=256, help="working size of the network, short side (256 or 512)")
     parser.add_argument(
-        "--hint", action="append", default=[], metavar="X,Y,#RRGGBB",
+        "--hint",
+        action="append",
+        default=[],
+        metavar="X,Y,#RRGGBB",
         help="a colour hint at pixel X,Y of the input (repeatable), e.g. --hint 120,80,#3a7bd5",
     )
     parser.add_argument(
-        "--scribble", action="append", default=[], metavar="X1,Y1;X2,Y2;...,#RRGGBB",
+        "--scribble",
+        action="append",
+        default=[],
+        metavar="X1,Y1;X2,Y2;...,#RRGGBB",
         help="a scribble hint: one colour along a polyline of 2 or more points (repeatable), "
-             "e.g. --scribble '10,20;60,25;90,40,#3a7bd5'",
+        "e.g. --scribble '10,20;60,25;90,40,#3a7bd5'",
     )
     parser.add_argument(
-        "--vividness", type=float, default=0.0, metavar="V",
+        "--vividness",
+        type=float,
+        default=0.0,
+        metavar="V",
         help="0 (default): natural, the most accurate colours; up to 1: close to real photos' colourfulness, more wrong guesses",
     )
-    parser.add_argument("--reference", metavar="PHOTO",
-                        help="a colour photo to take the colours from, matched by content (hints still apply on top)")
-    parser.add_argument("--model", default="colorizer", metavar="NAME",
-                        help="the shipped colorizer (default) or one of your own (latent-studio train --list)")
+    parser.add_argument(
+        "--reference",
+        metavar="PHOTO",
+        help="a colour photo to take the colours from, matched by content (hints still apply on top)",
+    )
+    parser.add_argument(
+        "--model",
+        default="colorizer",
+        metavar="NAME",
+        help="the shipped colorizer (default) or one of your own (latent-studio train --list)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     parser.add_argument("--full-precision", action="store_true", help="no fp16 on the GPU")
-    parser.add_argument("--in-place", action="store_true", help="allow OUTPUT to be the input file (replaced atomically)")
+    parser.add_argument(
+        "--in-place", action="store_true", help="allow OUTPUT to be the input file (replaced atomically)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -63,9 +81,13 @@ def parse_scribble(text: str):
     match = _HINT.match(last)
     pairs = [pair for pair in (_POINT.match(point) for point in points) if pair is not None]
     if match is None or not points or len(pairs) < len(points) or len(points) + 1 > MAX_SCRIBBLE_POINTS:
-        raise LatentStudioError(f"The scribble '{text}' is not of the form X1,Y1;X2,Y2;...,#RRGGBB "
-                                f"(2 to {MAX_SCRIBBLE_POINTS} points, for example 10,20;60,25,#3a7bd5).")
-    path = tuple((float(p.group(1)), float(p.group(2))) for p in pairs) + ((float(match.group(1)), float(match.group(2))),)
+        raise LatentStudioError(
+            f"The scribble '{text}' is not of the form X1,Y1;X2,Y2;...,#RRGGBB "
+            f"(2 to {MAX_SCRIBBLE_POINTS} points, for example 10,20;60,25,#3a7bd5)."
+        )
+    path = tuple((float(p.group(1)), float(p.group(2))) for p in pairs) + (
+        (float(match.group(1)), float(match.group(2))),
+    )
     colour = match.group(3)
     return Hint(path[0][0], path[0][1], (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)), path)
 
@@ -95,8 +117,18 @@ def run(args: argparse.Namespace) -> int:
     configure_torch_threads()
     picture = load_image(args.input)
     reference = load_reference(args.reference) if args.reference else None
-    result = run_sync(lambda progress: colorize(picture, hints, args.size, settings, progress, vividness=args.vividness,
-                                                reference=reference, model_name=args.model))
+    result = run_sync(
+        lambda progress: colorize(
+            picture,
+            hints,
+            args.size,
+            settings,
+            progress,
+            vividness=args.vividness,
+            reference=reference,
+            model_name=args.model,
+        )
+    )
     save_image(result.picture, args.output)
     if result.note and not getattr(args, "quiet", False):
         print(f"note: {result.note}")

@@ -48,8 +48,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"Removed {entry_path} and {icon_path}")
         return 0
     launcher = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "latent-studio" else "latent-studio"
-    for path, content in ((entry_path, desktop_entry(str(launcher)).encode()),
-                          (icon_path, (package_folder("resources") / ICON_FILE).read_bytes())):
+    for path, content in (
+        (entry_path, desktop_entry(str(launcher)).encode()),
+        (icon_path, (package_folder("resources") / ICON_FILE).read_bytes()),
+    ):
         path.parent.mkdir(parents=True, exist_ok=True)
         part = path.with_name(path.name + ".part")
         part.write_bytes(content)
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _quoted(executable: str) -> str:
     """Exec's quoting rule: an argument with spaces or specials goes in double quotes."""
-    if any(char in executable for char in ' \t"\'\\$`'):
+    if any(char in executable for char in " \t\"'\\$`"):
         escaped = executable.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`")
         return f'"{escaped}"'
     return executable

@@ -24,36 +24,58 @@ MAX_STRIP_PIXELS = 50_000_000  # interpolate: all faces together (150 MB of 8-bi
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    edit = subparsers.add_parser("edit", help="edit a face along attribute/PCA/user directions",
-                                 description="Edit the face in a photo by moving its VAE code along named directions "
-                                             "(sliders in sigma units of the training faces).")
+    edit = subparsers.add_parser(
+        "edit",
+        help="edit a face along attribute/PCA/user directions",
+        description="Edit the face in a photo by moving its VAE code along named directions "
+        "(sliders in sigma units of the training faces).",
+    )
     edit.add_argument("input", nargs="?", type=Path, help="photo with a face")
     edit.add_argument("output", nargs="?", type=Path, help="where to write the edited photo")
-    edit.add_argument("--attr", action="append", default=[], metavar="NAME=VALUE",
-                      help="move along direction NAME by VALUE sigmas (repeatable), e.g. young=+1.5")
+    edit.add_argument(
+        "--attr",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="move along direction NAME by VALUE sigmas (repeatable), e.g. young=+1.5",
+    )
     edit.add_argument("--list", action="store_true", help="list the available directions and exit")
     edit.add_argument("--box", help="face crop box X,Y,W,H in photo pixels (skips face detection)")
     edit.add_argument("--face-only", action="store_true", help="write only the edited face at the model's size")
-    edit.add_argument("--paste", choices=["delta", "face"], default="delta",
-                      help="delta: add only the edit's change to the photo (keeps detail); face: paste the decoded face")
+    edit.add_argument(
+        "--paste",
+        choices=["delta", "face"],
+        default="delta",
+        help="delta: add only the edit's change to the photo (keeps detail); face: paste the decoded face",
+    )
     _in_place(edit)
     _common(edit)
     edit.set_defaults(func=run)
 
-    interp = subparsers.add_parser("interpolate", help="morph between the faces of two photos",
-                                   description="Decode faces along the straight line between two photos' codes.")
+    interp = subparsers.add_parser(
+        "interpolate",
+        help="morph between the faces of two photos",
+        description="Decode faces along the straight line between two photos' codes.",
+    )
     interp.add_argument("a", type=Path, help="first photo")
     interp.add_argument("b", type=Path, help="second photo")
-    interp.add_argument("output", type=Path, help="strip .png, or a folder (existing, or a path without suffix) for frames")
+    interp.add_argument(
+        "output", type=Path, help="strip .png, or a folder (existing, or a path without suffix) for frames"
+    )
     interp.add_argument("--steps", type=int, default=8, help="number of faces, both ends included (2-256, default 8)")
-    interp.add_argument("--scale", type=int, default=2, help=f"upscale each face by this factor (1-{MAX_SCALE}, default 2)")
+    interp.add_argument(
+        "--scale", type=int, default=2, help=f"upscale each face by this factor (1-{MAX_SCALE}, default 2)"
+    )
     _in_place(interp)
     _common(interp)
     interp.set_defaults(func=run_interpolate)
 
-    define = subparsers.add_parser("define-direction", help="make a new edit direction from two folders of pictures",
-                                   description="Compute a direction from pictures with a property and pictures without it; "
-                                               "it is saved with your directions and appears in `edit --list`.")
+    define = subparsers.add_parser(
+        "define-direction",
+        help="make a new edit direction from two folders of pictures",
+        description="Compute a direction from pictures with a property and pictures without it; "
+        "it is saved with your directions and appears in `edit --list`.",
+    )
     define.add_argument("name", help="the new direction's name (letters, digits, - and _)")
     define.add_argument("--with", dest="folder_with", type=Path, required=True, help="pictures that have the property")
     define.add_argument("--without", dest="folder_without", type=Path, required=True, help="pictures that do not")
@@ -66,7 +88,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _in_place(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--in-place", action="store_true", help="allow OUTPUT to be an input file (replaced atomically)")
+    parser.add_argument(
+        "--in-place", action="store_true", help="allow OUTPUT to be an input file (replaced atomically)"
+    )
 
 
 def parse_box(text: str | None) -> tuple[float, float, float, float] | None:
@@ -92,8 +116,9 @@ def box_in_picture(text: str, rect: tuple[float, float, float, float], width: in
     x, y, w, h = rect
     limit = 2 * max(width, height)
     if x >= width or y >= height or x + w <= 0 or y + h <= 0 or max(w, h) > limit:
-        raise LatentStudioError(f"--box '{text}' must overlap the {width} x {height} picture "
-                                f"and be at most {limit} pixels wide and high.")
+        raise LatentStudioError(
+            f"--box '{text}' must overlap the {width} x {height} picture and be at most {limit} pixels wide and high."
+        )
     return Box.around(x + w / 2, y + h / 2, max(w, h))
 
 
@@ -110,8 +135,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list:
         editor = _editor(args)
-        for name, kind, text, sigma in zip(editor.directions.names, editor.directions.kinds, editor.directions.descriptions,
-                                           editor.directions.sigmas.tolist()):
+        for name, kind, text, sigma in zip(
+            editor.directions.names,
+            editor.directions.kinds,
+            editor.directions.descriptions,
+            editor.directions.sigmas.tolist(),
+        ):
             print(f"{name:12s} {kind:9s} sigma={sigma:.3f}  {text}")
         return 0
     if args.input is None or args.output is None:
@@ -163,8 +192,10 @@ def run_interpolate(args: argparse.Namespace) -> int:
     side = editor.size * args.scale
     if args.steps * side * side > MAX_STRIP_PIXELS:
         megapixels = args.steps * side * side / 1e6
-        raise LatentStudioError(f"{args.steps} faces of {side} x {side} pixels are {megapixels:.0f} megapixels; "
-                                f"the limit is {MAX_STRIP_PIXELS / 1e6:.0f} (use fewer --steps or a smaller --scale).")
+        raise LatentStudioError(
+            f"{args.steps} faces of {side} x {side} pixels are {megapixels:.0f} megapixels; "
+            f"the limit is {MAX_STRIP_PIXELS / 1e6:.0f} (use fewer --steps or a smaller --scale)."
+        )
     # 2. encode both ends, decode the line between them
     ends = []
     for path in (args.a, args.b):
@@ -191,6 +222,7 @@ def run_define(args: argparse.Namespace) -> int:
     editor = _editor(args)
     editor.check_new_name(args.name)  # before the progress bar starts
     with tqdm(total=100, unit="%", file=sys.stderr, leave=False, disable=not sys.stderr.isatty()) as bar:
+
         def callback(fraction: float, message: str = "") -> None:
             value = int(fraction * 100)
             if value != bar.n:
@@ -198,6 +230,8 @@ def run_define(args: argparse.Namespace) -> int:
 
         directions = editor.define_direction(args.name, args.folder_with, args.folder_without, Progress(callback))
     i = directions.index(args.name)
-    print(f"direction '{args.name}' (sigma {float(directions.sigmas[i]):.3f}) saved to "
-          f"{editor.user_dir / (args.name + '.safetensors')}; use it with: latent-studio edit IN OUT --attr {args.name}=+1")
+    print(
+        f"direction '{args.name}' (sigma {float(directions.sigmas[i]):.3f}) saved to "
+        f"{editor.user_dir / (args.name + '.safetensors')}; use it with: latent-studio edit IN OUT --attr {args.name}=+1"
+    )
     return 0

@@ -29,11 +29,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--colors", type=Path, help="colour strokes: an RGBA image of the sketch's size")
     parser.add_argument("--extract", action="store_true", help="photo -> sketch instead of sketch -> image")
     parser.add_argument(
-        "--resolution", type=int, default=256,
+        "--resolution",
+        type=int,
+        default=256,
         help="short side in pixels the model runs at (default 256; 0 = the sketch's own size)",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
-    parser.add_argument("--in-place", action="store_true", help="allow OUTPUT to be an input file (replaced atomically)")
+    parser.add_argument(
+        "--in-place", action="store_true", help="allow OUTPUT to be an input file (replaced atomically)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -55,11 +59,11 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from latent_studio.app.core.device import ComputeSettings
-    from latent_studio.models.errors import LatentStudioError
     from latent_studio.app.core.imageio import load_image, save_image
     from latent_studio.app.core.jobs import run_sync
     from latent_studio.app.core.sketch import photo_to_sketch
     from latent_studio.app.core.sketch_flow import SketchOptions, check_options, run_one
+    from latent_studio.models.errors import LatentStudioError
 
     options = SketchOptions(args.resolution)
     check_options(options, "--resolution")  # the one flow's checks (batch sketch makes the same)
@@ -68,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     compute = ComputeSettings(device=args.device)
     picture = load_image(args.input)
     with tqdm(total=100, desc=args.input.name, unit="%", disable=not sys.stderr.isatty(), leave=False) as bar:
+
         def report(fraction: float, _message: str) -> None:
             bar.n = int(fraction * 100)
             bar.refresh()

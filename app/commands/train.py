@@ -17,7 +17,8 @@ from latent_studio.models.errors import LatentStudioError
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "train", help="fine-tune the colorizer on a folder of your own photos",
+        "train",
+        help="fine-tune the colorizer on a folder of your own photos",
         description="Fine-tune a shipped model on your photos; about 10%% of the folder is held out to measure it.",
     )
     parser.add_argument("tool", nargs="?", choices=["colorizer"], help="the model to fine-tune")
@@ -42,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
         for name in user_models.list_models():
             item = user_models.entry(name)
             before, after = item["metrics"]["held_out_before"], item["metrics"]["held_out_after"]
-            print(f"{name}\t{item['base']}\t{item['steps']} steps\theld out PSNR {before['psnr']:.2f} -> "
-                  f"{after['psnr']:.2f} dB\t{item['data']}")
+            print(
+                f"{name}\t{item['base']}\t{item['steps']} steps\theld out PSNR {before['psnr']:.2f} -> "
+                f"{after['psnr']:.2f} dB\t{item['data']}"
+            )
         return 0
     if args.delete:
         user_models.delete(args.delete)
@@ -52,16 +55,21 @@ def run(args: argparse.Namespace) -> int:
         user_models.rename(*args.rename)
         return 0
     if args.tool is None or not args.data or not args.name:
-        raise LatentStudioError("train needs a model, --data DIR and --name NAME (e.g. train colorizer --data photos/ "
-                                "--name family).")
+        raise LatentStudioError(
+            "train needs a model, --data DIR and --name NAME (e.g. train colorizer --data photos/ --name family)."
+        )
     return _train(args)
 
 
 def _command(args: argparse.Namespace) -> str:
     """The command that (re)creates this model, for its manifest entry."""
     budget = ["--steps", str(args.steps)] if args.steps else ["--minutes", f"{args.minutes:g}"]
-    extra = [*(["--batch-size", str(args.batch_size)] if args.batch_size else []),
-             *(["--crop", str(args.crop)] if args.crop != 128 else []), "--device", args.device]
+    extra = [
+        *(["--batch-size", str(args.batch_size)] if args.batch_size else []),
+        *(["--crop", str(args.crop)] if args.crop != 128 else []),
+        "--device",
+        args.device,
+    ]
     words = ["latent-studio", "train", args.tool, "--data", str(args.data), "--name", args.name, *budget, *extra]
     return " ".join(map(shlex.quote, words))
 
@@ -72,8 +80,13 @@ def _train(args: argparse.Namespace) -> int:
 
     user_models.check_name(args.name)  # before torch loads
     request = finetune.FinetuneRequest(
-        data=args.data, name=args.name, minutes=args.minutes, steps=args.steps, device=args.device,
-        batch_size=args.batch_size, crop=args.crop,
+        data=args.data,
+        name=args.name,
+        minutes=args.minutes,
+        steps=args.steps,
+        device=args.device,
+        batch_size=args.batch_size,
+        crop=args.crop,
         command=_command(args),
     )
     quiet = getattr(args, "quiet", False)

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from latent_studio.models.errors import Cancelled, LatentStudioError
 from latent_studio.app.core.imageio import DEFAULT_MAX_PIXELS, WRITE_FORMATS, Picture, load_source, save_image
 from latent_studio.app.core.jobs import COMPUTE_LOCK, Progress
+from latent_studio.models.errors import Cancelled, LatentStudioError
 
 READ_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 DONE_LOG = ".latent-studio-done.jsonl"
@@ -156,8 +156,9 @@ def output_path(source: Path, in_dir: Path, out_dir: Path, output_format: str) -
     return out_dir / relative.with_suffix(suffix)
 
 
-def output_names(sources: list[Path], in_dir: Path, out_dir: Path, output_format: str
-                 ) -> tuple[list[tuple[Path, Path]], list[tuple[Path, Path, str]]]:
+def output_names(
+    sources: list[Path], in_dir: Path, out_dir: Path, output_format: str
+) -> tuple[list[tuple[Path, Path]], list[tuple[Path, Path, str]]]:
     """Each source's output, never one output for two sources: ([(source, output)], [(source, output, reason)]).
 
     Where sources would share an output name (`a.jpg` and `a.png` with format png, `c.gif` and `c.png`), the
@@ -170,7 +171,8 @@ def output_names(sources: list[Path], in_dir: Path, out_dir: Path, output_format
     for target in plain.values():
         claims[_fold(target)] = claims.get(_fold(target), 0) + 1
     targets = {
-        source: target if claims[_fold(target)] == 1 or source.name == target.name
+        source: target
+        if claims[_fold(target)] == 1 or source.name == target.name
         else target.with_name(source.name + target.suffix)
         for source, target in plain.items()
     }
@@ -182,8 +184,14 @@ def output_names(sources: list[Path], in_dir: Path, out_dir: Path, output_format
         if owner == source:
             named.append((source, target))
         else:
-            refused.append((source, target, f"{source.name} was not processed: its output {target.name} "
-                                            f"would also be the output of {owner.name}; rename one of them."))
+            refused.append(
+                (
+                    source,
+                    target,
+                    f"{source.name} was not processed: its output {target.name} "
+                    f"would also be the output of {owner.name}; rename one of them.",
+                )
+            )
     return sorted(named), refused
 
 
@@ -206,9 +214,13 @@ def check_output_folder(out_dir: Path) -> None:
             raise LatentStudioError(f"The output folder {out_dir} is a file, not a folder.")
         raise LatentStudioError(f"The output folder {out_dir} cannot be created: {existing} is a file.")
     if _read_only(existing):
-        raise LatentStudioError(f"The output folder {out_dir} cannot be written: {existing} is on a read-only file system.")
+        raise LatentStudioError(
+            f"The output folder {out_dir} cannot be written: {existing} is on a read-only file system."
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise LatentStudioError(f"The output folder {out_dir} cannot be written: {existing} is not writable (permission denied).")
+        raise LatentStudioError(
+            f"The output folder {out_dir} cannot be written: {existing} is not writable (permission denied)."
+        )
 
 
 def _read_only(folder: Path) -> bool:
@@ -249,16 +261,24 @@ def plan_batch(in_dir: Path, out_dir: Path, tool: BatchTool, options: BatchOptio
     in_place = out_dir == in_dir
     pattern = "**/*" if options.recursive else "*"
     sources = sorted(  # not only regular files: a FIFO or a device named like an image is reported, not skipped
-        p for p in in_dir.glob(pattern)
-        if not p.is_dir() and p.suffix.lower() in READ_SUFFIXES and not (inside and not in_place and out_dir in p.parents)
+        p
+        for p in in_dir.glob(pattern)
+        if not p.is_dir()
+        and p.suffix.lower() in READ_SUFFIXES
+        and not (inside and not in_place and out_dir in p.parents)
     )
     plan = BatchPlan(in_dir, out_dir, options, key)
     if in_place:
         named = [(source, source) for source in sources if source.suffix.lower() in WRITE_FORMATS]
         plan.refused = [
-            (source, source, f"{source.name} cannot be replaced in place: Latent Studio does not write "
-                             f"{source.suffix.lower()} files; write the results into another folder instead.")
-            for source in sources if source.suffix.lower() not in WRITE_FORMATS
+            (
+                source,
+                source,
+                f"{source.name} cannot be replaced in place: Latent Studio does not write "
+                f"{source.suffix.lower()} files; write the results into another folder instead.",
+            )
+            for source in sources
+            if source.suffix.lower() not in WRITE_FORMATS
         ]
     else:
         named, plan.refused = output_names(sources, in_dir, out_dir, options.output_format)
@@ -292,8 +312,10 @@ def check_plan(plan: BatchPlan, tool: BatchTool) -> None:
     record settings the outputs were not made with)."""
     key = tool.settings_key()
     if key != plan.key:
-        raise LatentStudioError(f"The batch plan was made for other settings ({plan.key}) than the tool's ({key}); "
-                                "plan again with this tool.")
+        raise LatentStudioError(
+            f"The batch plan was made for other settings ({plan.key}) than the tool's ({key}); "
+            "plan again with this tool."
+        )
 
 
 def start_run(plan: BatchPlan) -> None:
@@ -307,11 +329,15 @@ def start_run(plan: BatchPlan) -> None:
 
 def refused_results(plan: BatchPlan) -> list[ItemResult]:
     """The plan's refused items as failed results (stage "plan")."""
-    return [ItemResult(source, target, "failed", ItemFailure(source, reason, "plan")) for source, target, reason in plan.refused]
+    return [
+        ItemResult(source, target, "failed", ItemFailure(source, reason, "plan"))
+        for source, target, reason in plan.refused
+    ]
 
 
-def run_batch(plan: BatchPlan, tool: BatchTool, progress: Progress | None = None,
-              pause: threading.Event | None = None) -> Iterator[ItemResult]:
+def run_batch(
+    plan: BatchPlan, tool: BatchTool, progress: Progress | None = None, pause: threading.Event | None = None
+) -> Iterator[ItemResult]:
     """Process `plan` (see `plan_batch`: its folders, options and items) with `tool`, yielding one ItemResult per
     image (skipped ones first). `pause`, while set, holds the run between chunks."""
     check_plan(plan, tool)
@@ -341,7 +367,9 @@ def run_batch(plan: BatchPlan, tool: BatchTool, progress: Progress | None = None
                 if item is None:
                     return
                 source, target = item
-                loads.append((source, target, pool.submit(_load, tool, source, options.max_pixels), time.perf_counter()))
+                loads.append(
+                    (source, target, pool.submit(_load, tool, source, options.max_pixels), time.perf_counter())
+                )
 
         def drain_saves(block: bool) -> Iterator[ItemResult]:
             nonlocal finished
@@ -370,8 +398,13 @@ def run_batch(plan: BatchPlan, tool: BatchTool, progress: Progress | None = None
                         loaded, reads[target] = future.result()
                         chunk.append((source, target, loaded, started))
                     except LatentStudioError as error:
-                        failed = ItemResult(source, target, "failed", ItemFailure(source, str(error), "read"),
-                                            time.perf_counter() - started)
+                        failed = ItemResult(
+                            source,
+                            target,
+                            "failed",
+                            ItemFailure(source, str(error), "read"),
+                            time.perf_counter() - started,
+                        )
                         report.write(failed)
                         finished += 1
                         yield failed
@@ -402,8 +435,12 @@ def run_batch(plan: BatchPlan, tool: BatchTool, progress: Progress | None = None
             raise LatentStudioError(problem)
 
 
-def process_items(tool: BatchTool, items: list[tuple[Path, Path]], max_pixels: int = DEFAULT_MAX_PIXELS,
-                  progress: Progress | None = None) -> list[ItemResult]:
+def process_items(
+    tool: BatchTool,
+    items: list[tuple[Path, Path]],
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    progress: Progress | None = None,
+) -> list[ItemResult]:
     """One chunk of (source, output) through the engine's stages in the calling thread: decode (+ prepare), the
     tool, finish + atomic write; a failure is only its item's. Results in the items' order.
 
@@ -420,8 +457,9 @@ def process_items(tool: BatchTool, items: list[tuple[Path, Path]], max_pixels: i
             loaded, reads[target] = _load(tool, source, max_pixels)
             chunk.append((source, target, loaded, started))
         except LatentStudioError as error:
-            results[target] = ItemResult(source, target, "failed", ItemFailure(source, str(error), "read"),
-                                         time.perf_counter() - started)
+            results[target] = ItemResult(
+                source, target, "failed", ItemFailure(source, str(error), "read"), time.perf_counter() - started
+            )
     for source, target, result, started in _process_chunk(tool, chunk, progress):  # 2. the network
         failure, record = result if isinstance(result, ItemFailure) else None, None
         if failure is None:  # 3. finish + write
@@ -429,8 +467,9 @@ def process_items(tool: BatchTool, items: list[tuple[Path, Path]], max_pixels: i
                 record = done_record(reads[target], key, _save(tool, result, target))
             except LatentStudioError as error:
                 failure = ItemFailure(target, str(error), "write")
-        results[target] = ItemResult(source, target, "failed" if failure else "done", failure,
-                                     time.perf_counter() - started, record)
+        results[target] = ItemResult(
+            source, target, "failed" if failure else "done", failure, time.perf_counter() - started, record
+        )
     return [results[target] for _, target in items]
 
 
@@ -507,7 +546,9 @@ def _settle(source: Path, target: Path, future: Future, started: float) -> ItemR
         future.result()
         return ItemResult(source, target, "done", None, time.perf_counter() - started)
     except LatentStudioError as error:
-        return ItemResult(source, target, "failed", ItemFailure(target, str(error), "write"), time.perf_counter() - started)
+        return ItemResult(
+            source, target, "failed", ItemFailure(target, str(error), "write"), time.perf_counter() - started
+        )
 
 
 def remove_stale_parts(targets: list[Path]) -> None:

@@ -93,8 +93,10 @@ def check_request(request: BatchRequest) -> None:
     if request.reference and request.tool != "colorize":
         raise LatentStudioError(f"--reference is an option of batch colorize, not of batch {request.tool}.")
     if request.model != DEFAULT_MODEL and (request.tool != "colorize" or request.ray_address is not None):
-        raise LatentStudioError("--model is an option of batch colorize on this machine (not of batch "
-                                f"{request.tool}{' with --ray' if request.ray_address is not None else ''}).")
+        raise LatentStudioError(
+            "--model is an option of batch colorize on this machine (not of batch "
+            f"{request.tool}{' with --ray' if request.ray_address is not None else ''})."
+        )
 
 
 def recipe_of(request: BatchRequest) -> ToolRecipe:
@@ -104,8 +106,15 @@ def recipe_of(request: BatchRequest) -> ToolRecipe:
         from latent_studio.app.core.colorize_flow import load_reference
 
         reference = load_reference(request.reference)
-    return ToolRecipe(request.tool, request.device, request.working_size, tuple(request.attrs), request.vividness,
-                      reference, request.model)
+    return ToolRecipe(
+        request.tool,
+        request.device,
+        request.working_size,
+        tuple(request.attrs),
+        request.vividness,
+        reference,
+        request.model,
+    )
 
 
 def prepare_batch(request: BatchRequest) -> BatchRun:
@@ -118,8 +127,11 @@ def prepare_batch(request: BatchRequest) -> BatchRun:
     settings = ComputeSettings(device=request.device)
     workers, batch_size = default_pipeline(settings.torch_device.type)
     options = BatchOptions(
-        recursive=request.recursive, output_format=request.output_format, overwrite=request.overwrite,
-        allow_in_place=request.in_place, workers=max(1, request.workers or workers),
+        recursive=request.recursive,
+        output_format=request.output_format,
+        overwrite=request.overwrite,
+        allow_in_place=request.in_place,
+        workers=max(1, request.workers or workers),
         batch_size=max(1, request.batch_size or batch_size),
     )
     check_folders(Path(request.in_dir), Path(request.out_dir), options)

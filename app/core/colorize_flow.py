@@ -63,7 +63,8 @@ def check_hints(hints: Sequence[Hint], picture: Picture | None = None) -> None:
     for hint in hints:
         if len(hint.points) > MAX_SCRIBBLE_POINTS:
             raise LatentStudioError(
-                f"A scribble hint may have at most {MAX_SCRIBBLE_POINTS} points, not {len(hint.points)}.")
+                f"A scribble hint may have at most {MAX_SCRIBBLE_POINTS} points, not {len(hint.points)}."
+            )
         if picture is not None:
             for x, y in hint.points:
                 check_point(picture, x, y, "A colour hint")
@@ -74,7 +75,8 @@ def check_hints(hints: Sequence[Hint], picture: Picture | None = None) -> None:
 def check_point(picture: Picture, x: float, y: float, what: str) -> None:
     if not (0 <= x < picture.width and 0 <= y < picture.height):
         raise LatentStudioError(
-            f"{what} at ({x:g}, {y:g}) lies outside the {picture.width} x {picture.height} picture.")
+            f"{what} at ({x:g}, {y:g}) lies outside the {picture.width} x {picture.height} picture."
+        )
 
 
 def check_picture(picture: Picture) -> None:
@@ -106,14 +108,26 @@ def load_reference(path: str) -> Picture:
     return picture
 
 
-def run_one(picture: Picture, options: ColorizeOptions, settings: ComputeSettings = ComputeSettings(),
-            progress: Progress | None = None) -> ColorizeResult:
+def run_one(
+    picture: Picture,
+    options: ColorizeOptions,
+    settings: ComputeSettings = ComputeSettings(),
+    progress: Progress | None = None,
+) -> ColorizeResult:
     """Colorize one picture at full resolution with these options (checked here too)."""
     from latent_studio.app.core.colorize import colorize
 
     check_options(options, picture)
-    return colorize(picture, options.hints, options.working_size, settings, progress, model_name=options.model_name,
-                    vividness=options.vividness, reference=options.reference)
+    return colorize(
+        picture,
+        options.hints,
+        options.working_size,
+        settings,
+        progress,
+        model_name=options.model_name,
+        vividness=options.vividness,
+        reference=options.reference,
+    )
 
 
 def batch_tool(recipe, settings: ComputeSettings):

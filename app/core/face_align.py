@@ -17,8 +17,9 @@ import cv2
 import numpy as np
 
 #: left eye, right eye, nose, left and right mouth corner (as seen), x and y as fractions of the crop side
-TEMPLATE = np.array([[0.2953, 0.2950], [0.6929, 0.2965], [0.4926, 0.5223], [0.3131, 0.6910], [0.6715, 0.6925]],
-                    np.float64)
+TEMPLATE = np.array(
+    [[0.2953, 0.2950], [0.6929, 0.2965], [0.4926, 0.5223], [0.3131, 0.6910], [0.6715, 0.6925]], np.float64
+)
 MAX_REDUCTION = 8  # a large face is warped to at most 8x the crop side, then area-reduced (no aliasing)
 
 
@@ -70,8 +71,13 @@ def warp_in(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     A big face is warped at k times the size first and area-reduced, so the crop does not alias."""
     k = int(min(MAX_REDUCTION, max(1, round(1 / max(scale_of(matrix), 1e-6)))))
     big = matrix * np.array([[k], [k]])
-    warped = cv2.warpAffine(np.ascontiguousarray(rgb[..., :3]), big, (size * k, size * k), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE)
+    warped = cv2.warpAffine(
+        np.ascontiguousarray(rgb[..., :3]),
+        big,
+        (size * k, size * k),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
     if k > 1:
         warped = cv2.resize(warped, (size, size), interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(warped)
@@ -103,12 +109,19 @@ def face_mask(size: int, points: np.ndarray | None, feather: float = 0.25) -> np
 
 def mask_in_photo(matrix: np.ndarray, mask: np.ndarray, height: int, width: int) -> np.ndarray:
     """(height, width) float32: the crop-frame `mask` warped back into the photo (0 where nothing changes)."""
-    return cv2.warpAffine(np.ascontiguousarray(mask, np.float32), matrix.astype(np.float64), (width, height),
-                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.warpAffine(
+        np.ascontiguousarray(mask, np.float32),
+        matrix.astype(np.float64),
+        (width, height),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
 
 
-def paste_change(photo: np.ndarray, crop_image: np.ndarray, matrix: np.ndarray, mask: np.ndarray,
-                 replace: bool) -> np.ndarray:
+def paste_change(
+    photo: np.ndarray, crop_image: np.ndarray, matrix: np.ndarray, mask: np.ndarray, replace: bool
+) -> np.ndarray:
     """The photo with a crop-frame picture warped back under `mask` (both (S, S, ...) in crop pixels).
 
     `replace=False`: `crop_image` is a change in 0-1 units, added to the photo (the edit's delta: a zero
@@ -128,8 +141,14 @@ def paste_change(photo: np.ndarray, crop_image: np.ndarray, matrix: np.ndarray, 
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
 
     def back(image: np.ndarray) -> np.ndarray:
-        return cv2.warpAffine(np.ascontiguousarray(image, np.float32), local, (x1 - x0, y1 - y0), flags=flags,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return cv2.warpAffine(
+            np.ascontiguousarray(image, np.float32),
+            local,
+            (x1 - x0, y1 - y0),
+            flags=flags,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
 
     weight = back(mask)[..., None]
     top = 65535.0 if photo.dtype == np.uint16 else 255.0

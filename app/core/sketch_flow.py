@@ -46,8 +46,13 @@ def sketch_settings(options: SketchOptions, settings: ComputeSettings):
     return SketchSettings(compute=settings, resolution=options.resolution or None, max_side=MAX_SIDE)
 
 
-def run_one(lines: np.ndarray, colour_strokes: np.ndarray | None, options: SketchOptions = SketchOptions(),
-            settings: ComputeSettings = ComputeSettings(), progress: Progress | None = None) -> np.ndarray:
+def run_one(
+    lines: np.ndarray,
+    colour_strokes: np.ndarray | None,
+    options: SketchOptions = SketchOptions(),
+    settings: ComputeSettings = ComputeSettings(),
+    progress: Progress | None = None,
+) -> np.ndarray:
     """Black lines on white [+ RGBA colour strokes] -> HxWx3 uint8 picture (options checked here too)."""
     from latent_studio.app.core.sketch import sketch_to_image
 

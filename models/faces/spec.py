@@ -3,8 +3,10 @@
 from latent_studio.models.registry import ModelSpec, register
 
 WEIGHTS_FILE = "mtcnn-v1.safetensors"
-LICENSE_NOTE = ("MIT (facenet-pytorch, Copyright (c) 2019 Timothy Esler); weights of the MTCNN authors "
-                "(Zhang et al. 2016), trained on WIDER FACE and CelebA.")
+LICENSE_NOTE = (
+    "MIT (facenet-pytorch, Copyright (c) 2019 Timothy Esler); weights of the MTCNN authors "
+    "(Zhang et al. 2016), trained on WIDER FACE and CelebA."
+)
 
 FACE_DETECTOR = register(
     ModelSpec(
