@@ -82,7 +82,7 @@ class BeforeAfterChart(QWidget):
         super().__init__(parent)
         self.before: dict | None = None
         self.after: dict | None = None
-        self.setMinimumSize(320, 150)
+        self.setMinimumSize(300, 150)
 
     def set_metrics(self, before: dict | None, after: dict | None) -> None:
         self.before, self.after = before, after
@@ -132,7 +132,7 @@ class BeforeAfterChart(QWidget):
                 painter.drawText(
                     QRectF(bar.left() - 8, bar.top() - 16, bar.width() + 16, 14),
                     Qt.AlignmentFlag.AlignCenter,
-                    f"{value:.1f}",
+                    f"{value:.2f}" if floor else f"{value:.1f}",  # PSNR: hundredths of a dB matter
                 )
                 painter.drawText(
                     QRectF(bar.left() - 8, plot.bottom() + 2, bar.width() + 16, 14), Qt.AlignmentFlag.AlignCenter, label

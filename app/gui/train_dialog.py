@@ -45,7 +45,7 @@ from latent_studio.app.gui.worker import JobRunner
 from latent_studio.models.errors import LatentStudioError
 
 KIND = "train"
-STRIP_HEIGHT = 64
+STRIP_HEIGHT = 56
 COLUMNS = ("Gray", "Before", "After", "Photo")
 
 
@@ -160,8 +160,10 @@ class TrainDialog(QDialog):
         layout.addWidget(QLabel("Training loss:"))
         layout.addWidget(self.loss_chart, 1)
         layout.addWidget(self.held_out)
-        layout.addWidget(strip)
-        layout.addWidget(self.chart)
+        below = QHBoxLayout()  # the strip and, at the end, the chart side by side: the dialog fits 800-px screens
+        below.addWidget(strip, 3)
+        below.addWidget(self.chart, 2)
+        layout.addLayout(below)
         layout.addWidget(self.summary)
         layout.addLayout(buttons)
 
