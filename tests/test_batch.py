@@ -53,7 +53,7 @@ def run(in_dir, out_dir, tool=None, **options):
 
 def test_good_items_done_bad_items_reported_and_tree_mirrored(tmp_path):
     make_tree(tmp_path / "in")
-    results, tool = run(tmp_path / "in", tmp_path / "out", recursive=True, batch_size=4)
+    results, _tool = run(tmp_path / "in", tmp_path / "out", recursive=True, batch_size=4)
     status = {r.source.name: r.status for r in results}
     assert status == {
         "good0.png": "done",
@@ -74,7 +74,8 @@ def test_good_items_done_bad_items_reported_and_tree_mirrored(tmp_path):
     assert alpha.shape[2] == 4 and alpha[0, 0, 3] == 128
     assert not (tmp_path / "out" / "narrow.png").exists() and not (tmp_path / "out" / "broken.jpg").exists()
     assert not list((tmp_path / "out").rglob("*.part"))
-    rows = list(csv.DictReader(open(tmp_path / "out" / REPORT)))
+    with open(tmp_path / "out" / REPORT) as report:
+        rows = list(csv.DictReader(report))
     assert sorted(r["status"] for r in rows) == ["done"] * 4 + ["failed"] * 3
     assert not (tmp_path / "in" / REPORT).exists() and not (tmp_path / "in" / DONE_LOG).exists()
     assert summarize(results, 2.0).startswith("4 done, 0 skipped, 3 failed in 2.0 s")
@@ -83,7 +84,7 @@ def test_good_items_done_bad_items_reported_and_tree_mirrored(tmp_path):
 def test_rerun_resumes_without_redoing_finished_items(tmp_path):
     make_tree(tmp_path / "in")
     run(tmp_path / "in", tmp_path / "out", recursive=True)
-    results, tool = run(tmp_path / "in", tmp_path / "out", recursive=True)
+    results, _tool = run(tmp_path / "in", tmp_path / "out", recursive=True)
     assert {r.source.name for r in results if r.status == "skipped"} == {
         "good0.png",
         "good1.png",

@@ -82,7 +82,8 @@ def test_bad_files_are_reported_good_ones_done_and_tree_mirrored(tmp_path):
         assert load_image(out / name).pixels.shape == load_image(src / name).pixels.shape
     assert not any(name.endswith(".part") for name in tree_files(out))
     assert not (out / "empty.png").exists() and not (out / "sub" / "truncated.jpg").exists()
-    rows = {Path(row["source"]).name: row for row in csv.DictReader(open(out / REPORT))}
+    with open(out / REPORT) as report:
+        rows = {Path(row["source"]).name: row for row in csv.DictReader(report)}
     assert {name for name, row in rows.items() if row["status"] == "failed"} == {
         "empty.png",
         "truncated.jpg",

@@ -39,7 +39,8 @@ def test_unknown_subcommand_is_a_usage_error():
 
 
 def test_python_dash_m_app_and_no_qt_import():
-    """`python -m latent_studio.app --help` works, and the CLI's import does not pull in Qt (it starts faster and runs headless)."""
+    """`python -m latent_studio.app --help` works, and the CLI's import does not pull in Qt
+    (it starts faster and runs headless)."""
     code = "import sys, latent_studio.app.cli as cli; cli.build_parser(); print('PySide6' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

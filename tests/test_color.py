@@ -52,7 +52,7 @@ def test_pixels_tensor_round_trip(dtype):
 def test_alpha_split_and_merge_resizes_alpha():
     rgba = np.zeros((4, 4, 4), np.uint8)
     rgba[..., 3] = 200
-    rgb, alpha = split_alpha(rgba)
+    _rgb, alpha = split_alpha(rgba)
     merged = merge_alpha(np.zeros((8, 8, 3), np.uint16), alpha)
     assert merged.shape == (8, 8, 4) and merged.dtype == np.uint16
     assert int(merged[..., 3].min()) == 200 * 257

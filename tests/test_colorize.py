@@ -336,12 +336,12 @@ def test_recipe_fine_tunes_from_a_run_with_the_decoded_l1_term(photo_folder, tmp
         "--working-size",
         "64",
     ]
-    assert main(common + ["--out", str(tmp_path / "first"), "--max-steps", "2"]) == 0
+    assert main([*common, "--out", str(tmp_path / "first"), "--max-steps", "2"]) == 0
     first = tmp_path / "first" / "model.safetensors"
     assert (
         main(
-            common
-            + [
+            [
+                *common,
                 "--out",
                 str(tmp_path / "tuned"),
                 "--init",
@@ -418,7 +418,9 @@ def test_prepared_pictures_without_their_lightness_finish_the_same(registry):
     dropped = [prepare_picture(p, 64, CPU, keep_lightness=False) for p in pictures]
     assert all(item.lightness is None for item in dropped)  # what the batch engine keeps in flight on a GPU
     for a, b in zip(
-        colorize_prepared(kept, 64, CPU, registry=registry), colorize_prepared(dropped, 64, CPU, registry=registry)
+        colorize_prepared(kept, 64, CPU, registry=registry),
+        colorize_prepared(dropped, 64, CPU, registry=registry),
+        strict=True,
     ):
         assert np.array_equal(a().picture.pixels, b().picture.pixels)
 

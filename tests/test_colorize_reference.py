@@ -89,6 +89,6 @@ def test_reference_with_alpha_and_huge_size_is_thinned(alpha):
     """A reference far bigger than the working size is thinned before any float work; alpha is ignored."""
     big = np.repeat(np.repeat(textured_scene(flip=True), 12, axis=0), 12, axis=1)  # 1152 x 1536
     if alpha:
-        big = np.concatenate([big, np.full(big.shape[:2] + (1,), 255, np.uint8)], axis=2)
+        big = np.concatenate([big, np.full((*big.shape[:2], 1), 255, np.uint8)], axis=2)
     result = colorize(gray_of(textured_scene()), (), SIZE, CPU, reference=Picture(big)).picture.pixels
     assert redness(result[:, 8:56]) > 40

@@ -36,7 +36,7 @@ def test_a_face_placed_in_a_picture_is_found_there_with_its_landmarks(index, x, 
     expected = face_align.TEMPLATE * side + (x, y)  # the training frame's landmarks, at this place and scale
     ocular = side * (face_align.TEMPLATE[1, 0] - face_align.TEMPLATE[0, 0])
     assert np.linalg.norm(found[0].landmarks - expected, axis=1).max() < 0.3 * ocular
-    x1, y1, x2, y2 = found[0].box
+    x1, _y1, x2, _y2 = found[0].box
     assert abs((x1 + x2) / 2 - x - side / 2) < 0.15 * side and 0.6 * side < x2 - x1 < 1.2 * side
 
 

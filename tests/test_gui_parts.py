@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -64,7 +66,7 @@ def test_history_drops_the_oldest_steps_beyond_its_budget(qapp):
     shown = []
     pictures = [Picture(np.full((16, 16, 4), value, np.uint8)) for value in range(6)]  # 1 KiB each
     history = History(shown.append, max_bytes=3 * 1024)
-    for before, after in zip(pictures, pictures[1:]):
+    for before, after in itertools.pairwise(pictures):
         history.push(before, after, f"step {after.pixels[0, 0, 0]}")
     assert history.total_bytes() <= 3 * 1024
     assert [step.label for step in history.steps] == ["step 4", "step 5"]

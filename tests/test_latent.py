@@ -108,7 +108,7 @@ def test_edit_moves_in_sigma_units_and_rejects_unknown_names(editor):
     i = editor.directions.index("young")
     assert torch.allclose(moved - code, 2 * editor.directions.sigmas[i] * editor.directions.vectors[i], atol=1e-6)
     assert torch.equal(editor.edit(code, {}), code)
-    with pytest.raises(UnknownDirectionError, match="smiling.*young, female"):
+    with pytest.raises(UnknownDirectionError, match=r"smiling.*young, female"):
         editor.edit(code, {"smiling": 1.0})
 
 
@@ -270,8 +270,8 @@ def _tiny_pack(path):
         path,
         names,
         blobs,
-        age=np.array([int(l[0]) for l in labels]),
-        gender=np.array([int(l[1]) for l in labels]),
+        age=np.array([int(label[0]) for label in labels]),
+        gender=np.array([int(label[1]) for label in labels]),
         race=np.zeros(len(names), np.int8),
         is_val=np.arange(len(names)) % 4 == 0,
     )
@@ -311,7 +311,9 @@ def test_recipes_run_end_to_end_on_a_tiny_pack(tmp_path, recipe, extra):
     ):
         assert (out / name).is_file(), name
     assert json.loads((out / "metrics.json").read_text())["steps"] == 2
-    assert main(argv[: argv.index("--max-steps") + 1] + ["3"] + argv[argv.index("--max-steps") + 2 :]) == 0  # resumes
+    more_steps = list(argv)
+    more_steps[argv.index("--max-steps") + 1] = "3"
+    assert main(more_steps) == 0  # resumes
     assert json.loads((out / "metrics.json").read_text())["steps"] == 3
 
 

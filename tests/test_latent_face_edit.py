@@ -3,6 +3,8 @@ give the same pixels, and a gray photo stays gray in all three (issue #18: only 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -83,5 +85,5 @@ def test_a_16_bit_photo_with_alpha_keeps_depth_and_alpha(editor):  # noqa: F811
 def test_an_unknown_paste_mode_is_refused(editor):  # noqa: F811
     from latent_studio.models.errors import LatentStudioError
 
-    with pytest.raises(LatentStudioError, match="The paste mode must be one of delta, face, not 'ghost'."):
+    with pytest.raises(LatentStudioError, match=re.escape("The paste mode must be one of delta, face, not 'ghost'.")):
         edit_picture(editor, _gray_photo(), {}, paste="ghost")

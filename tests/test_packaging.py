@@ -120,7 +120,8 @@ def test_missing_weights_name_the_folder_and_say_how_to_get_them(installed: Path
     hidden = folder.with_name("weights-hidden")
     folder.rename(hidden)
     try:
-        Image = __import__("PIL.Image", fromlist=["Image"])
+        from PIL import Image
+
         Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "gray.png")
         result = _run(installed, "colorize", "gray.png", "colour.png", "--device", "cpu", cwd=tmp_path)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -167,5 +168,5 @@ def test_a_renamed_architecture_module_fails_loudly(folder):
     from dataclasses import replace
 
     renamed = replace(SPEC, architecture="tests.no_such_module:TinyNet")
-    with pytest.raises(ModuleNotFoundError, match="tests.no_such_module"):
+    with pytest.raises(ModuleNotFoundError, match=re.escape("tests.no_such_module")):
         Registry(folder, {"tiny": renamed}).load_model("tiny")

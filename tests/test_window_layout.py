@@ -80,13 +80,13 @@ def small_window(qtbot, monkeypatch):
 def test_every_tool_tab_fits_900x600_without_overlaps(qtbot, small_window):
     window = small_window
     assert (window.width(), window.height()) == SMALLEST, "the window cannot shrink to 900x600"
-    tools = [(dock, panel) for dock, panel in zip(window.docks, window.panels) if panel.is_tool]
+    tools = [(dock, panel) for dock, panel in zip(window.docks, window.panels, strict=True) if panel.is_tool]
     assert len(tools) >= 3
     for dock, panel in tools:
         dock.raise_()
-        qtbot.waitUntil(lambda: panel.is_shown)
+        qtbot.waitUntil(lambda panel=panel: panel.is_shown)
         qtbot.wait(10)  # let the dock layout settle
-        shown = [d for d, p in zip(window.docks, window.panels) if p.is_shown]
+        shown = [d for d, p in zip(window.docks, window.panels, strict=True) if p.is_shown]
         assert dock in shown and len(shown) == 2  # the tool, and Info or History below it
         # the window's parts (canvas, docks, their tab bars, toolbar, status bar) side by side; each shown dock
         # through and through (the status bar's own labels may elide a long job name at this width)

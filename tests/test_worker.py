@@ -140,9 +140,11 @@ def test_an_unexpected_error_is_described_and_logged(qtbot, runner, caplog):
     def run(progress: Progress) -> None:
         raise ValueError("boom")
 
-    with caplog.at_level(logging.ERROR, logger="latent_studio.app.gui.worker"):
-        with qtbot.waitSignal(runner.failed, timeout=TIMEOUT) as blocker:
-            runner.submit(Job("op", run, "Flip Horizontal"))
+    with (
+        caplog.at_level(logging.ERROR, logger="latent_studio.app.gui.worker"),
+        qtbot.waitSignal(runner.failed, timeout=TIMEOUT) as blocker,
+    ):
+        runner.submit(Job("op", run, "Flip Horizontal"))
     assert blocker.args == ["op", "Unexpected error in Flip Horizontal: ValueError: boom"]
     assert any(record.exc_info for record in caplog.records)
 

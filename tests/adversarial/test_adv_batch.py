@@ -92,7 +92,8 @@ def test_a_name_that_still_collides_is_reported_not_overwritten(tmp_path):
         "a.jpg was not processed: its output a.jpg.png would also be the output of a.jpg.png; rename one of them.",
     )
     assert pixel(tmp_path / "out" / "a.jpg.png") == 165  # the input a.jpg.png's result, not a.jpg's
-    rows = list(csv.DictReader(open(tmp_path / "out" / REPORT)))
+    with open(tmp_path / "out" / REPORT) as report:
+        rows = list(csv.DictReader(report))
     assert [r["status"] for r in rows if r["source"].endswith("a.jpg")] == ["failed"]
 
 
@@ -136,7 +137,8 @@ def test_in_place_replaces_each_picture_once(tmp_path):
         ("d.gif", "failed"),
     }
     assert [r.error for r in results if r.status == "failed"] == [
-        "d.gif cannot be replaced in place: Latent Studio does not write .gif files; write the results into another folder instead."
+        "d.gif cannot be replaced in place: Latent Studio does not write .gif files; "
+        "write the results into another folder instead."
     ]
     assert [pixel(src / n) for n in ("a.png", "b.PNG", "sub/c.png")] == [245, 235, 225]
     assert (src / "a.png").stat().st_mode & 0o777 == 0o640

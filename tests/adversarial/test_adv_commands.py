@@ -238,11 +238,13 @@ def test_bad_numbers_are_refused_before_any_model(folder, no_models, capsys, arg
     [
         (
             ["colorize", "in.png", "o.png", "--size", "nan"],
-            "latent-studio colorize: error: argument --size: invalid int value: 'nan' (see latent-studio colorize --help).",
+            "latent-studio colorize: error: argument --size: invalid int value: 'nan' "
+            "(see latent-studio colorize --help).",
         ),
         (
             ["interpolate", "in.png", "b.png", "s.png", "--steps", "1e9"],
-            "latent-studio interpolate: error: argument --steps: invalid int value: '1e9' (see latent-studio interpolate --help).",
+            "latent-studio interpolate: error: argument --steps: invalid int value: '1e9' "
+            "(see latent-studio interpolate --help).",
         ),
     ],
 )
