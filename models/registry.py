@@ -110,9 +110,8 @@ class Registry:
                     model.load_state_dict(state, strict=True)
                 except RuntimeError as error:
                     first = str(error).splitlines()[0]
-                    raise WeightsError(
-                        f"Weights file {self.folder / spec.weights_file} does not fit the {name} architecture ({first})."
-                    ) from None
+                    path = self.folder / spec.weights_file
+                    raise WeightsError(f"Weights file {path} does not fit the {name} architecture ({first}).") from None
                 model = model.to(device=device, dtype=dtype).eval().requires_grad_(False)
                 if spec.channels_last:
                     model = model.to(memory_format=torch.channels_last)
@@ -232,7 +231,7 @@ _DEFAULT: Registry | None = None
 
 def default_registry() -> Registry:
     """The process-wide registry over the shipped weights folder."""
-    global _DEFAULT
+    global _DEFAULT  # noqa: PLW0603 -- one per process, made on first use; tests swap it through _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = Registry()
     return _DEFAULT

@@ -1,4 +1,4 @@
-"""`python -m latent_studio.models.train_all`: run every training recipe at once on one GPU, within one wall-clock budget.
+"""`python -m latent_studio.models.train_all`: every training recipe at once on one GPU, in one wall-clock budget.
 
 A lent GPU comes for minutes, not hours, so the recipes share it concurrently rather than one after another.
 The commands come from models/recipes.txt (one `python -m latent_studio.models.train ...` line each; `--ready DIR` reads
@@ -29,8 +29,8 @@ RECIPES = Path(__file__).with_name("recipes.txt")
 def read_commands(ready: Path) -> list[list[str]]:
     commands = []
     for file in [ready] if ready.is_file() else sorted(ready.glob("READY-*.txt")):
-        for line in file.read_text().splitlines():
-            line = line.strip()
+        for text in file.read_text().splitlines():
+            line = text.strip()
             if line and not line.startswith("#"):
                 commands.append(shlex.split(line))
     return commands
@@ -106,6 +106,7 @@ def gpu_line() -> str:
             capture_output=True,
             text=True,
             timeout=10,
+            check=False,  # a failing nvidia-smi only leaves the line empty
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "n/a"
@@ -131,9 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and name not in args.only:
             continue
         (args.runs / name).mkdir(parents=True, exist_ok=True)
-        stdout = open(args.runs / name / "stdout.log", "w")
-        print(f"start {name}: {' '.join(full[1:])}", flush=True)
-        processes[name] = subprocess.Popen(full, stdout=stdout, stderr=subprocess.STDOUT, env=env)
+        with open(args.runs / name / "stdout.log", "w") as stdout:  # the child keeps its own copy of the handle
+            print(f"start {name}: {' '.join(full[1:])}", flush=True)
+            processes[name] = subprocess.Popen(full, stdout=stdout, stderr=subprocess.STDOUT, env=env)
     print(f"gpu at start: {gpu_line()}", flush=True)
     start = time.monotonic()
     last_snapshot = start

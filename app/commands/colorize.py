@@ -41,7 +41,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         default=0.0,
         metavar="V",
-        help="0 (default): natural, the most accurate colours; up to 1: close to real photos' colourfulness, more wrong guesses",
+        help=(
+            "0 (default): natural, the most accurate colours; "
+            "up to 1: close to real photos' colourfulness, more wrong guesses"
+        ),
     )
     parser.add_argument(
         "--reference",
@@ -85,9 +88,7 @@ def parse_scribble(text: str):
             f"The scribble '{text}' is not of the form X1,Y1;X2,Y2;...,#RRGGBB "
             f"(2 to {MAX_SCRIBBLE_POINTS} points, for example 10,20;60,25,#3a7bd5)."
         )
-    path = tuple((float(p.group(1)), float(p.group(2))) for p in pairs) + (
-        (float(match.group(1)), float(match.group(2))),
-    )
+    path = (*((float(p.group(1)), float(p.group(2))) for p in pairs), (float(match.group(1)), float(match.group(2))))
     colour = match.group(3)
     return Hint(path[0][0], path[0][1], (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)), path)
 

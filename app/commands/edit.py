@@ -140,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
             editor.directions.kinds,
             editor.directions.descriptions,
             editor.directions.sigmas.tolist(),
+            strict=True,
         ):
             print(f"{name:12s} {kind:9s} sigma={sigma:.3f}  {text}")
         return 0
@@ -230,8 +231,9 @@ def run_define(args: argparse.Namespace) -> int:
 
         directions = editor.define_direction(args.name, args.folder_with, args.folder_without, Progress(callback))
     i = directions.index(args.name)
+    saved = editor.user_dir / (args.name + ".safetensors")
     print(
-        f"direction '{args.name}' (sigma {float(directions.sigmas[i]):.3f}) saved to "
-        f"{editor.user_dir / (args.name + '.safetensors')}; use it with: latent-studio edit IN OUT --attr {args.name}=+1"
+        f"direction '{args.name}' (sigma {float(directions.sigmas[i]):.3f}) saved to {saved}; "
+        f"use it with: latent-studio edit IN OUT --attr {args.name}=+1"
     )
     return 0

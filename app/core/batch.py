@@ -20,6 +20,7 @@ file and format (the done-log then records the written file, so a re-run does no
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -241,7 +242,8 @@ def check_folders(in_dir: Path, out_dir: Path, options: BatchOptions) -> None:
     in_place = out_dir == in_dir
     if in_place and not options.allow_in_place:
         raise LatentStudioError(
-            f"The output folder is the input folder ({in_dir}); choose another folder, or allow writing into the input folder explicitly."
+            f"The output folder is the input folder ({in_dir}); choose another folder, "
+            "or allow writing into the input folder explicitly."
         )
     if in_place and options.output_format != "same":
         raise LatentStudioError(
@@ -423,11 +425,9 @@ def run_batch(
         finally:
             for _, _, future, _ in loads:
                 future.cancel()
-            for source, target, future, started in saves:  # let started writes finish: they are atomic
-                try:
+            for _, target, future, _ in saves:  # let started writes finish: they are atomic
+                with contextlib.suppress(LatentStudioError):
                     log.append(target.relative_to(out_dir), done_record(reads[target], key, future.result()))
-                except LatentStudioError:
-                    pass
             report.close()
             log.close()
     for problem in (report.error, log.error):  # every item ran; say once what could not be recorded
@@ -534,7 +534,7 @@ def _process_chunk(tool: BatchTool, chunk: list, progress: Progress) -> list[tup
         return [(s, t, out, st) for (s, t, _, st), out in zip(chunk, outputs, strict=True)]
     except Cancelled:
         raise
-    except Exception as error:  # a tool bug must not stop the batch either
+    except Exception as error:  # noqa: BLE001 -- a tool bug must not stop the batch either
         if len(chunk) == 1:
             source, target, _, started = chunk[0]
             return [(source, target, ItemFailure(source, _failure(tool, source, error), "process"), started)]
@@ -659,10 +659,8 @@ def _open_for_writing(path: Path, mode: str, what: str):
 
 
 def _close_quietly(handle) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the flush of a full disk: already recorded by the failed write
         handle.close()
-    except OSError:  # the flush of a full disk: already recorded by the failed write
-        pass
 
 
 def summarize(results: list[ItemResult], seconds: float) -> str:

@@ -107,7 +107,7 @@ def connect(address: str | None) -> bool:
             ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
         else:
             ray.init(address="local", include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-    except Exception as error:  # ConnectionError, TimeoutError, RuntimeError, ValueError: one line for the user
+    except Exception as error:  # noqa: BLE001 -- ConnectionError, TimeoutError, RuntimeError, ValueError: one line
         where = f"the Ray cluster at {address}" if address else "a local Ray runtime"
         raise LatentStudioError(f"Cannot start or join {where}: {_first_line(error)}") from None
     return True

@@ -41,8 +41,10 @@ _STRIP_ROWS = 1024  # full-resolution work goes in strips of rows, so huge scans
 
 @dataclass(frozen=True)
 class Hint:
-    """A user's colour hint: pixel (x, y) of the full-resolution picture and an sRGB colour (0-255); a scribble
-    also has its polyline's points in `path` (starting at (x, y)). Hints are local: see `models.colorizer.hint_spread`."""
+    """A user's colour hint: pixel (x, y) of the full-resolution picture and an sRGB colour (0-255).
+
+    A scribble also has its polyline's points in `path` (starting at (x, y)). Hints are local: see
+    `models.colorizer.hint_spread`."""
 
     x: float
     y: float
@@ -351,7 +353,7 @@ def _predict_ab(
     # the automatic result plus each hint's correction spread over its region (issue #13: local, strong hints)
     strokes = [
         (tuple((x + 0.5, y + 0.5) for x, y in h.points), a, b)
-        for h, (_, _, a, b) in zip(hints, _hints_ab(hints, lightness.device))
+        for h, (_, _, a, b) in zip(hints, _hints_ab(hints, lightness.device), strict=True)
     ]
     if reference is not None:  # the reference's colours by content, the same hint spreading on top
         from latent_studio.models.colorizer.hint_spread import spread_on_grid

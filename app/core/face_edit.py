@@ -94,7 +94,7 @@ def edit_pictures(
     boxes = list(boxes) if boxes is not None else [None] * len(pictures)
     # 1. find and encode each face (detection runs per picture)
     encoded = []
-    for i, (picture, box) in enumerate(zip(pictures, boxes)):
+    for i, (picture, box) in enumerate(zip(pictures, boxes, strict=True)):
         progress.report(0.5 * i / max(1, len(pictures)), "finding faces")
         encoded.append(editor.encode(picture.pixels, box))
     progress.check()
@@ -105,7 +105,7 @@ def edit_pictures(
     progress.report(0.9, "pasting back")
     # 4. paste back (gray stays gray; size, detail, bit depth and alpha kept)
     results = []
-    for picture, face, edited_face, reference_face in zip(pictures, encoded, edited, reference):
+    for picture, face, edited_face, reference_face in zip(pictures, encoded, edited, reference, strict=True):
         shown = gray_face(edited_face) if picture.is_gray else edited_face
         results.append(FaceEdit(paste_face(picture, face.crop, edited_face, reference_face), shown, face.crop))
     return results

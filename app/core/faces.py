@@ -41,8 +41,8 @@ class Box:
 
     @classmethod
     def around(cls, cx: float, cy: float, side: float) -> Box:
-        side = max(2, int(round(side)))
-        return cls(int(round(cx - side / 2)), int(round(cy - side / 2)), side)
+        whole = max(2, round(side))
+        return cls(round(cx - whole / 2), round(cy - whole / 2), whole)
 
 
 @dataclass(frozen=True)
@@ -103,11 +103,11 @@ def detect_landmarks(rgb: np.ndarray) -> list:
 
     from latent_studio.models.faces.detect import detect
 
-    with _one_thread(torch):
+    with _OneThread(torch):
         return detect(model, np.ascontiguousarray(rgb[..., :3]))
 
 
-class _one_thread:
+class _OneThread:
     """Few small convolutions: one intra-op thread is as fast and leaves the other core alone."""
 
     def __init__(self, torch) -> None:

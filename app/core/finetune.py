@@ -127,22 +127,27 @@ def read_folder(folder: Path, short_side: int = 144) -> PhotoFolder:
     if not files:
         raise LatentStudioError(f"The folder {folder} holds no pictures (PNG, JPEG, WebP, TIFF, BMP).")
     if not photos:
-        why = (f"all {len(gray)} readable ones are grayscale" if gray else "none of them could be read")
-        raise LatentStudioError(f"The folder {folder} holds no colour photos to learn colours from ({why}; "
-                                f"{len(skipped)} unreadable).")
+        why = f"all {len(gray)} readable ones are grayscale" if gray else "none of them could be read"
+        raise LatentStudioError(
+            f"The folder {folder} holds no colour photos to learn colours from ({why}; {len(skipped)} unreadable)."
+        )
     if len(photos) < MIN_PHOTOS:
-        raise LatentStudioError(f"The folder {folder} holds only {len(photos)} colour photo(s); fine-tuning needs "
-                                f"at least {MIN_PHOTOS} (about 10 % are held out to measure it).")
+        raise LatentStudioError(
+            f"The folder {folder} holds only {len(photos)} colour photo(s); fine-tuning needs "
+            f"at least {MIN_PHOTOS} (about 10 % are held out to measure it)."
+        )
     held = sorted((n for n in photos if is_held_out(n)), key=_name_hash)
     if not held:  # a tiny folder: the one with the smallest hash, by the same fixed rule
         held = [min(photos, key=_name_hash)]
     held_set = set(held)
-    return PhotoFolder([a for n, a in photos.items() if n not in held_set], [photos[n] for n in held],
-                       held, skipped, gray)
+    return PhotoFolder(
+        [a for n, a in photos.items() if n not in held_set], [photos[n] for n in held], held, skipped, gray
+    )
 
 
-def run(request: FinetuneRequest, progress: Progress | None = None,
-        on_update: Callable[[TrainUpdate], None] | None = None) -> FinetuneResult:
+def run(
+    request: FinetuneRequest, progress: Progress | None = None, on_update: Callable[[TrainUpdate], None] | None = None
+) -> FinetuneResult:
     import torch
 
     from latent_studio.app.core.finetune_state import Checkpoint, build_models, evaluate, save_model
@@ -156,8 +161,9 @@ def run(request: FinetuneRequest, progress: Progress | None = None,
     budget = request.minutes * 60.0
     user_models.check_name(request.name)
     if request.steps < 0 or not (0 < request.minutes <= 24 * 60) or request.crop % 16 or not 32 <= request.crop <= 512:
-        raise LatentStudioError("Training needs --minutes in (0, 1440], --steps >= 0 and a --crop of 32-512 in "
-                                "steps of 16.")
+        raise LatentStudioError(
+            "Training needs --minutes in (0, 1440], --steps >= 0 and a --crop of 32-512 in steps of 16."
+        )
     folder = Path(request.data).resolve()
     device = ComputeSettings(request.device).torch_device
     batch = request.batch_size or (32 if device.type == "cuda" else 4)
@@ -198,8 +204,11 @@ def run(request: FinetuneRequest, progress: Progress | None = None,
         return min(1.0, (time.monotonic() - start) / max(budget, 1e-6))
 
     def save() -> None:
-        checkpoint.save(model, optimizer, {**facts, "seconds": facts["seconds"] + time.monotonic() - loop_start,
-                                           "data": str(folder)})
+        checkpoint.save(
+            model,
+            optimizer,
+            {**facts, "seconds": facts["seconds"] + time.monotonic() - loop_start, "data": str(folder)},
+        )
 
     try:
         while (facts["step"] - step0 < request.steps) if request.steps else (time.monotonic() < deadline):
@@ -226,8 +235,17 @@ def run(request: FinetuneRequest, progress: Progress | None = None,
                 eta = (now - loop_start) * (1 - done) / max(done, 1e-6) if request.steps else max(0.0, deadline - now)
                 progress.report(done * 0.95, f"Step {facts['step']}, loss {facts['losses'][-1][1]:.3f}")
                 if on_update is not None:
-                    on_update(TrainUpdate(facts["step"], done, eta, list(facts["losses"]), rate, measured,
-                                          strip_rows if measured else None))
+                    on_update(
+                        TrainUpdate(
+                            facts["step"],
+                            done,
+                            eta,
+                            list(facts["losses"]),
+                            rate,
+                            measured,
+                            strip_rows if measured else None,
+                        )
+                    )
             if now - last_save >= request.checkpoint_seconds:
                 save()
                 last_save = time.monotonic()
@@ -241,18 +259,42 @@ def run(request: FinetuneRequest, progress: Progress | None = None,
     with COMPUTE_LOCK:
         after, strip_rows = evaluate(model, held_out, before_rows)
     path = save_model(model, user_models.model_dir(request.name) / "model.safetensors")
-    user_models.record(request.name, {
-        "base": BASE_MODEL, "base_sha256": user_models.weights_key(BASE_MODEL), "config": model.config(),
-        "data": str(folder), "command": request.command, "steps": facts["step"], "crops": facts["crops"],
-        "train_minutes": round((facts["seconds"] + time.monotonic() - loop_start) / 60, 2),
-        "training_photos": len(photos.train), "held_out_photos": len(photos.held_out),
-        "metrics": {"held_out_before": before, "held_out_after": after},
-    })
+    user_models.record(
+        request.name,
+        {
+            "base": BASE_MODEL,
+            "base_sha256": user_models.weights_key(BASE_MODEL),
+            "config": model.config(),
+            "data": str(folder),
+            "command": request.command,
+            "steps": facts["step"],
+            "crops": facts["crops"],
+            "train_minutes": round((facts["seconds"] + time.monotonic() - loop_start) / 60, 2),
+            "training_photos": len(photos.train),
+            "held_out_photos": len(photos.held_out),
+            "metrics": {"held_out_before": before, "held_out_after": after},
+        },
+    )
     if on_update is not None:
-        on_update(TrainUpdate(facts["step"], 1.0, 0.0, list(facts["losses"]), rate,
-                              {"before": before, "after": after}, strip_rows))
-    return FinetuneResult(request.name, facts["step"], facts["crops"], before, after, len(photos.train),
-                          len(photos.held_out), photos.skipped, photos.gray, rate, path, strip_rows)
+        on_update(
+            TrainUpdate(
+                facts["step"], 1.0, 0.0, list(facts["losses"]), rate, {"before": before, "after": after}, strip_rows
+            )
+        )
+    return FinetuneResult(
+        request.name,
+        facts["step"],
+        facts["crops"],
+        before,
+        after,
+        len(photos.train),
+        len(photos.held_out),
+        photos.skipped,
+        photos.gray,
+        rate,
+        path,
+        strip_rows,
+    )
 
 
 def merge_means(a: dict, b: dict) -> dict:

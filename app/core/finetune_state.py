@@ -42,15 +42,18 @@ class Checkpoint:
             with safe_open(str(self.path), framework="pt") as handle:
                 return dict(handle.metadata() or {})
         except (SafetensorError, OSError) as error:
-            raise LatentStudioError(f"The checkpoint {self.path} cannot be read ({error}); delete that model "
-                                    "or train under another name.") from None
+            raise LatentStudioError(
+                f"The checkpoint {self.path} cannot be read ({error}); delete that model or train under another name."
+            ) from None
 
     def check_data(self, folder: Path) -> None:
         """A model resumes only on the folder it started on (its held-out photos would otherwise leak)."""
         trained_on = self._meta().get("data")
         if trained_on and Path(trained_on) != folder:
-            raise LatentStudioError(f"The model '{self.path.parent.name}' was trained on {trained_on}; train on "
-                                    "that folder to continue it, or choose another name.")
+            raise LatentStudioError(
+                f"The model '{self.path.parent.name}' was trained on {trained_on}; train on "
+                "that folder to continue it, or choose another name."
+            )
 
     def load(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict:
         facts = {"step": 0, "crops": 0, "seconds": 0.0, "losses": []}
@@ -65,8 +68,12 @@ class Checkpoint:
                 _, index, name = key.split(".", 2)
                 state.setdefault(int(index), {})[name] = value
         optimizer.load_state_dict({"state": state, "param_groups": optimizer.state_dict()["param_groups"]})
-        facts.update(step=int(meta["step"]), crops=int(meta["crops"]), seconds=float(meta["seconds"]),
-                     losses=[tuple(p) for p in json.loads(meta.get("losses", "[]"))])
+        facts.update(
+            step=int(meta["step"]),
+            crops=int(meta["crops"]),
+            seconds=float(meta["seconds"]),
+            losses=[tuple(p) for p in json.loads(meta.get("losses", "[]"))],
+        )
         return facts
 
     def save(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, facts: dict) -> None:

@@ -293,7 +293,7 @@ class LatentEditor:
     def _shipped_names(self) -> set[str]:
         if self.directions is None:
             return set()
-        return {name for name, kind in zip(self.directions.names, self.directions.kinds) if kind != "user"}
+        return {name for name, kind in zip(self.directions.names, self.directions.kinds, strict=True) if kind != "user"}
 
     def _read_user_file(self, path: Path) -> DirectionSet | None:
         """One file of the user's folder, or None (with a warning naming it) when it cannot be used."""
@@ -334,16 +334,17 @@ class LatentEditor:
     def _merge_user(self, extra: DirectionSet, path: Path) -> None:
         shipped = self._shipped_names()
         base = self.directions if self.directions is not None else extra
-        for i, name in enumerate(extra.names):
-            if name in shipped:
+        for i, given in enumerate(extra.names):
+            name = given
+            if given in shipped:
                 log.warning(
                     "User direction %s is named like the shipped direction '%s': it is loaded as '%s%s'.",
                     path.name,
-                    name,
+                    given,
                     USER_PREFIX,
-                    name,
+                    given,
                 )
-                name = USER_PREFIX + name
+                name = USER_PREFIX + given
             base = base.with_direction(name, extra.vectors[i], "user", extra.descriptions[i])
         self.directions = base
 

@@ -118,9 +118,14 @@ def record(name: str, facts: dict) -> dict:
     path = model_dir(name) / "model.safetensors"
     manifest = read_manifest()
     previous = manifest["models"].get(name, {})
-    item = {**facts, "file": f"{name}/model.safetensors", "sha256": sha256_of(path), "size": path.stat().st_size,
-            "created": previous.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "updated": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    item = {
+        **facts,
+        "file": f"{name}/model.safetensors",
+        "sha256": sha256_of(path),
+        "size": path.stat().st_size,
+        "created": previous.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     manifest["models"][name] = item
     _write_manifest(manifest)
     return item
@@ -193,8 +198,9 @@ def load(name: str, device="cpu", half_precision: bool = False, registry=None):
     if name in _shipped_names():
         return registry.load_model(name, device, half_precision)
     item = entry(name)
-    return registry.load_user_file(item["base"], models_dir() / item["file"], item["sha256"], item["config"], device,
-                                   half_precision)
+    return registry.load_user_file(
+        item["base"], models_dir() / item["file"], item["sha256"], item["config"], device, half_precision
+    )
 
 
 def weights_key(name: str) -> str:

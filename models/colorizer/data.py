@@ -23,8 +23,8 @@ def read_photos(
 ) -> list[np.ndarray]:
     """HxWx3 uint8 photos from folders and/or .npz packs (packs decoded by a thread pool)."""
     photos: list[np.ndarray] = []
-    for source in sources:
-        source = Path(source)
+    for given in sources:
+        source = Path(given)
         if source.suffix == ".npz":
             _, blobs, _ = load_blobs(source)
             with ThreadPoolExecutor(threads) as pool:
@@ -49,8 +49,9 @@ class PhotoBank:
         canvas = np.zeros((len(photos), short, long, 3), dtype=np.uint8)
         sizes = np.zeros((len(photos), 2), dtype=np.float32)  # original (height, width)
         transposed = np.zeros(len(photos), dtype=bool)
-        for i, photo in enumerate(photos):
-            sizes[i] = photo.shape[:2]
+        for i, given in enumerate(photos):
+            sizes[i] = given.shape[:2]
+            photo = given
             if photo.shape[0] > photo.shape[1]:
                 photo, transposed[i] = photo.transpose(1, 0, 2), True
             canvas[i, : photo.shape[0], : photo.shape[1]] = photo

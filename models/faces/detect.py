@@ -57,7 +57,7 @@ def _proposals(pnet, image: torch.Tensor, min_face: float) -> torch.Tensor:
     scale = 12.0 / min_face
     found = []
     while min(height, width) * scale >= 12:
-        size = (max(12, int(math.ceil(height * scale))), max(12, int(math.ceil(width * scale))))
+        size = (max(12, math.ceil(height * scale)), max(12, math.ceil(width * scale)))
         level = (
             F.interpolate(image, size=size, mode="area")
             if scale < 1

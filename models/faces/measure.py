@@ -1,4 +1,7 @@
-"""`python -m latent_studio.models.faces.measure --data /work/shared/datasets/utkface/images --weights weights/mtcnn-v1.safetensors`
+"""Measure the face detector and derive the alignment template.
+
+`python -m latent_studio.models.faces.measure --data /work/shared/datasets/utkface/images
+--weights weights/mtcnn-v1.safetensors`
 
 Two figures for the detector, from UTKFace *training* crops (every k-th of the training split, never val):
 
