@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from latent_studio.app.gui.panels import colorize_panel as panel_module
-from latent_studio.app.gui.panels.colorize_hints import MAX_SCRIBBLE_POINTS, HintSet
-from latent_studio.app.gui.panels.colorize_panel import PREVIEW_KIND, SUGGEST_KIND
+from latent_studio.app.gui.panels.colorize import panel as panel_module
+from latent_studio.app.gui.panels.colorize.hints import MAX_SCRIBBLE_POINTS, HintSet
+from latent_studio.app.gui.panels.colorize.panel import PREVIEW_KIND, SUGGEST_KIND
 from tests.test_colorize_panel import (  # noqa: F401 (fixtures)
     colorize_panel,
     gray_file,

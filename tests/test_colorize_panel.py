@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QColorDialog
 from latent_studio.app.core.imageio import Picture, save_image
 from latent_studio.app.gui.image_convert import from_qimage
 from latent_studio.app.gui.main_window import MainWindow
-from latent_studio.app.gui.panels.colorize_hints import HintSet
-from latent_studio.app.gui.panels.colorize_panel import PREVIEW_KIND, SUGGEST_KIND, ColorizePanel
+from latent_studio.app.gui.panels.colorize.hints import HintSet
+from latent_studio.app.gui.panels.colorize.panel import PREVIEW_KIND, SUGGEST_KIND, ColorizePanel
 from latent_studio.models.color import rgb_to_lab
 from tests.conftest import running_window
 

@@ -7,9 +7,9 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-import latent_studio.app.gui.panels.colorize_panel as colorize_panel_module
+import latent_studio.app.gui.panels.colorize.panel as colorize_panel_module
 from latent_studio.app.core.imageio import Picture, save_image
-from latent_studio.app.gui.panels.colorize_panel import PREVIEW_KIND
+from latent_studio.app.gui.panels.colorize.panel import PREVIEW_KIND
 from tests.test_colorize_panel import colorize_panel, gray_file, open_image, shown_pixels, wait_for, window  # noqa: F401
 
 

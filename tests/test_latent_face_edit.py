@@ -25,7 +25,7 @@ def _three_ways(editor, tmp_path, monkeypatch, picture: Picture, sliders: dict[s
     from latent_studio.app.core.batch_tools import EditTool
     from latent_studio.app.core.device import ComputeSettings
     from latent_studio.app.core.jobs import Progress, run_sync
-    from latent_studio.app.gui.panels.latent_jobs import LatentModel, Recipe, encode_job, paste_job
+    from latent_studio.app.gui.panels.latent.jobs import LatentModel, Recipe, encode_job, paste_job
 
     # the CLI
     save_image(picture, tmp_path / "in.png")

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from latent_studio.app.core.device import ComputeSettings
 from latent_studio.app.core.jobs import run_sync
 from latent_studio.app.gui.image_convert import from_qimage
-from latent_studio.app.gui.panels.latent_jobs import LatentModel, Recipe, paste_job, preview_job
+from latent_studio.app.gui.panels.latent.jobs import LatentModel, Recipe, paste_job, preview_job
 from tests.test_latent_panel import (
     TIMEOUT,
     close,

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from latent_studio.app.core.imageio import Picture, save_image
 from latent_studio.app.gui.image_convert import from_qimage
-from latent_studio.app.gui.panels.latent_state import MIN_BOX, CropBox, SliderState
-from latent_studio.app.gui.panels.latent_widgets import NewDirectionDialog
+from latent_studio.app.gui.panels.latent.state import MIN_BOX, CropBox, SliderState
+from latent_studio.app.gui.panels.latent.widgets import NewDirectionDialog
 from latent_studio.models.manifest import read_manifest, weights_dir
 from tests.conftest import running_window
 
@@ -64,8 +64,8 @@ def test_crop_box_moves_resizes_about_the_far_corner_and_draws():
 
 
 def test_session_keys_follow_what_the_user_set_and_name_the_step():
-    from latent_studio.app.gui.panels.latent_jobs import Encoded
-    from latent_studio.app.gui.panels.latent_session import LatentSession, Mode
+    from latent_studio.app.gui.panels.latent.jobs import Encoded
+    from latent_studio.app.gui.panels.latent.session import LatentSession, Mode
 
     session = LatentSession()
     session.set_names(["young", "female"])
@@ -157,7 +157,7 @@ def wait_for(qtbot, window, *kinds: str):
 
 def latent_panel(qtbot, window):
     """Show the panel and wait until its sliders are built (and the face box found, with a picture open)."""
-    from latent_studio.app.gui.panels.latent_panel import LatentPanel
+    from latent_studio.app.gui.panels.latent.panel import LatentPanel
 
     index = next(i for i, panel in enumerate(window.panels) if isinstance(panel, LatentPanel))
     window.docks[index].show()
@@ -172,7 +172,7 @@ def latent_panel(qtbot, window):
 
 def switch_mode(qtbot, panel, mode: str) -> None:
     """Click the mode selector's button (edit, interpolate or random)."""
-    from latent_studio.app.gui.panels.latent_session import Mode
+    from latent_studio.app.gui.panels.latent.session import Mode
 
     qtbot.mouseClick(panel.ui.mode_buttons[Mode(mode)], Qt.MouseButton.LeftButton)
     assert panel.session.mode is Mode(mode)
@@ -196,7 +196,7 @@ def test_without_weights_the_panel_says_so_and_encode_reports_it(no_weights, qtb
     errors = []
     monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: errors.append(text))
     open_image(qtbot, window, write(tmp_path / "face.png", face_like()))
-    from latent_studio.app.gui.panels.latent_panel import LatentPanel
+    from latent_studio.app.gui.panels.latent.panel import LatentPanel
 
     index = next(i for i, panel in enumerate(window.panels) if isinstance(panel, LatentPanel))
     panel = window.panels[index]
@@ -309,7 +309,7 @@ def test_a_new_direction_from_two_folders_adds_a_slider(qtbot, window, tmp_path)
 def test_a_gray_photo_stays_gray_and_only_its_box_changes():
     from latent_studio.app.core.device import ComputeSettings
     from latent_studio.app.core.jobs import run_sync
-    from latent_studio.app.gui.panels.latent_jobs import LatentModel, Recipe, encode_job, paste_job
+    from latent_studio.app.gui.panels.latent.jobs import LatentModel, Recipe, encode_job, paste_job
 
     pixels = face_like(seed=5)
     gray = np.repeat(pixels.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from latent_studio.app.core.imageio import Picture, load_image, save_image
 from latent_studio.app.gui.main_window import MainWindow
-from latent_studio.app.gui.panels.sketch_jobs import sketch_from_pixels
-from latent_studio.app.gui.panels.sketch_panel import EXTRACT, GENERATE, LOAD, SketchPanel
-from latent_studio.app.gui.panels.sketch_state import COLOUR, ERASER, PAPER, PEN, SketchBuffers, StrokeHistory
+from latent_studio.app.gui.panels.sketch.jobs import sketch_from_pixels
+from latent_studio.app.gui.panels.sketch.panel import EXTRACT, GENERATE, LOAD, SketchPanel
+from latent_studio.app.gui.panels.sketch.state import COLOUR, ERASER, PAPER, PEN, SketchBuffers, StrokeHistory
 from tests.conftest import running_window
 
 TIMEOUT = 20_000

@@ -8,10 +8,10 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from latent_studio.app.gui.panels.sketch_jobs import working_resolution
-from latent_studio.app.gui.panels.sketch_panel import GENERATE
-from latent_studio.app.gui.panels.sketch_state import ERASER, PAPER, SketchBuffers
-from latent_studio.app.gui.panels.sketch_surface import OVERLAY, SIDE_BY_SIDE
+from latent_studio.app.gui.panels.sketch.jobs import working_resolution
+from latent_studio.app.gui.panels.sketch.panel import GENERATE
+from latent_studio.app.gui.panels.sketch.state import ERASER, PAPER, SketchBuffers
+from latent_studio.app.gui.panels.sketch.surface import OVERLAY, SIDE_BY_SIDE
 from tests.conftest import running_window
 from tests.test_sketch_panel import draw, finished, sketch_panel
 

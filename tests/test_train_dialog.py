@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 from latent_studio.app.core import user_models
 from latent_studio.app.core.imageio import Picture, save_image
 from latent_studio.app.gui.main_window import MainWindow
-from latent_studio.app.gui.panels.colorize_panel import PREVIEW_KIND, ColorizePanel
+from latent_studio.app.gui.panels.colorize.panel import PREVIEW_KIND, ColorizePanel
 from latent_studio.app.gui.train_dialog import TrainDialog
 from tests.conftest import running_window
 

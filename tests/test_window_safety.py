@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMenu, QMe
 
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.gui.main_window import MainWindow
-from latent_studio.app.gui.panels.sketch_panel import SketchPanel
+from latent_studio.app.gui.panels.sketch.panel import SketchPanel
 from tests.conftest import running_window
 
 TIMEOUT = 5000
@@ -251,8 +251,8 @@ def dialog_starts(monkeypatch):
 def test_every_file_dialog_starts_in_the_last_used_folder(
     qtbot, window, dialog_starts, tiny_rgb, tmp_path, monkeypatch
 ):
-    from latent_studio.app.gui.panels.latent_panel import LatentPanel
-    from latent_studio.app.gui.panels.latent_widgets import NewDirectionDialog
+    from latent_studio.app.gui.panels.latent.panel import LatentPanel
+    from latent_studio.app.gui.panels.latent.widgets import NewDirectionDialog
 
     first = tmp_path / "first"
     first.mkdir()

@@ -25,7 +25,9 @@ _OPERATION_LOOK = {
 }
 
 
-def _action(parent: QMainWindow, text: str, shortcuts=(), icon_name: str = "", tip: str = "", checkable: bool = False) -> QAction:
+def _action(
+    parent: QMainWindow, text: str, shortcuts=(), icon_name: str = "", tip: str = "", checkable: bool = False
+) -> QAction:
     action = QAction(text, parent)
     if icon_name:
         action.setIcon(icon(icon_name))
@@ -47,7 +49,9 @@ class EditorActions:
         self.save = _action(window, "&Save", [Key.Save], "save", "Save the image")
         self.save_as = _action(window, "Save &As / Export…", ["Ctrl+Shift+S"], "", "Save under a new name or format")
         self.batch = _action(window, "&Batch Process…", ["Ctrl+B"], "", "Run a tool over a whole folder of pictures")
-        self.train = _action(window, "Train on My &Photos…", [], "", "Fine-tune the colorizer on a folder of your photos")
+        self.train = _action(
+            window, "Train on My &Photos…", [], "", "Fine-tune the colorizer on a folder of your photos"
+        )
         self.close = _action(window, "&Close", [Key.Close])
         self.quit = _action(window, "&Quit", [Key.Quit])
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
@@ -65,7 +69,9 @@ class EditorActions:
         self.zoom_out = _action(window, "Zoom &Out", ["Ctrl+-"], "zoom-out")
         self.zoom_fit = _action(window, "&Fit to Window", ["Ctrl+0"], "zoom-fit")
         self.zoom_100 = _action(window, "&Actual Size (100%)", ["Ctrl+1"], "zoom-100")
-        self.split_view = _action(window, "&Split Before/After", ["Y"], "compare", "Compare with the original, side by side", True)
+        self.split_view = _action(
+            window, "&Split Before/After", ["Y"], "compare", "Compare with the original, side by side", True
+        )
         self.show_before = _action(window, "Show &Original", ["\\"], "before", "Show the original picture", True)
         self.hand_tool = _action(window, "&Hand Tool", ["H"], "hand", "Drag with the left button to pan", True)
         self.hand_tool.setChecked(True)
@@ -86,8 +92,16 @@ class EditorActions:
     def document_actions(self) -> list[QAction]:
         """Actions that need an open document."""
         return [
-            self.save, self.save_as, self.close, self.zoom_in, self.zoom_out, self.zoom_fit, self.zoom_100,
-            self.split_view, self.show_before, *self.operations.values(),
+            self.save,
+            self.save_as,
+            self.close,
+            self.zoom_in,
+            self.zoom_out,
+            self.zoom_fit,
+            self.zoom_100,
+            self.split_view,
+            self.show_before,
+            *self.operations.values(),
         ]
 
 
@@ -165,7 +179,7 @@ def shortcuts_html(window: QMainWindow) -> str:
     rows = []
     for menu_action in window.menuBar().actions():
         menu = menu_action.menu()
-        for action in menu.actions() if menu is not None else []:
+        for action in menu.actions() if isinstance(menu, QMenu) else []:
             keys = ", ".join(key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts())
             if keys:
                 rows.append(f"<tr><td>{action.text().replace('&', '')}</td><td><b>{keys}</b></td></tr>")

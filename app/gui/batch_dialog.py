@@ -11,8 +11,22 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QProgressBar, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from latent_studio.app.core.batch import REPORT
@@ -66,8 +80,10 @@ class BatchDialog(QDialog):
         self.vividness.setRange(0, 100)
         self.vividness.setSingleStep(10)
         self.vividness.setSuffix(" %")
-        self.vividness.setToolTip("0 %: natural colours, the most accurate; 100 %: close to real photos' "
-                                  "colourfulness, with more wrong guesses (as the Colorize panel's Vividness slider).")
+        self.vividness.setToolTip(
+            "0 %: natural colours, the most accurate; 100 %: close to real photos' "
+            "colourfulness, with more wrong guesses (as the Colorize panel's Vividness slider)."
+        )
         self.model_choice = ModelChoice()  # colorize: the shipped colorizer or one of the user's own
         self.attrs = QLineEdit()
         self.attrs.setPlaceholderText("young=+1.5, female=-1")
@@ -87,8 +103,10 @@ class BatchDialog(QDialog):
         self.engine.addItem("Ray (address)", "ray")
         self.ray_address = QLineEdit()
         self.ray_address.setPlaceholderText("empty: a local Ray runtime; or HOST:PORT of a cluster")
-        self.ray_address.setToolTip("The head of a cluster started with `ray start --head`; every node must see the "
-                                    "input and output folders at the same paths.")
+        self.ray_address.setToolTip(
+            "The head of a cluster started with `ray start --head`; every node must see the "
+            "input and output folders at the same paths."
+        )
         self.engine_row = QWidget()
         engine_layout = QHBoxLayout(self.engine_row)
         engine_layout.setContentsMargins(0, 0, 0, 0)
@@ -261,8 +279,15 @@ class BatchDialog(QDialog):
     def _update_enabled(self, *_: object) -> None:
         running = self.session.is_running()
         tool = self.tool.currentData()
-        for widget in (self.tool, self.in_dir, self.out_dir, self.recursive, self.output_format, self.existing,
-                       *self._browse_buttons):
+        for widget in (
+            self.tool,
+            self.in_dir,
+            self.out_dir,
+            self.recursive,
+            self.output_format,
+            self.existing,
+            *self._browse_buttons,
+        ):
             widget.setEnabled(not running)
         self.working_size.setEnabled(not running and tool in ("colorize", "sketch"))
         self.attrs.setEnabled(not running and tool == "edit")

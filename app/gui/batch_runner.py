@@ -64,13 +64,13 @@ class RateMeter:
 def format_eta(seconds: float | None) -> str:
     if seconds is None:
         return "–"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
+    hours, rest = divmod(round(seconds), 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-def batch_job(request: BatchRequest, planned: Callable[[int], None], item: Callable[[object], None],
-              pause: threading.Event) -> Callable[[Progress], str]:
+def batch_job(
+    request: BatchRequest, planned: Callable[[int], None], item: Callable[[object], None], pause: threading.Event
+) -> Callable[[Progress], str]:
     """`run(progress) -> summary line`: set up (as the CLI does), plan, then process, calling `item` per result."""
 
     def run(progress: Progress) -> str:

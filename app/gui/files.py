@@ -15,18 +15,23 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import WRITE_FORMATS, Picture, load_image, save_image
 from latent_studio.app.core.jobs import Job
 from latent_studio.app.gui.document import Document
 from latent_studio.app.gui.preferences import Preferences
 from latent_studio.app.gui.worker import JobRunner
+from latent_studio.models.errors import LatentStudioError
 
 READ_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 OPEN_FILTER = "Images (" + " ".join(f"*{ext}" for ext in READ_EXTENSIONS) + ");;All files (*)"
 #: Jobs that go on when the picture is replaced (the others were computing for the old one).
 INDEPENDENT_KINDS = ("device", "save", "open")
-SAVE_FILTERS = {"PNG (*.png)": ".png", "JPEG (*.jpg *.jpeg)": ".jpg", "WebP (*.webp)": ".webp", "TIFF (*.tif *.tiff)": ".tif"}
+SAVE_FILTERS = {
+    "PNG (*.png)": ".png",
+    "JPEG (*.jpg *.jpeg)": ".jpg",
+    "WebP (*.webp)": ".webp",
+    "TIFF (*.tif *.tiff)": ".tif",
+}
 
 
 # --- file dialogs: every one starts in the folder last used (any dialog, any open or save) ---------------
@@ -55,8 +60,9 @@ def ask_open_file(parent: QWidget | None, preferences: Preferences, caption: str
     return path
 
 
-def ask_save_file(parent: QWidget | None, preferences: Preferences, caption: str, name: str,
-                  filters: str, selected: str = "") -> tuple[str, str]:
+def ask_save_file(
+    parent: QWidget | None, preferences: Preferences, caption: str, name: str, filters: str, selected: str = ""
+) -> tuple[str, str]:
     """(path, chosen filter) to write, the dialog showing `name` (a bare name goes in the last used folder)."""
     start = name if os.path.dirname(name) else os.path.join(dialog_folder(preferences), name)
     path, chosen = QFileDialog.getSaveFileName(parent, caption, start, filters, selected)
@@ -189,8 +195,9 @@ class FileController(QObject):
         chosen = next((name for name in SAVE_FILTERS if f"*{suffix}" in name), "")
         # a named picture is offered beside its file; an untitled one in the last used folder
         name = str(named.with_name(stem + suffix)) if named else stem + suffix
-        path, selected = ask_save_file(self._window, self._preferences, "Save Image As", name,
-                                       ";;".join(SAVE_FILTERS), chosen)
+        path, selected = ask_save_file(
+            self._window, self._preferences, "Save Image As", name, ";;".join(SAVE_FILTERS), chosen
+        )
         if not path:
             return None
         if Path(path).suffix.lower() not in WRITE_FORMATS:
@@ -215,14 +222,16 @@ class FileController(QObject):
 
     def save_now(self) -> bool:
         """Save in place, waiting for the write (used by the unsaved-changes prompt); True if saved."""
-        path = self._document.path
+        picture, path = self._document.picture, self._document.path
+        if picture is None:  # nothing open: nothing to lose
+            return True
         if path is None or path.suffix.lower() not in WRITE_FORMATS:
             chosen = self.ask_save_path()
             if not chosen:
                 return False
             path = Path(chosen)
         try:
-            save_image(self._document.picture, path)
+            save_image(picture, path)
         except LatentStudioError as error:
             self._show_error(str(error))
             return False

@@ -23,10 +23,10 @@ from latent_studio.app.gui.batch_dialog import BatchDialog
 from latent_studio.app.gui.canvas import ImageCanvas
 from latent_studio.app.gui.compare import CompareMode
 from latent_studio.app.gui.context import EditorContext
+from latent_studio.app.gui.docks import PanelDocks
 from latent_studio.app.gui.document import Document
 from latent_studio.app.gui.files import INDEPENDENT_KINDS, FileController, dropped_image_paths
 from latent_studio.app.gui.image_convert import to_display_image
-from latent_studio.app.gui.docks import PanelDocks
 from latent_studio.app.gui.panels import PANEL_CLASSES, PANEL_ERRORS, ToolPanel
 from latent_studio.app.gui.preferences import Preferences, PreferencesDialog
 from latent_studio.app.gui.status_bar import EditorStatusBar
@@ -38,12 +38,15 @@ log = logging.getLogger(__name__)
 MIB = 1024 * 1024
 APP_NAME = "Latent Studio"
 #: Windows opened by `new_window`: referenced here until Qt deletes them (they have no parent to own them).
-_NEW_WINDOWS: set["MainWindow"] = set()
+_NEW_WINDOWS: set[MainWindow] = set()
 
 
 def probe_device(choice: str) -> str:
     """Start-up job: set torch's thread counts (on the worker thread that runs every job) and name the device."""
-    from latent_studio.app.core.device import ComputeSettings, configure_torch_threads  # imports torch: keep it off start-up
+    from latent_studio.app.core.device import (
+        ComputeSettings,
+        configure_torch_threads,
+    )  # imports torch: keep it off start-up
 
     configure_torch_threads()
     return ComputeSettings(device=choice).describe()
@@ -66,12 +69,21 @@ class MainWindow(QMainWindow):
         self.status = EditorStatusBar(self)
         self.setStatusBar(self.status)
         self.context = EditorContext(
-            self.document, self.runner, self.canvas, self.preferences,
-            apply_result=self.apply_result, show_error=self.show_error, status=self.show_status,
-            window=self, device_override=device_override, show_preview=self.show_preview,
+            self.document,
+            self.runner,
+            self.canvas,
+            self.preferences,
+            apply_result=self.apply_result,
+            show_error=self.show_error,
+            status=self.show_status,
+            window=self,
+            device_override=device_override,
+            show_preview=self.show_preview,
             open_untitled=self.open_untitled,
         )
-        self.files = FileController(self, self.document, self.runner, self.preferences, self.show_error, self.show_status)
+        self.files = FileController(
+            self, self.document, self.runner, self.preferences, self.show_error, self.show_status
+        )
         self.autosave = Autosave(self.document, self, self.show_status, self.show_error)  # offer_restore: at start
         self.editor_actions = EditorActions(self, self.document.history.stack)
         self.panel_docks = PanelDocks(self, self.context, PANEL_CLASSES if panel_classes is None else panel_classes)
@@ -111,7 +123,7 @@ class MainWindow(QMainWindow):
         acts.show_before.toggled.connect(self._on_compare_toggled)
         acts.hand_tool.toggled.connect(canvas.set_hand_tool)
         canvas.hand_tool_changed.connect(acts.hand_tool.setChecked)  # panels switch it too
-        acts.cancel_job.triggered.connect(lambda: runner.cancel())
+        acts.cancel_job.triggered.connect(runner.cancel)
         acts.about.triggered.connect(self._on_about)
         acts.shortcuts.triggered.connect(self._on_shortcuts)
         for name, action in acts.operations.items():
@@ -125,7 +137,7 @@ class MainWindow(QMainWindow):
         runner.cancelled.connect(lambda kind: self.show_status(f"{kind.capitalize()} cancelled."))
         for signal in (runner.finished, runner.failed, runner.cancelled):
             signal.connect(self._update_enabled)
-        self.status.cancel_requested.connect(lambda: runner.cancel())
+        self.status.cancel_requested.connect(runner.cancel)
         canvas.view_changed.connect(lambda: self.status.set_zoom(canvas.zoom if canvas.has_image() else None))
         canvas.hovered.connect(lambda x, y: self.status.set_pixel(document.picture, x, y))
 
@@ -188,8 +200,11 @@ class MainWindow(QMainWindow):
 
     def quit_all(self) -> bool:
         """Close every editor window, each asking about its unsaved changes; stop at the first Cancel."""
-        windows = [widget for widget in QApplication.topLevelWidgets()
-                   if isinstance(widget, MainWindow) and widget.isVisible() and widget is not self]
+        windows = [
+            widget
+            for widget in QApplication.topLevelWidgets()
+            if isinstance(widget, MainWindow) and widget.isVisible() and widget is not self
+        ]
         return all(window.close() for window in [*windows, self])
 
     def show_preview(self, picture: Picture | None) -> None:

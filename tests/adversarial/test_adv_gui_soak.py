@@ -20,8 +20,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 
 from latent_studio.app.core.imageio import Picture, save_image
-from latent_studio.app.gui.panels.colorize_panel import PREVIEW_KIND, ColorizePanel
-from latent_studio.app.gui.panels.latent_panel import LatentPanel
+from latent_studio.app.gui.panels.colorize.panel import PREVIEW_KIND, ColorizePanel
+from latent_studio.app.gui.panels.latent.panel import LatentPanel
 from tests.conftest import running_window
 
 HOVER_MOVES = 20_000  # the crash came after about 20k
@@ -142,6 +142,9 @@ def test_the_window_survives_a_long_session_without_losing_references(qtbot, mon
         latent = panel_of(qtbot, window, LatentPanel)
         qtbot.waitUntil(lambda: "young" in latent.ui.directions.sliders, timeout=TIMEOUT)
         qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=TIMEOUT)
+        from latent_studio.app.gui.panels.latent.session import Mode
+
+        qtbot.mouseClick(latent.ui.mode_buttons[Mode.RANDOM], Qt.MouseButton.LeftButton)  # a sample is Random's
         with wait_for(qtbot, window, "latent-sample", "latent-preview"):
             latent.sample_face(7)
         sampled = latent.ui.face_view.pixels.copy()

@@ -8,11 +8,11 @@ itself: app/gui/docks.py records it in `PANEL_ERRORS` and the window names it in
 from __future__ import annotations
 
 from latent_studio.app.gui.panels.base_panel import ToolPanel
-from latent_studio.app.gui.panels.colorize_panel import ColorizePanel
+from latent_studio.app.gui.panels.colorize.panel import ColorizePanel
 from latent_studio.app.gui.panels.history_panel import HistoryPanel
 from latent_studio.app.gui.panels.info_panel import InfoPanel
-from latent_studio.app.gui.panels.latent_panel import LatentPanel
-from latent_studio.app.gui.panels.sketch_panel import SketchPanel
+from latent_studio.app.gui.panels.latent.panel import LatentPanel
+from latent_studio.app.gui.panels.sketch.panel import SketchPanel
 
 #: Panels in dock order: the neural tools (tabbed together), then the built-in Info and History.
 PANEL_CLASSES: list[type[ToolPanel]] = [ColorizePanel, SketchPanel, LatentPanel, InfoPanel, HistoryPanel]

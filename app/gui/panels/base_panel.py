@@ -6,7 +6,7 @@ results go onto the undo stack through `context.apply_result(picture, label)`, a
 `context.show_error(message)`. Panels that take clicks on the image set `wants_canvas_clicks = True` (the
 window then turns the hand tool off while they are visible) and connect to `context.canvas.clicked` etc.
 
-A minimal panel (app.gui.panels.PANEL_NAMES already lists colorize_panel, sketch_panel and latent_panel):
+A minimal panel (app.gui.panels lists the Colorize, Sketch and Latent panels, each a sub-package):
 
     class ColorizePanel(ToolPanel):
         title = "Colorize"

@@ -1,6 +1,6 @@
 """Sketch: draw black lines (and coarse colour strokes) on the panel's own paper; the model paints a picture.
 
-The drawing lives in numpy buffers (`sketch_state`) shown by `SketchCanvas` on a large `SketchSurface` that
+The drawing lives in numpy buffers (`sketch.state`) shown by `SketchCanvas` on a large `SketchSurface` that
 covers the image area while the Sketch tab is raised: drawing and result side by side, or the result under
 the drawing (overlay), zoomed together; this dock holds the controls (paper size, tools, width, view, zoom,
 undo, files). Paper takes any aspect up to 512 px on the long side; a loaded drawing keeps its shape. Every
@@ -11,7 +11,7 @@ result as a new untitled, unsaved document (in a new window when a picture is op
 Ctrl+S once wrote the 256x256 result over the user's photo). A sketch can be
 loaded from a file or extracted from the open photo ("sketch-load" / "sketch-extract" jobs).
 
-No torch here: the work is `app.core.sketch` run by the worker through `sketch_jobs`.
+No torch here: the work is `app.core.sketch` run by the worker through `sketch.jobs`.
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ from latent_studio.app.gui.context import EditorContext
 from latent_studio.app.gui.files import SAVE_FILTERS, ask_open_file, ask_save_file
 from latent_studio.app.gui.image_convert import to_qimage
 from latent_studio.app.gui.panels.base_panel import ToolPanel
-from latent_studio.app.gui.panels.sketch_canvas import SketchCanvas
-from latent_studio.app.gui.panels.sketch_jobs import extract_job, generate_job, load_job
-from latent_studio.app.gui.panels.sketch_state import (
+from latent_studio.app.gui.panels.sketch.canvas import SketchCanvas
+from latent_studio.app.gui.panels.sketch.jobs import extract_job, generate_job, load_job
+from latent_studio.app.gui.panels.sketch.state import (
     COLOUR,
     ERASER,
     MAX_SIDE,
@@ -57,7 +57,7 @@ from latent_studio.app.gui.panels.sketch_state import (
     Snapshot,
     StrokeHistory,
 )
-from latent_studio.app.gui.panels.sketch_surface import OVERLAY, SIDE_BY_SIDE, SketchSurface
+from latent_studio.app.gui.panels.sketch.surface import OVERLAY, SIDE_BY_SIDE, SketchSurface
 from latent_studio.models.errors import LatentStudioError
 
 GENERATE, EXTRACT, LOAD = "sketch-generate", "sketch-extract", "sketch-load"

@@ -18,7 +18,7 @@ from PIL import Image
 
 from latent_studio.app.core.imageio import Picture, rgb8
 from latent_studio.app.core.jobs import Progress
-from latent_studio.app.gui.panels.sketch_state import MAX_SIDE, SIZE, fitted_shape
+from latent_studio.app.gui.panels.sketch.state import MAX_SIDE, SIZE, fitted_shape
 
 if TYPE_CHECKING:  # typing only: keeps torch off the GUI's import path
     from latent_studio.app.core.device import ComputeSettings

@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latent_studio.app.gui.panels.latent_session import Mode
-from latent_studio.app.gui.panels.latent_state import MIN_BOX, CropBox
-from latent_studio.app.gui.panels.latent_widgets import DirectionSliders, FaceStrip, FaceView, muted
+from latent_studio.app.gui.panels.latent.session import Mode
+from latent_studio.app.gui.panels.latent.state import MIN_BOX, CropBox
+from latent_studio.app.gui.panels.latent.widgets import DirectionSliders, FaceStrip, FaceView, muted
 
 BOX_HELP = "Drag the box on the picture to move it, a corner to resize it, or draw a new one."
 MODES = (

@@ -7,7 +7,7 @@ from functools import partial
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QToolButton, QWidget
 
-from latent_studio.app.gui.panels.colorize_hints import RGB
+from latent_studio.app.gui.panels.colorize.hints import RGB, rgb8
 
 
 def swatch_style(rgb: RGB | None) -> str:
@@ -15,8 +15,10 @@ def swatch_style(rgb: RGB | None) -> str:
     if rgb is None:
         return "QToolButton { background: transparent; border: 1px dashed #5d626b; border-radius: 4px; }"
     text = "#000" if sum(rgb) > 380 else "#fff"
-    return (f"QToolButton, QPushButton {{ background: rgb{tuple(rgb)}; border: 1px solid #1a1b1e; "
-            f"border-radius: 4px; color: {text}; }}")
+    return (
+        f"QToolButton, QPushButton {{ background: rgb{tuple(rgb)}; border: 1px solid #1a1b1e; "
+        f"border-radius: 4px; color: {text}; }}"
+    )
 
 
 class SwatchPalette(QWidget):
@@ -41,12 +43,12 @@ class SwatchPalette(QWidget):
         self.set_colours([])
 
     def set_colours(self, colours: list[RGB]) -> None:
-        self.colours = [tuple(int(v) for v in colour) for colour in colours[: len(self.swatches)]]
+        self.colours = [rgb8(colour) for colour in colours[: len(self.swatches)]]
         for index, swatch in enumerate(self.swatches):
             colour = self.colours[index] if index < len(self.colours) else None
             swatch.setEnabled(colour is not None)
             swatch.setStyleSheet(swatch_style(colour))
-            swatch.setToolTip("#%02x%02x%02x" % colour if colour else "")
+            swatch.setToolTip("#{:02x}{:02x}{:02x}".format(*colour) if colour else "")
 
     def _on_clicked(self, index: int) -> None:
         if index < len(self.colours):

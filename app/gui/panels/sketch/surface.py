@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QSplitter, QWidget
 
-from latent_studio.app.gui.panels.sketch_canvas import SketchCanvas
+from latent_studio.app.gui.panels.sketch.canvas import SketchCanvas
 
 ZOOMS = (0.25, 0.33, 0.5, 0.67, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 SIDE_BY_SIDE, OVERLAY = "side-by-side", "overlay"

@@ -1,6 +1,6 @@
 """The Sketch panel's drawing widget: draws mouse strokes into `SketchBuffers`, at a zoom, optionally over the result.
 
-The pixels live in numpy (`sketch_state`), shown at `zoom` screen pixels per drawing pixel (mouse positions
+The pixels live in numpy (`sketch.state`), shown at `zoom` screen pixels per drawing pixel (mouse positions
 are divided by it), so what the model gets is exactly what is shown. In overlay mode (`underlay` set) the
 result is painted under the drawing, whose paper is then transparent. The wheel asks for a zoom step.
 The widget only turns mouse events into segments, records an undo snapshot
@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QImage, QKeyEvent, QKeySequence, QMouseEvent, 
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from latent_studio.app.gui.image_convert import to_qimage
-from latent_studio.app.gui.panels.sketch_state import ERASER, PEN, RGB, SketchBuffers, StrokeHistory
+from latent_studio.app.gui.panels.sketch.state import ERASER, PEN, RGB, SketchBuffers, StrokeHistory
 
 
 class SketchCanvas(QWidget):

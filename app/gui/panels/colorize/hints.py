@@ -19,6 +19,13 @@ from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
 RGB = tuple[int, int, int]
 
+
+def rgb8(colour) -> RGB:
+    """Any three channel values (numpy, floats, a QColor's tuple) as the plain int triple a hint keeps."""
+    red, green, blue = colour
+    return int(red), int(green), int(blue)
+
+
 MARKER_RADIUS = 6.0  # screen pixels
 GRAB_RADIUS = 10.0  # screen pixels: a press this close to a marker grabs it instead of adding a new one
 MAX_SCRIBBLE_POINTS = 256  # a scribble is short: points past this are ignored
@@ -45,8 +52,9 @@ class HintSet:
 
     # --- gestures (canvas coordinates in image pixels; radius in image pixels) ------------------------------
 
-    def press(self, x: float, y: float, radius: float, rgb: RGB, provisional: bool = False,
-              scribble: bool = False) -> bool:
+    def press(
+        self, x: float, y: float, radius: float, rgb: RGB, provisional: bool = False, scribble: bool = False
+    ) -> bool:
         """Left press: grab (and select) the marker under the pointer, else add a new hint there and grab it
         (with `scribble`, always a new scribble, drawn by the drag). True when a hint was added."""
         index = None if scribble else self.hit(x, y, radius)
@@ -62,7 +70,7 @@ class HintSet:
             point = self.points[self.grabbed]
             if point.path[-1] == (x, y) or len(point.path) >= MAX_SCRIBBLE_POINTS:
                 return False
-            self.points[self.grabbed] = replace(point, path=point.path + ((x, y),))
+            self.points[self.grabbed] = replace(point, path=(*point.path, (x, y)))
             self.moved = True
             return True
         if self.grabbed is None or not self.move(self.grabbed, x, y):
@@ -87,7 +95,7 @@ class HintSet:
         return len(self.points)
 
     def add(self, x: float, y: float, rgb: RGB, provisional: bool = False, path: tuple = ()) -> int:
-        self.points.append(HintPoint(x, y, tuple(int(v) for v in rgb), tuple(path), provisional))
+        self.points.append(HintPoint(x, y, rgb8(rgb), tuple(path), provisional))
         self.selected = len(self.points) - 1
         return self.selected
 
@@ -114,19 +122,19 @@ class HintSet:
 
     def recolour(self, index: int, rgb: RGB) -> bool:
         """The user's colour for a hint (it is no longer provisional)."""
-        rgb = tuple(int(v) for v in rgb)
+        colour = rgb8(rgb)
         point = self.points[index]
-        if point.rgb == rgb and not point.provisional:
+        if point.rgb == colour and not point.provisional:
             return False
-        self.points[index] = replace(point, rgb=rgb, provisional=False)
-        return point.rgb != rgb
+        self.points[index] = replace(point, rgb=colour, provisional=False)
+        return point.rgb != colour
 
     def adopt(self, index: int, rgb: RGB) -> bool:
         """The model's suggestion becomes a provisional hint's colour; True when that changed the hint."""
         point = self.points[index]
         if not point.provisional:
             return False
-        self.points[index] = replace(point, rgb=tuple(int(v) for v in rgb), provisional=False)
+        self.points[index] = replace(point, rgb=rgb8(rgb), provisional=False)
         return True
 
     def remove(self, index: int) -> bool:

@@ -13,7 +13,7 @@ import numpy as np
 
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Progress
-from latent_studio.app.gui.panels.colorize_hints import RGB, HintPoint
+from latent_studio.app.gui.panels.colorize.hints import RGB, HintPoint, rgb8
 
 if TYPE_CHECKING:  # typing only: keeps torch off the GUI's import path
     from latent_studio.app.core.colorize import ColorizeResult
@@ -26,14 +26,20 @@ def _core_hints(points: Sequence[HintPoint]) -> list:
     return [Hint(point.x, point.y, point.rgb, point.path) for point in points]
 
 
-def preview_job(source: Picture, points: Sequence[HintPoint], working_size: int,
-                settings: "ComputeSettings", vividness: float = 0.0, reference: Picture | None = None,
-                model_name: str = "colorizer") -> Callable[[Progress], "ColorizeResult"]:
+def preview_job(
+    source: Picture,
+    points: Sequence[HintPoint],
+    working_size: int,
+    settings: ComputeSettings,
+    vividness: float = 0.0,
+    reference: Picture | None = None,
+    model_name: str = "colorizer",
+) -> Callable[[Progress], ColorizeResult]:
     """`run(progress) -> ColorizeResult`: the full-resolution colorization of `source` with these hints (and
     the colours of `reference`, matched by content) by the colorizer `model_name` (shipped or the user's own)."""
     points = tuple(points)
 
-    def run(progress: Progress) -> "ColorizeResult":
+    def run(progress: Progress) -> ColorizeResult:
         from latent_studio.app.core.colorize_flow import ColorizeOptions, run_one  # the one colorize flow
 
         options = ColorizeOptions(working_size, vividness, tuple(_core_hints(points)), reference, model_name=model_name)
@@ -42,8 +48,15 @@ def preview_job(source: Picture, points: Sequence[HintPoint], working_size: int,
     return run
 
 
-def suggest_job(source: Picture, x: float, y: float, others: Sequence[HintPoint], count: int, working_size: int,
-                settings: "ComputeSettings") -> Callable[[Progress], list[RGB]]:
+def suggest_job(
+    source: Picture,
+    x: float,
+    y: float,
+    others: Sequence[HintPoint],
+    count: int,
+    working_size: int,
+    settings: ComputeSettings,
+) -> Callable[[Progress], list[RGB]]:
     """`run(progress) -> [rgb, ...]`: the model's likeliest colours at (x, y), given the other hints."""
     others = tuple(others)
 
@@ -61,4 +74,4 @@ def colour_at(picture: Picture, x: float, y: float) -> RGB:
     pixel = picture.pixels[int(y), int(x), :3]
     if pixel.dtype == np.uint16:
         pixel = (pixel.astype(np.uint32) + 128) // 257
-    return tuple(int(v) for v in pixel)
+    return rgb8(pixel)

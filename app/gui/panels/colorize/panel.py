@@ -20,15 +20,23 @@ from PySide6.QtGui import QColor, QGuiApplication, QPainter
 from PySide6.QtWidgets import QColorDialog, QWidget
 from superqt.utils import qthrottled
 
-from latent_studio.models.errors import LatentStudioError
 from latent_studio.app.core.imageio import Picture, load_image
 from latent_studio.app.core.jobs import Job
 from latent_studio.app.gui.context import EditorContext
 from latent_studio.app.gui.panels.base_panel import ToolPanel
-from latent_studio.app.gui.panels.colorize_hints import GRAB_RADIUS, RGB, HintPoint, HintSet, clamp_to, paint_hints
-from latent_studio.app.gui.panels.colorize_jobs import colour_at, preview_job, suggest_job
-from latent_studio.app.gui.panels.colorize_layout import PALETTE_SIZE, ColorizeControls
-from latent_studio.app.gui.panels.colorize_palette import swatch_style
+from latent_studio.app.gui.panels.colorize.hints import (
+    GRAB_RADIUS,
+    RGB,
+    HintPoint,
+    HintSet,
+    clamp_to,
+    paint_hints,
+    rgb8,
+)
+from latent_studio.app.gui.panels.colorize.jobs import colour_at, preview_job, suggest_job
+from latent_studio.app.gui.panels.colorize.layout import PALETTE_SIZE, ColorizeControls
+from latent_studio.app.gui.panels.colorize.palette import swatch_style
+from latent_studio.models.errors import LatentStudioError
 
 PREVIEW_KIND, SUGGEST_KIND, APPLY_KIND = "colorize-preview", "colorize-suggest", "colorize"
 SCRIBBLE_MODIFIER = Qt.KeyboardModifier.ShiftModifier  # Shift+drag draws a scribble hint
@@ -92,8 +100,14 @@ class ColorizePanel(ToolPanel):
     def request_key(self) -> tuple:
         """What a result depends on: the source, the hints, the working size, the vividness, the reference and the
         model."""
-        return (id(self.source), tuple(self.hints.points), self.working_size, self.vividness, id(self.reference),
-                self.model_name)
+        return (
+            id(self.source),
+            tuple(self.hints.points),
+            self.working_size,
+            self.vividness,
+            id(self.reference),
+            self.model_name,
+        )
 
     def _ensure_source(self) -> Picture | None:
         if self.source is None:
@@ -111,12 +125,20 @@ class ColorizePanel(ToolPanel):
         count = len(self.hints)
         self.ui.state_label.setText(f"Colorizing with {count} hint{'s' * (count != 1)}…" if count else "Colorizing…")
         job = self._colorize_job(PREVIEW_KIND, source, "Colorize preview")
-        return self.context.runner.submit(job, on_result=partial(self._on_preview_ready, key),
-                                          on_error=self.context.show_error)
+        return self.context.runner.submit(
+            job, on_result=partial(self._on_preview_ready, key), on_error=self.context.show_error
+        )
 
     def _colorize_job(self, kind: str, source: Picture, description: str) -> Job:
-        run = preview_job(source, self.hints.points, self.working_size, self.context.settings, self.vividness,
-                          self.reference, self.model_name)
+        run = preview_job(
+            source,
+            self.hints.points,
+            self.working_size,
+            self.context.settings,
+            self.vividness,
+            self.reference,
+            self.model_name,
+        )
         return Job(kind, run, description)
 
     def _on_preview_ready(self, key: tuple, result) -> None:
@@ -124,7 +146,9 @@ class ColorizePanel(ToolPanel):
             return  # the hints changed meanwhile: a newer request is on its way
         self.result, self.result_key = result, key
         count = len(self.hints)
-        self.ui.state_label.setText(f"Preview with {count} hint{'s' * (count != 1)}." if count else "Automatic preview.")
+        self.ui.state_label.setText(
+            f"Preview with {count} hint{'s' * (count != 1)}." if count else "Automatic preview."
+        )
         self.ui.note_label.setText(result.note)
         self.ui.note_label.setVisible(bool(result.note))
         if self.is_shown:
@@ -138,24 +162,29 @@ class ColorizePanel(ToolPanel):
             self.ui.palette.set_colours([])
             return None
         others = self.hints.without(self.hints.selected)
-        job = Job(SUGGEST_KIND, suggest_job(source, point.x, point.y, others, PALETTE_SIZE, self.working_size,
-                                            self.context.settings), "Suggest colours")
-        return self.context.runner.submit(job, on_result=partial(self._on_suggestions, point),
-                                          on_error=self.context.show_error)
+        job = Job(
+            SUGGEST_KIND,
+            suggest_job(source, point.x, point.y, others, PALETTE_SIZE, self.working_size, self.context.settings),
+            "Suggest colours",
+        )
+        return self.context.runner.submit(
+            job, on_result=partial(self._on_suggestions, point), on_error=self.context.show_error
+        )
 
     def _on_suggestions(self, point: HintPoint, colours: list[RGB]) -> None:
         selected = self.hints.selected_point
         if selected is not None and (selected.x, selected.y) == (point.x, point.y):
             self.ui.palette.set_colours(colours)
-            if colours and self.hints.adopt(self.hints.selected, colours[0]):  # a new hint: the top suggestion
+            index = self.hints.selected
+            if colours and index is not None and self.hints.adopt(index, colours[0]):  # a new hint: the top suggestion
                 self._hints_changed()
 
     def set_colour(self, rgb: RGB) -> None:
         """The chosen colour goes to the selected hint (re-running the model); new hints start with the model's
         top suggestion at their point instead (see `HintSet.adopt`)."""
-        self.brush = tuple(int(v) for v in rgb)
-        self.ui.colour_button.setStyleSheet(swatch_style(self.brush))
-        if self.hints.selected is not None and self.hints.recolour(self.hints.selected, self.brush):
+        brush = self.brush = rgb8(rgb)
+        self.ui.colour_button.setStyleSheet(swatch_style(brush))
+        if self.hints.selected is not None and self.hints.recolour(self.hints.selected, brush):
             self._hints_changed()
 
     def _hints_changed(self) -> None:
@@ -193,8 +222,9 @@ class ColorizePanel(ToolPanel):
             self._apply(self.result.picture, label)
             return
         job = self._colorize_job(APPLY_KIND, source, label)
-        self.context.runner.submit(job, on_result=lambda result: self._apply(result.picture, label),
-                                   on_error=self.context.show_error)
+        self.context.runner.submit(
+            job, on_result=lambda result: self._apply(result.picture, label), on_error=self.context.show_error
+        )
 
     def _apply(self, picture: Picture, label: str) -> None:
         if self.context.document.picture is not self.source and self.context.document.picture is not self._applied:
@@ -331,6 +361,8 @@ class ColorizePanel(ToolPanel):
     def _shown_colour(self, x: float, y: float) -> RGB:
         """The colour the canvas shows there: a new hint keeps it until the user picks another."""
         shown = self.result.picture if self._active and self.result is not None else self.source
+        if shown is None:  # no picture yet: a neutral gray until there is one
+            return (128, 128, 128)
         return colour_at(shown, x, y)
 
     def _update_controls(self) -> None:

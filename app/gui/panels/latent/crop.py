@@ -1,6 +1,6 @@
 """The face box on the canvas: draws it, turns canvas drags into box changes, and follows the size slider.
 
-The rules of the gestures live in `latent_state.CropBox`; this only connects them to the canvas and the
+The rules of the gestures live in `latent.state.CropBox`; this only connects them to the canvas and the
 slider, and says when the user changed the box (`edited`), so the panel can encode the new crop.
 """
 
@@ -12,9 +12,9 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QPainter
 
 from latent_studio.app.gui.canvas import ImageCanvas
-from latent_studio.app.gui.panels.latent_layout import LatentControls
-from latent_studio.app.gui.panels.latent_state import BoxTuple, CropBox
-from latent_studio.app.gui.panels.latent_widgets import paint_box
+from latent_studio.app.gui.panels.latent.layout import LatentControls
+from latent_studio.app.gui.panels.latent.state import BoxTuple, CropBox
+from latent_studio.app.gui.panels.latent.widgets import paint_box
 
 GRAB_RADIUS = 10.0  # screen pixels
 

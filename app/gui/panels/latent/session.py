@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from latent_studio.app.gui.panels.latent_jobs import Code, Encoded, Recipe
-from latent_studio.app.gui.panels.latent_state import SliderState
+from latent_studio.app.gui.panels.latent.jobs import Code, Encoded, Recipe
+from latent_studio.app.gui.panels.latent.state import SliderState
 
 
 class Mode(StrEnum):

@@ -25,8 +25,8 @@ from superqt import QLabeledDoubleSlider
 
 from latent_studio.app.gui.files import ask_folder
 from latent_studio.app.gui.image_convert import to_qimage
-from latent_studio.app.gui.panels.latent_jobs import DirectionInfo
-from latent_studio.app.gui.panels.latent_state import SIGMA_RANGE, BoxTuple
+from latent_studio.app.gui.panels.latent.jobs import DirectionInfo
+from latent_studio.app.gui.panels.latent.state import SIGMA_RANGE, BoxTuple
 from latent_studio.app.gui.preferences import Preferences
 
 FACE_VIEW = 192  # the preview shows the 64x64 decode at 3x, crisp

@@ -16,7 +16,7 @@ enters another's face - the Edit sliders do not move an interpolated or a random
 canvas preview and Apply always show or paste the current mode's result alone. Reset starts every mode over
 (all sliders, t, the random face); face B stays loaded.
 
-No torch here: the work is `app.core.latent` run by the worker through `latent_jobs`, and codes are opaque
+No torch here: the work is `app.core.latent` run by the worker through `latent.jobs`, and codes are opaque
 objects handed from one job to the next.
 """
 
@@ -36,8 +36,8 @@ from latent_studio.app.core.jobs import Job, Progress
 from latent_studio.app.gui.context import EditorContext
 from latent_studio.app.gui.files import ask_open_file
 from latent_studio.app.gui.panels.base_panel import ToolPanel
-from latent_studio.app.gui.panels.latent_crop import CropTool
-from latent_studio.app.gui.panels.latent_jobs import (
+from latent_studio.app.gui.panels.latent.crop import CropTool
+from latent_studio.app.gui.panels.latent.jobs import (
     DirectionInfo,
     Encoded,
     LatentModel,
@@ -51,10 +51,10 @@ from latent_studio.app.gui.panels.latent_jobs import (
     sample_job,
     strip_job,
 )
-from latent_studio.app.gui.panels.latent_layout import LatentControls
-from latent_studio.app.gui.panels.latent_session import LatentSession, Mode, PasteKey
-from latent_studio.app.gui.panels.latent_state import BoxTuple
-from latent_studio.app.gui.panels.latent_widgets import NewDirectionDialog
+from latent_studio.app.gui.panels.latent.layout import LatentControls
+from latent_studio.app.gui.panels.latent.session import LatentSession, Mode, PasteKey
+from latent_studio.app.gui.panels.latent.state import BoxTuple
+from latent_studio.app.gui.panels.latent.widgets import NewDirectionDialog
 
 LOAD, DETECT, ENCODE, LOAD_B = "latent-load", "latent-detect", "latent-encode", "latent-load-b"
 PREVIEW, PASTE, APPLY, STRIP, SAMPLE, DEFINE = (

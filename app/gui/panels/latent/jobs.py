@@ -18,7 +18,7 @@ import numpy as np
 
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Progress
-from latent_studio.app.gui.panels.latent_state import BoxTuple
+from latent_studio.app.gui.panels.latent.state import BoxTuple
 
 if TYPE_CHECKING:  # typing only: keeps torch off the GUI's import path
     from latent_studio.app.core.device import ComputeSettings

@@ -1,7 +1,7 @@
 """The Colorize panel's widgets laid out: Auto/Apply, hint tools, suggested colours, working size, vividness.
 
 Only construction and display here; the panel connects the signals and decides what runs (the same split as
-the Latent panel's `latent_layout`).
+the Latent panel's `latent.layout`).
 """
 
 from __future__ import annotations
@@ -9,19 +9,31 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from latent_studio.app.gui.model_choice import ModelChoice
-from latent_studio.app.gui.panels.colorize_palette import SwatchPalette
+from latent_studio.app.gui.panels.colorize.palette import SwatchPalette
 
 WORKING_SIZES = (256, 512)
 PALETTE_SIZE = 8
 THUMBNAIL_HEIGHT = 48
-VIVIDNESS_HELP = ("0 %: natural colours, the model's most accurate (measured on held-out photos). Higher: more "
-                  "colourful, close to real photos at 100 %, with more wrong guesses.")
-HELP = ("Click the picture to add a colour hint (Shift+drag: a scribble), drag a hint to move it, right-click a hint "
-        "to delete it. A hint recolours its region only.")
+VIVIDNESS_HELP = (
+    "0 %: natural colours, the model's most accurate (measured on held-out photos). Higher: more "
+    "colourful, close to real photos at 100 %, with more wrong guesses."
+)
+HELP = (
+    "Click the picture to add a colour hint (Shift+drag: a scribble), drag a hint to move it, right-click a hint "
+    "to delete it. A hint recolours its region only."
+)
 
 
 class ColorizeControls:
@@ -55,8 +67,9 @@ class ColorizeControls:
         layout.addWidget(self.palette)
 
         self.reference_button = QPushButton("Reference…")
-        self.reference_button.setToolTip("Colour like this photo: its colours are matched to the picture by content; "
-                                         "hints still apply on top")
+        self.reference_button.setToolTip(
+            "Colour like this photo: its colours are matched to the picture by content; hints still apply on top"
+        )
         self.reference_thumb = QLabel()
         self.reference_thumb.setToolTip("The reference photo")
         self.reference_remove = QToolButton()
@@ -88,8 +101,10 @@ class ColorizeControls:
             self.size_box.addItem(f"{size} px (short side)", size)
         preferred = min(WORKING_SIZES, key=lambda size: abs(size - working_size))
         self.size_box.setCurrentIndex(WORKING_SIZES.index(preferred))
-        self.size_box.setToolTip("The size the model works at: 256 is faster, 512 keeps finer colour detail. "
-                                 "The result always has the picture's full size.")
+        self.size_box.setToolTip(
+            "The size the model works at: 256 is faster, 512 keeps finer colour detail. "
+            "The result always has the picture's full size."
+        )
         row = QHBoxLayout()
         row.addWidget(QLabel("Working size:"))
         row.addWidget(self.size_box, 1)
@@ -121,7 +136,6 @@ class ColorizeControls:
         layout.addWidget(self.note_label)
         layout.addWidget(self.help_label)
         layout.addStretch(1)
-
 
     @property
     def working_size(self) -> int:
