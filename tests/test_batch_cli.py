@@ -32,6 +32,15 @@ def batch(*args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout)
 
 
+def batch_here(capsys, *args: object) -> tuple[int, str, str]:
+    """The same `latent-studio batch` entry point, in this process (no interpreter start): (code, stdout, stderr)."""
+    from latent_studio.app.cli import main
+
+    code = main(["batch", *map(str, args), "--device", "cpu", "--no-progress"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 def photo(path: Path, width: int = 80, height: int = 64, seed: int = 0, **save) -> Path:
     """A small smooth colour picture (gradients + a disc), so models see something image-like."""
     y, x = np.mgrid[0:height, 0:width]
@@ -141,12 +150,12 @@ def test_killed_run_leaves_no_partial_files_and_rerun_resumes(tmp_path):
     assert not list(out.rglob("*.part"))
 
 
-def test_batch_sketch_and_edit_process_folders_and_keep_metadata(tmp_path):
+def test_batch_sketch_and_edit_process_folders_and_keep_metadata(tmp_path, capsys):
     drawing(tmp_path / "sketches" / "one.png")
     drawing(tmp_path / "sketches" / "two.png", size=96)
-    result = batch("sketch", tmp_path / "sketches", tmp_path / "drawn", "--size", "64")
-    assert result.returncode == 0, result.stderr
-    assert "2 done, 0 skipped, 0 failed" in result.stdout
+    code, out, err = batch_here(capsys, "sketch", tmp_path / "sketches", tmp_path / "drawn", "--size", "64")
+    assert code == 0, err
+    assert "2 done, 0 skipped, 0 failed" in out
     drawn = load_image(tmp_path / "drawn" / "two.png")
     assert drawn.pixels.shape == (96, 96, 3) and not drawn.is_gray
 
@@ -154,9 +163,11 @@ def test_batch_sketch_and_edit_process_folders_and_keep_metadata(tmp_path):
     exif[0x010E] = "a test photo"  # ImageDescription
     photo(tmp_path / "faces" / "one.jpg", width=96, height=96, exif=exif.tobytes(), quality=92)
     photo(tmp_path / "faces" / "two.png", width=128, height=112, seed=5)
-    result = batch("edit", tmp_path / "faces", tmp_path / "edited", "--attr", "young=+1.5", "--attr", "female=-1")
-    assert result.returncode == 0, result.stderr
-    assert "2 done, 0 skipped, 0 failed" in result.stdout
+    code, out, err = batch_here(
+        capsys, "edit", tmp_path / "faces", tmp_path / "edited", "--attr", "young=+1.5", "--attr", "female=-1"
+    )
+    assert code == 0, err
+    assert "2 done, 0 skipped, 0 failed" in out
     edited = load_image(tmp_path / "edited" / "one.jpg")
     assert edited.pixels.shape == (96, 96, 3)
     assert Image.open(tmp_path / "edited" / "one.jpg").getexif()[0x010E] == "a test photo"
@@ -170,9 +181,9 @@ def test_batch_sketch_and_edit_process_folders_and_keep_metadata(tmp_path):
         ("young", "--attr 'young' is not NAME=VALUE with a number"),
     ],
 )
-def test_batch_edit_bad_attribute_exits_2_before_processing(tmp_path, attr, message):
+def test_batch_edit_bad_attribute_exits_2_before_processing(tmp_path, capsys, attr, message):
     photo(tmp_path / "in" / "face.png")
-    result = batch("edit", tmp_path / "in", tmp_path / "out", "--attr", attr)
-    assert result.returncode == 2
-    assert message in result.stderr
+    code, _, err = batch_here(capsys, "edit", tmp_path / "in", tmp_path / "out", "--attr", attr)
+    assert code == 2
+    assert message in err
     assert not (tmp_path / "out").exists()

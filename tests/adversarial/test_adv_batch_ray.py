@@ -19,6 +19,7 @@ from latent_studio.models.errors import LatentStudioError
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # it starts Ray's client and waits for the cluster, like tests/test_batch_ray.py (CI runs it)
 def test_adv_an_unreachable_cluster_is_one_line_and_exit_2(tmp_path):
     pytest.importorskip("ray")
     (tmp_path / "in").mkdir()
