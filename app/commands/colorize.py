@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import replace
 
 from latent_studio.models.errors import LatentStudioError
 
@@ -105,31 +106,21 @@ def run(args: argparse.Namespace) -> int:
     from latent_studio.app.core.outputs import check_output_file
 
     check_output_file(args.output, [args.input], args.in_place)  # first: before torch is even imported
-    from latent_studio.app.core.colorize import colorize
-    from latent_studio.app.core.colorize_flow import ColorizeOptions, check_options, load_reference
+    from latent_studio.app.core.colorize_flow import ColorizeOptions, check_options, load_reference, run_one
     from latent_studio.app.core.device import ComputeSettings, configure_torch_threads
     from latent_studio.app.core.imageio import load_image, save_image
     from latent_studio.app.core.jobs import run_sync
 
     hints = [parse_hint(text) for text in args.hint] + [parse_scribble(text) for text in args.scribble]
-    check_options(ColorizeOptions(args.size, args.vividness, tuple(hints)))  # the one flow's checks, before reading
+    options = ColorizeOptions(args.size, args.vividness, tuple(hints), model_name=args.model)
+    check_options(options)  # the one flow's checks, before reading
     check_model(args.model)
     settings = ComputeSettings(device=args.device, half_precision=not args.full_precision)
     configure_torch_threads()
     picture = load_image(args.input)
-    reference = load_reference(args.reference) if args.reference else None
-    result = run_sync(
-        lambda progress: colorize(
-            picture,
-            hints,
-            args.size,
-            settings,
-            progress,
-            vividness=args.vividness,
-            reference=reference,
-            model_name=args.model,
-        )
-    )
+    if args.reference:
+        options = replace(options, reference=load_reference(args.reference))
+    result = run_sync(lambda progress: run_one(picture, options, settings, progress))
     save_image(result.picture, args.output)
     if result.note and not getattr(args, "quiet", False):
         print(f"note: {result.note}")
