@@ -51,6 +51,20 @@ def _factory(tmp_path: Path, channels: int) -> Callable[..., Path]:
     return make
 
 
+def colour_folder(folder: Path, count: int = 12, size: tuple[int, int] = (64, 48)) -> Path:
+    """`count` small colour photos (a hue per photo, a lightness ramp, a little noise): a user's folder to train on."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(0.4, 1.0, size[0])[None, :, None]
+    for i in range(count):
+        colour = rng.integers(30, 255, (1, 1, 3))
+        pixels = colour * ramp + rng.integers(0, 20, (size[1], size[0], 3))
+        Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(folder / f"photo{i:02d}.png")
+    return folder
+
+
 @pytest.fixture
 def tiny_rgb(tmp_path: Path) -> Callable[..., Path]:
     """Factory: `tiny_rgb(name=None, width=8, height=6, dtype=np.uint8, seed=0)` writes a random RGB PNG."""

@@ -10,20 +10,9 @@ import numpy as np
 from PIL import Image
 
 from latent_studio.app.cli import main
+from tests.conftest import colour_folder
 
 TINY = ["--steps", "2", "--crop", "32", "--batch-size", "2", "--device", "cpu"]
-
-
-def colour_folder(folder: Path, count: int = 12, size: tuple[int, int] = (64, 48)) -> Path:
-    """`count` small colour photos: a hue per photo, a lightness ramp, a little noise."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    ramp = np.linspace(0.4, 1.0, size[0])[None, :, None]
-    for i in range(count):
-        colour = rng.integers(30, 255, (1, 1, 3))
-        pixels = colour * ramp + rng.integers(0, 20, (size[1], size[0], 3))
-        Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(folder / f"photo{i:02d}.png")
-    return folder
 
 
 def manifest(tmp_path: Path) -> dict:

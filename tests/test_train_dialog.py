@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
@@ -17,22 +16,10 @@ from latent_studio.app.core.imageio import Picture, save_image
 from latent_studio.app.gui.main_window import MainWindow
 from latent_studio.app.gui.panels.colorize.panel import PREVIEW_KIND, ColorizePanel
 from latent_studio.app.gui.train_dialog import TrainDialog
-from tests.conftest import running_window
+from tests.conftest import colour_folder, running_window
 
 TIMEOUT = 60_000
 TINY = {"crop": 32, "batch_size": 2, "update_seconds": 0.0}
-
-
-def colour_folder(folder: Path, count: int = 12, size: tuple[int, int] = (64, 48)) -> Path:
-    """`count` small colour photos: a hue per photo, a lightness ramp, a little noise."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    ramp = np.linspace(0.4, 1.0, size[0])[None, :, None]
-    for i in range(count):
-        colour = rng.integers(30, 255, (1, 1, 3))
-        pixels = colour * ramp + rng.integers(0, 20, (size[1], size[0], 3))
-        Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(folder / f"photo{i:02d}.png")
-    return folder
 
 
 def colorize_panel(window: MainWindow) -> ColorizePanel:
