@@ -33,6 +33,7 @@ from latent_studio.app.core.batch import REPORT
 from latent_studio.app.core.batch_ray import ray_available
 from latent_studio.app.gui.batch_runner import BatchRequest, BatchSession, RateMeter, format_eta
 from latent_studio.app.gui.files import ask_folder
+from latent_studio.app.gui.job_buttons import job_buttons
 from latent_studio.app.gui.model_choice import ModelChoice
 from latent_studio.app.gui.preferences import Preferences
 
@@ -143,16 +144,8 @@ class BatchDialog(QDialog):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.start_button = QPushButton("Start")
-        self.start_button.setDefault(True)
-        self.pause_button = QPushButton("Pause")
+        self.start_button, self.pause_button, self.cancel_button, self.close_button, buttons = job_buttons()
         self.pause_button.setCheckable(True)
-        self.cancel_button = QPushButton("Cancel")
-        self.close_button = QPushButton("Close")
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        for button in (self.start_button, self.pause_button, self.cancel_button, self.close_button):
-            buttons.addWidget(button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 18, 18, 14)

@@ -38,6 +38,7 @@ from latent_studio.app.core.jobs import Job, Progress
 from latent_studio.app.gui.batch_runner import format_eta
 from latent_studio.app.gui.files import ask_folder
 from latent_studio.app.gui.image_convert import to_qimage
+from latent_studio.app.gui.job_buttons import job_buttons
 from latent_studio.app.gui.loss_chart import BeforeAfterChart, LossChart
 from latent_studio.app.gui.model_choice import models_changed
 from latent_studio.app.gui.preferences import Preferences
@@ -142,15 +143,7 @@ class TrainDialog(QDialog):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.start_button = QPushButton("Start")
-        self.start_button.setDefault(True)
-        self.pause_button = QPushButton("Pause")
-        self.cancel_button = QPushButton("Cancel")
-        self.close_button = QPushButton("Close")
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        for button in (self.start_button, self.pause_button, self.cancel_button, self.close_button):
-            buttons.addWidget(button)
+        self.start_button, self.pause_button, self.cancel_button, self.close_button, buttons = job_buttons()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 18, 18, 14)
