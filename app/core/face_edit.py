@@ -21,12 +21,12 @@ import numpy as np
 from latent_studio.app.core.faces import Box, FaceCrop, paste_back
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Progress
+from latent_studio.app.core.operations import luma
 from latent_studio.models.errors import LatentStudioError
 
 if TYPE_CHECKING:
     from latent_studio.app.core.latent import LatentEditor
 
-LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709, as Image ▸ Desaturate
 PASTE_MODES = ("delta", "face")
 #: Part of the batch settings key: outputs written by an older paste-back are redone, not kept.
 FLOW_VERSION = "aligned5-v1"
@@ -47,8 +47,7 @@ class FaceEdit:
 
 def gray_face(rgb: np.ndarray) -> np.ndarray:
     """(..., 3) uint8 RGB -> the same shape, each channel the Rec. 709 luma: a face as a gray photo shows it."""
-    luma = rgb[..., :3].astype(np.float32) @ LUMA
-    return np.repeat(np.clip(luma + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=-1)
+    return np.repeat(np.clip(luma(rgb) + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=-1)
 
 
 def face_code(

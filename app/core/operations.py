@@ -19,6 +19,13 @@ from latent_studio.app.core.jobs import Progress
 #: Rec. 709 / sRGB luminance weights, the same ones the colour module uses for "gray".
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3 or 4) pixels -> (...) float32 Rec. 709 luma of the colour channels: what Desaturate keeps (the Latent
+    tools show a gray photo's face with the same rule)."""
+    return rgb[..., :3].astype(np.float32) @ _LUMA
+
+
 #: Rows converted per progress step in `desaturate` (keeps cancellation responsive on huge images).
 _ROWS_PER_STEP = 256
 
@@ -56,8 +63,7 @@ def desaturate(picture: Picture, progress: Progress) -> Picture:
     for start in range(0, height, _ROWS_PER_STEP):
         progress.report(start / max(height, 1), "Desaturating")
         block = pixels[start : start + _ROWS_PER_STEP]
-        luma = block[..., :3].astype(np.float32) @ _LUMA
-        gray = np.clip(luma + 0.5, 0, top).astype(pixels.dtype)
+        gray = np.clip(luma(block) + 0.5, 0, top).astype(pixels.dtype)
         out[start : start + _ROWS_PER_STEP, :, :3] = gray[..., None]
         if pixels.shape[2] == 4:
             out[start : start + _ROWS_PER_STEP, :, 3] = block[..., 3]
