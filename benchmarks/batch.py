@@ -20,6 +20,7 @@ from latent_studio.app.core.batch import BatchOptions, default_pipeline, plan_ba
 from latent_studio.app.core.colorize import colorize, colorize_pictures
 from latent_studio.app.core.device import ComputeSettings
 from latent_studio.app.core.imageio import Picture, load_image, save_image
+from latent_studio.models.registry import choose_dtype, default_registry
 
 #: (height, width) of the folder's photos, used in turn: phone, camera and scan-like sizes, some repeated so
 #: the engine can group them.
@@ -104,6 +105,8 @@ def run_batch_benchmark(device: str, count: int | None = None, quick: bool = Fal
         "batch_side": side,
         "batch_per_call": per,
         "batch_ms_per_image": seconds / per * 1e3,
-        "dtype": str(settings.dtype).removeprefix("torch."),
+        "dtype": str(
+            choose_dtype(default_registry().spec("colorizer"), settings.torch_device, settings.half_precision)
+        ).removeprefix("torch."),
         "threads": torch.get_num_threads(),
     }

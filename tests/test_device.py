@@ -39,4 +39,7 @@ def test_cuda_without_a_gpu_is_a_clear_error():
 
 
 def test_half_precision_only_on_cuda():
-    assert ComputeSettings(device="cpu").dtype == torch.float32
+    from latent_studio.models.registry import choose_dtype, default_registry
+
+    spec = default_registry().spec("colorizer")  # it allows fp16: only the device keeps it in fp32 here
+    assert choose_dtype(spec, ComputeSettings(device="cpu").torch_device) == torch.float32

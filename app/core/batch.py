@@ -578,11 +578,6 @@ def done_record(read: dict, key: str, written: dict) -> dict:
     return {**read, "settings": key, "written": written}
 
 
-def source_record(source: Path, key: str) -> dict:
-    """The record of `source` as it is now (no written state): only for a source just read by the caller."""
-    return {**_file_state(source.stat()), "settings": key}
-
-
 def read_done_log(out_dir: Path) -> dict[str, dict]:
     """Output path (relative) -> source record, from the append-only done-log (a torn last line is ignored)."""
     path = Path(out_dir) / DONE_LOG

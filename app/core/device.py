@@ -36,15 +36,6 @@ class ComputeSettings:
     def torch_device(self) -> torch.device:
         return resolve_device(self.device)
 
-    @property
-    def dtype(self) -> torch.dtype:
-        """fp16 only on CUDA: on CPU it is slower and less precise."""
-        import torch
-
-        if self.half_precision and self.torch_device.type == "cuda":
-            return torch.float16
-        return torch.float32
-
     def describe(self) -> str:
         """Human-readable device name for the status bar and `latent-studio info`."""
         import torch
