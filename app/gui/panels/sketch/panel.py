@@ -100,6 +100,18 @@ class SketchPanel(ToolPanel):
         button.clicked.connect(slot)
         return button
 
+    def _choice(self, items, on_pick, checked) -> tuple[QButtonGroup, list[QToolButton]]:
+        """Exclusive checkable buttons, one per (value, text, tip); `checked` starts checked, a click calls
+        `on_pick(value)`."""
+        group = QButtonGroup(self)
+        buttons = []
+        for value, text, tip in items:
+            button = self._button(text, tip, partial(on_pick, value), checkable=True)
+            button.setChecked(value == checked)
+            group.addButton(button)
+            buttons.append(button)
+        return group, buttons
+
     def _row(self, layout: QVBoxLayout, *widgets: QWidget) -> None:
         row = QHBoxLayout()
         row.setSpacing(4)
@@ -113,17 +125,12 @@ class SketchPanel(ToolPanel):
         layout = QVBoxLayout(content)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
-        self.tools = QButtonGroup(self)
-        tool_buttons = []
-        for tool, text, tip in (
+        tools = (
             (PEN, "Pen", "Black lines"),
             (ERASER, "Eraser", "Erase lines and colour"),
             (COLOUR, "Colour", "Coarse colour strokes the picture should follow"),
-        ):
-            button = self._button(text, tip, partial(self._on_tool, tool), checkable=True)
-            button.setChecked(tool == PEN)
-            self.tools.addButton(button)
-            tool_buttons.append(button)
+        )
+        self.tools, tool_buttons = self._choice(tools, self._on_tool, PEN)
         self.colour_button = self._button("", "Choose the colour brush's colour", self._on_choose_colour, grow=False)
         self.colour_button.setFixedWidth(28)
         self.width_box = QSpinBox()
@@ -134,16 +141,11 @@ class SketchPanel(ToolPanel):
         self.width_box.valueChanged.connect(lambda value: setattr(self.canvas, "pen_width", float(value)))
         self._row(layout, *tool_buttons, self.colour_button, self.width_box)
 
-        self.views = QButtonGroup(self)
-        view_buttons = []
-        for mode, text, tip in (
+        views = (
             (SIDE_BY_SIDE, "Side by side", "The drawing and the picture next to each other"),
             (OVERLAY, "Overlay", "The picture under a see-through drawing"),
-        ):
-            button = self._button(text, tip, partial(self.set_view_mode, mode), checkable=True)
-            button.setChecked(mode == SIDE_BY_SIDE)
-            self.views.addButton(button)
-            view_buttons.append(button)
+        )
+        self.views, view_buttons = self._choice(views, self.set_view_mode, SIDE_BY_SIDE)
         self.side_button, self.overlay_button = view_buttons
         self._row(layout, *view_buttons)
         self.zoom_out_button = self._button("-", "Zoom out (wheel over the drawing)", partial(self.surface.zoom_by, -1))
