@@ -79,7 +79,8 @@ def parse_hint(text: str):
 
 def parse_scribble(text: str):
     """'x1,y1;x2,y2;...,#rrggbb' -> Hint along that polyline, or a LatentStudioError explaining the form."""
-    from latent_studio.app.core.colorize import MAX_SCRIBBLE_POINTS, Hint
+    from latent_studio.app.core.colorize import Hint
+    from latent_studio.app.core.colorize_flow import MAX_SCRIBBLE_POINTS
 
     *points, last = text.split(";")
     match = _HINT.match(last)

@@ -17,7 +17,6 @@ import numpy as np
 import torch
 
 from latent_studio.app.core.colorize_flow import (  # the option checks live in the tool's one flow (colorize_flow)
-    MAX_SCRIBBLE_POINTS,  # noqa: F401 (kept importable from here)
     MODEL_NAME,
     ColorizeOptions,
     check_options,

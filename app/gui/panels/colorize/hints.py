@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
+from latent_studio.app.core.colorize_flow import MAX_SCRIBBLE_POINTS  # the core's bound: points past it are ignored
+
 RGB = tuple[int, int, int]
 
 
@@ -28,7 +30,6 @@ def rgb8(colour) -> RGB:
 
 MARKER_RADIUS = 6.0  # screen pixels
 GRAB_RADIUS = 10.0  # screen pixels: a press this close to a marker grabs it instead of adding a new one
-MAX_SCRIBBLE_POINTS = 256  # a scribble is short: points past this are ignored
 
 
 @dataclass(frozen=True)
