@@ -31,7 +31,8 @@ def run_cluster_benchmark(device: str, count: int | None = None, quick: bool = F
         import ray
     except ImportError:
         return {"skipped": "Ray is not installed: pip install 'latent-studio[cluster]'"}
-    from latent_studio.app.core.batch_ray import RayEngine, ToolRecipe, connect
+    from latent_studio.app.core.batch_ray import RayEngine, connect
+    from latent_studio.app.core.batch_setup import ToolRecipe
 
     settings = ComputeSettings(device=device)
     cuda = settings.torch_device.type == "cuda"
@@ -79,7 +80,8 @@ def run_cluster_benchmark(device: str, count: int | None = None, quick: bool = F
 
 
 def _gpu_scaling(tmp: Path, count: int, quick: bool) -> list[dict]:
-    from latent_studio.app.core.batch_ray import RayEngine, ToolRecipe
+    from latent_studio.app.core.batch_ray import RayEngine
+    from latent_studio.app.core.batch_setup import ToolRecipe
 
     source = make_folder(tmp / "gpu-in", count, QUICK_SIZES if quick else SIZES)
     recipe = ToolRecipe("colorize", "cuda", 256)

@@ -24,7 +24,8 @@ ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow  # a Ray runtime, ~40 s of the suite: CI runs these (CI=true), locally --slow
 
 from latent_studio.app.core.batch import DONE_LOG, REPORT, BatchOptions, plan_batch, run_batch  # noqa: E402
-from latent_studio.app.core.batch_ray import STAGING, RayEngine, ToolRecipe  # noqa: E402
+from latent_studio.app.core.batch_ray import STAGING, RayEngine  # noqa: E402
+from latent_studio.app.core.batch_setup import ToolRecipe  # noqa: E402
 from latent_studio.app.core.imageio import load_image  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

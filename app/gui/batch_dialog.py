@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 
 from latent_studio.app.core.batch import REPORT
 from latent_studio.app.core.batch_ray import ray_available
-from latent_studio.app.gui.batch_runner import BatchRequest, BatchSession, RateMeter, format_eta
+from latent_studio.app.core.batch_setup import BatchRequest
+from latent_studio.app.gui.batch_runner import BatchSession, RateMeter, format_eta
 from latent_studio.app.gui.files import ask_folder
 from latent_studio.app.gui.job_buttons import job_buttons
 from latent_studio.app.gui.model_choice import ModelChoice

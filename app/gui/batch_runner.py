@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from latent_studio.app.core.batch_setup import BatchRequest  # the dialog's fields (re-exported for it)
+from latent_studio.app.core.batch_setup import BatchRequest
 from latent_studio.app.core.jobs import Job, Progress
 from latent_studio.app.gui.worker import JobRunner
 

@@ -261,8 +261,9 @@ def test_corrupt_weights_are_one_line_exit_2_before_any_item(tmp_path, capsys, c
 
 
 def test_corrupt_weights_fail_the_dialogs_job_once(tmp_path, corrupt_weights):
+    from latent_studio.app.core.batch_setup import BatchRequest
     from latent_studio.app.core.jobs import run_sync
-    from latent_studio.app.gui.batch_runner import BatchRequest, batch_job
+    from latent_studio.app.gui.batch_runner import batch_job
 
     picture(tmp_path / "in" / "a.png", 10)
     items, planned = [], []
