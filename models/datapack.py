@@ -7,6 +7,7 @@ offsets array and a names array. Trainers accept either a folder of images or su
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -92,6 +93,23 @@ def iter_photos(sources: Iterable[Path | str], short_side: int | None = None) ->
             yield str(file.relative_to(source)), np.asarray(image)
 
 
+HELD_OUT_PERCENT = 10
+
+
+def is_held_out(name: str, percent: int = HELD_OUT_PERCENT) -> bool:
+    """True for the ~`percent` % of files kept for validation: a stable hash of the bare file name, so packs,
+    recipes and evaluations agree forever and adding files never moves old ones (UTKFace's rule too)."""
+    digest = hashlib.sha1(name.replace("\\", "/").rsplit("/", 1)[-1].encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < percent
+
+
+def in_split(name: str, split: str) -> bool:
+    """Whether `name` belongs to `split`: "all", "train" (not held out) or "val" (held out)."""
+    if split == "all":
+        return True
+    return is_held_out(name) == (split == "val")
+
+
 def is_grayscale(rgb: np.ndarray, tolerance: float = 3.0) -> bool:
     """True for photos with (almost) no chroma: filtered out of colorization training."""
     array = rgb.astype(np.float32)
@@ -99,12 +117,17 @@ def is_grayscale(rgb: np.ndarray, tolerance: float = 3.0) -> bool:
 
 
 def pack_photos(
-    sources: list[Path | str], out: Path | str, short_side: int, quality: int = 92, drop_gray: bool = False
+    sources: list[Path | str],
+    out: Path | str,
+    short_side: int,
+    quality: int = 92,
+    drop_gray: bool = False,
+    split: str = "all",
 ) -> int:
-    """Pack every photo under `sources` at `short_side`; returns the count."""
+    """Pack every photo under `sources` (of `split`, see `in_split`) at `short_side`; returns the count."""
     names, blobs = [], []
     for name, array in iter_photos(sources, short_side):
-        if drop_gray and is_grayscale(array):
+        if not in_split(name, split) or (drop_gray and is_grayscale(array)):
             continue
         names.append(name)
         blobs.append(encode(Image.fromarray(array), "JPEG", quality))
@@ -123,8 +146,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--short-side", type=int, default=160)
     parser.add_argument("--quality", type=int, default=92)
     parser.add_argument("--drop-gray", action="store_true")
+    parser.add_argument(
+        "--split",
+        choices=("all", "train", "val"),
+        default="all",
+        help=f"val: the {HELD_OUT_PERCENT} %% of files whose name hash is held out; train: the rest",
+    )
     args = parser.parse_args(argv)
-    count = pack_photos(args.data, args.out, args.short_side, args.quality, args.drop_gray)
+    count = pack_photos(args.data, args.out, args.short_side, args.quality, args.drop_gray, args.split)
     size = Path(args.out).stat().st_size / 2**20
     print(f"packed {count} photos into {args.out} ({size:.1f} MiB)")
     return 0

@@ -20,3 +20,31 @@ SPEC = register(
         half_precision=True,
     )
 )
+
+#: One generator per subject (models.sketch.subjects): the same architecture, fine-tuned from the scene model on
+#: one kind of picture at the scale its subject is drawn at.
+FACE_SPEC = register(
+    ModelSpec(
+        name="sketch-face",
+        architecture="latent_studio.models.sketch.network:SketchUNet",
+        weights_file="sketch-face-v1.safetensors",
+        input_size=128,
+        version="1",
+        description="Sketch to face: the sketch generator fine-tuned on UTKFace crops (one face filling the paper).",
+        default_config=DEFAULT_CONFIG,
+        half_precision=True,
+    )
+)
+
+CLOTHING_SPEC = register(
+    ModelSpec(
+        name="sketch-clothing",
+        architecture="latent_studio.models.sketch.network:SketchUNet",
+        weights_file="sketch-clothing-v1.safetensors",
+        input_size=144,
+        version="1",
+        description="Sketch to clothing: the sketch generator fine-tuned on the CC0 clothing photo set.",
+        default_config=DEFAULT_CONFIG,
+        half_precision=True,
+    )
+)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 
 from latent_studio.models.checkpoint import save_weights
 from latent_studio.models.sketch.data import Bank, SketchSet, load_sources, random_crops
@@ -54,6 +55,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--crop", type=int, default=160, help="training crop side (a multiple of 32)")
+    parser.add_argument(
+        "--zoom",
+        type=float,
+        nargs=2,
+        default=(0.6, 1.3),
+        metavar=("MIN", "MAX"),
+        help="each crop covers crop*u source pixels, u in [MIN, MAX] (capped by the short side): ~1 for subjects "
+        "whose photos are framed alike (faces), wider for scenes",
+    )
+    parser.add_argument(
+        "--init", type=Path, default=None, help="start from this model.safetensors (a shipped subject's weights)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--l1-weight", type=float, default=100.0)
@@ -78,12 +91,20 @@ def pick_device(choice: str) -> torch.device:
 class Batches:
     """Random (input, target) batches built entirely on the device from uint8 banks."""
 
-    def __init__(self, data: SketchSet, device: torch.device, crop: int, human_fraction: float) -> None:
+    def __init__(
+        self,
+        data: SketchSet,
+        device: torch.device,
+        crop: int,
+        human_fraction: float,
+        zoom: tuple[float, float] = (0.6, 1.3),
+    ) -> None:
         side = Bank.side_for(data.photos, data.lines) if data.lines else None
         self.photos = Bank.build(data.photos, device, side)
         self.lines = Bank.build(data.lines, device, side) if data.lines else None
         self.owner = torch.tensor(data.line_owner, dtype=torch.long, device=device)
         self.crop = crop
+        self.zoom = zoom
         self.human_fraction = human_fraction if self.lines is not None else 0.0
         self.device = device
 
@@ -96,13 +117,13 @@ class Batches:
             li = torch.randint(0, self.lines.images.shape[0], (n_human,), device=self.device)
             owner = self.owner[li]
             stacked = torch.cat([self.photos.images[owner], self.lines.images[li]], dim=1)
-            crops = random_crops(stacked, self.photos.sizes[owner], self.crop)
+            crops = random_crops(stacked, self.photos.sizes[owner], self.crop, self.zoom)
             reals.append(crops[:, :3])
             inks.append(augment_ink(crops[:, 3:], thicken=0.25, drop=0.3, jitter=0.8, fade=0.75))
         if batch - n_human:
             # 2. Extracted pairs: lines from the project's extractor, made to look drawn.
             pi = torch.randint(0, self.photos.images.shape[0], (batch - n_human,), device=self.device)
-            real = random_crops(self.photos.images[pi], self.photos.sizes[pi], self.crop)
+            real = random_crops(self.photos.images[pi], self.photos.sizes[pi], self.crop, self.zoom)
             sigma = 1.0 + 0.8 * float(torch.rand(()))
             density = 0.04 + 0.08 * torch.rand(real.shape[0], device=self.device)
             reals.append(real)
@@ -136,7 +157,7 @@ def _train(args: argparse.Namespace, budget: Budget, terminate: SigtermFlag) -> 
     # 1. Data, in device memory.
     train = load_sources(args.data, bsds_split="train")
     val = load_sources(args.val_data, bsds_split="val") if args.val_data else None
-    batches = Batches(train, device, args.crop, args.human_fraction)
+    batches = Batches(train, device, args.crop, args.human_fraction, tuple(args.zoom))
     mean = mean_image(train.photos) if val is not None else None  # the held-out baseline, computed up front
     print(f"sketch: {len(train.photos)} photos, {len(train.lines)} human drawings, device {device}", flush=True)
 
@@ -155,6 +176,12 @@ def _train(args: argparse.Namespace, budget: Budget, terminate: SigtermFlag) -> 
     if meta:
         print(f"sketch: resuming from step {step}", flush=True)
         torch.manual_seed(args.seed + step)
+    elif args.init is not None:
+        # Fine-tuning: the generator and its average both start from the given weights (config must match).
+        weights = load_file(str(args.init), device=str(device))
+        generator.load_state_dict(weights, strict=True)
+        ema.load_state_dict(weights, strict=True)
+        print(f"sketch: starting from {args.init}", flush=True)
     opt_g = torch.optim.Adam(generator.parameters(), lr=args.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=args.lr, betas=(0.5, 0.999))
     autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda)  # noqa: E731
@@ -225,4 +252,10 @@ def _train(args: argparse.Namespace, budget: Budget, terminate: SigtermFlag) -> 
 
 
 def _meta(step: int, seen: int, seconds: float, args: argparse.Namespace) -> dict:
-    return {"step": step, "images_seen": seen, "train_seconds": round(seconds, 1), "seed": args.seed}
+    return {
+        "step": step,
+        "images_seen": seen,
+        "train_seconds": round(seconds, 1),
+        "seed": args.seed,
+        "init": str(args.init or ""),
+    }
