@@ -1,11 +1,14 @@
-"""Fine-tune the shipped colorizer on a folder of the user's own photos: the headless job behind
-`latent-studio train colorizer` and Tools > Train on My Photos.
+"""Fine-tune a shipped model on a folder of the user's own photos: the headless job behind
+`latent-studio train colorizer|sketch` and Tools > Train on My Photos.
 
 `run(request, progress, on_update) -> FinetuneResult`. It starts from the shipped weights (or resumes the
 user model's checkpoint), holds out about 10 % of the folder by a fixed rule (the hash of each file's name,
-so the split is the same on every resume and never trained on), trains with the colorizer recipe's own step
-(random crops, simulated hints, rebalanced classification + decoded L1), and measures PSNR and colourfulness
-on the held-out photos before (the shipped model) and after. `on_update` receives a `TrainUpdate` every few
+so the split is the same on every resume and never trained on), trains with the tool's step and measures
+PSNR and colourfulness on the held-out photos before (the shipped model) and after. What differs by tool is
+a small adapter (`tuning(request)`): the colorizer's (`finetune_state.ColorizerTuning`: the recipe's own step,
+automatic colorization of the held-out photos) or a sketch subject's (`finetune_sketch.SketchTuning`: lines
+extracted in the subject's style -> picture, L1); the split, the loop, the checkpoint and resume, the budget
+and the user-model manifest are this module's, the same for both. `on_update` receives a `TrainUpdate` every few
 seconds (loss curve, ETA) and, at each held-out evaluation, the metrics and a before/after strip.
 Cancelling (the GUI's pause/cancel, Ctrl-C) writes the checkpoint first; every file is written atomically.
 """
@@ -18,7 +21,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -28,6 +30,7 @@ from latent_studio.app.core.jobs import COMPUTE_LOCK, Progress
 from latent_studio.models.errors import LatentStudioError
 
 BASE_MODEL = "colorizer"
+TOOLS = ("colorizer", "sketch")
 HELD_OUT_EVERY = 10  # a file is held out when the hash of its name is 0 modulo this
 MIN_PHOTOS = 4
 STRIP_PHOTOS = 4
@@ -43,11 +46,12 @@ class FinetuneRequest:
     minutes: float = 10.0  # wall-clock budget of this run, evaluations included
     steps: int = 0  # a step budget for this run instead (tests, equal-work comparisons)
     device: str = "auto"
-    batch_size: int = 0  # 0: 4 crops on a CPU, 32 beside a GPU
-    crop: int = 128
-    short_side: int = 144  # photos are shrunk to this short side once, when read
-    lr: float = 3e-4
-    l1_weight: float = 30.0  # as the shipped colorizer's own fine-tuning
+    batch_size: int = 0  # 0: 4 crops on a CPU (2 for a sketch subject: larger crops), 32 beside a GPU
+    crop: int = 0  # 0: the tool's (colorizer 128; sketch: the subject's resolution, to a multiple of 32)
+    short_side: int = 0  # photos are shrunk to this short side once, when read (0: colorizer 144, sketch the subject's)
+    lr: float = 0.0  # 0: the tool's (colorizer 3e-4, sketch 1e-4)
+    tool: str = "colorizer"  # or "sketch"
+    subject: str | None = None  # the sketch subject (models.sketch.subjects; None: scene)
     eval_seconds: float = 60.0  # held-out evaluation (and before/after strip) at most this often
     update_seconds: float = 2.0
     checkpoint_seconds: float = 60.0
@@ -145,51 +149,57 @@ def read_folder(folder: Path, short_side: int = 144) -> PhotoFolder:
     )
 
 
+def tuning(request: FinetuneRequest):
+    """The tool's adapter (see the module's docstring); an unknown tool or subject is one line."""
+    if request.tool == "colorizer":
+        from latent_studio.app.core.finetune_state import ColorizerTuning
+
+        return ColorizerTuning()
+    if request.tool == "sketch":
+        from latent_studio.app.core.finetune_sketch import SketchTuning
+
+        return SketchTuning(request.subject)
+    raise LatentStudioError(f"There is no fine-tuning for '{request.tool}'; choose one of: {', '.join(TOOLS)}.")
+
+
 def run(
     request: FinetuneRequest, progress: Progress | None = None, on_update: Callable[[TrainUpdate], None] | None = None
 ) -> FinetuneResult:
-    import torch
-
-    from latent_studio.app.core.finetune_state import Checkpoint, build_models, evaluate, save_model
-    from latent_studio.models.colorizer.data import PhotoBank
-    from latent_studio.models.colorizer.quantize import rebalance_weights
-    from latent_studio.models.colorizer.train import train_step
+    from latent_studio.app.core.finetune_state import Checkpoint, build_models, save_model
     from latent_studio.models.training import fast_device
 
     progress = progress or Progress()
     start = time.monotonic()
     budget = request.minutes * 60.0
     user_models.check_name(request.name)
-    if request.steps < 0 or not (0 < request.minutes <= 24 * 60) or request.crop % 16 or not 32 <= request.crop <= 512:
+    tool = tuning(request)
+    crop = request.crop or tool.crop
+    if request.steps < 0 or not (0 < request.minutes <= 24 * 60) or crop % tool.crop_step or not 32 <= crop <= 512:
         raise LatentStudioError(
-            "Training needs --minutes in (0, 1440], --steps >= 0 and a --crop of 32-512 in steps of 16."
+            f"Training needs --minutes in (0, 1440], --steps >= 0 and a --crop of 32-512 in steps of {tool.crop_step}."
         )
     folder = Path(request.data).resolve()
     device = ComputeSettings(request.device).torch_device
-    batch = request.batch_size or (32 if device.type == "cuda" else 4)
+    batch = request.batch_size or (32 if device.type == "cuda" else tool.cpu_batch)
     fast_device(device)
     # 1. the photos, split by the fixed rule
     progress.report(0.0, "Reading photos")
-    photos = read_folder(folder, request.short_side)
+    photos = read_folder(folder, request.short_side or tool.short_side)
     checkpoint = Checkpoint(user_models.model_dir(request.name) / "checkpoint.safetensors")
     checkpoint.check_data(folder)
+    checkpoint.check_base(tool.base)
     # 2. the shipped model (before), the trainable copy, resumed from the checkpoint if there is one
-    base, model, optimizer = build_models(BASE_MODEL, device, request.lr)
+    base, model, optimizer = build_models(tool.base, device, request.lr or tool.lr)
     facts = checkpoint.load(model, optimizer)
     eval_start = time.monotonic()
     held_out = photos.held_out[:EVAL_LIMIT]
     with COMPUTE_LOCK:  # the quick subset first: its numbers are the periodic checks' "before"
-        before_quick, before_rows = evaluate(base, held_out[:QUICK_EVAL])
+        before_quick, before_rows = tool.evaluate(base, held_out[:QUICK_EVAL])
         before = before_quick
         if len(held_out) > QUICK_EVAL:
-            before = merge_means(before_quick, evaluate(base, held_out[QUICK_EVAL:])[0])
+            before = merge_means(before_quick, tool.evaluate(base, held_out[QUICK_EVAL:])[0])
     eval_cost = time.monotonic() - eval_start
-    bank = PhotoBank(photos.train, device)
-    weights = rebalance_weights(model.prior)
-    recipe = SimpleNamespace(crop=request.crop, l1_weight=request.l1_weight)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
-    # new crops on resume
-    generator = torch.Generator(device=device).manual_seed(request.seed * 100_003 + facts["step"])
+    tool.prepare(model, photos.train, device, request.seed * 100_003 + facts["step"])  # new crops on resume
     # 3. train until the step or time budget (leaving time for the last evaluation)
     step0, loop_start = facts["step"], time.monotonic()
     deadline = start + budget - 1.5 * eval_cost - 2.0
@@ -207,7 +217,12 @@ def run(
         checkpoint.save(
             model,
             optimizer,
-            {**facts, "seconds": facts["seconds"] + time.monotonic() - loop_start, "data": str(folder)},
+            {
+                **facts,
+                "seconds": facts["seconds"] + time.monotonic() - loop_start,
+                "data": str(folder),
+                "base": tool.base,
+            },
         )
 
     try:
@@ -217,7 +232,7 @@ def run(
             for group in optimizer.param_groups:
                 group["lr"] = request.lr * warm
             with COMPUTE_LOCK:
-                loss = float(train_step(model, optimizer, bank, generator, recipe, batch, weights, autocast))
+                loss = tool.step(model, optimizer, batch, crop)
             facts["step"] += 1
             facts["crops"] += batch
             window_loss, window_steps = window_loss + loss, window_steps + 1
@@ -226,7 +241,7 @@ def run(
             measured = None
             if now - last_eval >= request.eval_seconds:
                 with COMPUTE_LOCK:
-                    after, strip_rows = evaluate(model, held_out[:QUICK_EVAL], before_rows)
+                    after, strip_rows = tool.evaluate(model, held_out[:QUICK_EVAL], before_rows)
                 measured, last_eval = {"before": before_quick, "after": after}, time.monotonic()
             if now - last_update >= request.update_seconds or measured or facts["step"] == step0 + 1:
                 facts["losses"].append((facts["step"], window_loss / window_steps))
@@ -257,14 +272,16 @@ def run(
     # 4. the final held-out measure, the model file and its manifest entry
     progress.report(0.96, "Measuring on the held-out photos")
     with COMPUTE_LOCK:
-        after, strip_rows = evaluate(model, held_out, before_rows)
+        after, strip_rows = tool.evaluate(model, held_out, before_rows)
     path = save_model(model, user_models.model_dir(request.name) / "model.safetensors")
     user_models.record(
         request.name,
         {
-            "base": BASE_MODEL,
-            "base_sha256": user_models.weights_key(BASE_MODEL),
-            "config": model.config(),
+            "tool": tool.tool,
+            **({"subject": tool.subject} if tool.subject else {}),
+            "base": tool.base,
+            "base_sha256": user_models.weights_key(tool.base),
+            "config": tool.config(model),
             "data": str(folder),
             "command": request.command,
             "steps": facts["step"],

@@ -19,6 +19,40 @@ STRIP = 4  # held-out photos in the before/after strip
 _MAX_CURVE = 2000  # loss points kept in the checkpoint
 
 
+class ColorizerTuning:
+    """The colorizer's side of a fine-tune (`app.core.finetune.run` holds the loop): the recipe's own step (random
+    crops, simulated hints, rebalanced classification + decoded L1) and the held-out automatic colorization."""
+
+    tool, base, subject = "colorizer", "colorizer", None
+    crop, crop_step, short_side, lr, cpu_batch = 128, 16, 144, 3e-4, 4
+    l1_weight = 30.0  # as the shipped colorizer's own fine-tuning
+
+    def prepare(self, model, photos: list[np.ndarray], device: torch.device, seed: int) -> None:
+        from latent_studio.models.colorizer.data import PhotoBank
+        from latent_studio.models.colorizer.quantize import rebalance_weights
+
+        self.bank = PhotoBank(photos, device)
+        self.weights = rebalance_weights(model.prior)
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+    def step(self, model, optimizer, batch: int, crop: int) -> float:
+        from types import SimpleNamespace
+
+        from latent_studio.models.colorizer.train import train_step
+
+        recipe = SimpleNamespace(crop=crop, l1_weight=self.l1_weight)
+        return float(
+            train_step(model, optimizer, self.bank, self.generator, recipe, batch, self.weights, self.autocast)
+        )
+
+    def config(self, model) -> dict:
+        return model.config()
+
+    def evaluate(self, model, photos: list[np.ndarray], before_rows: list | None = None):
+        return evaluate(model, photos, before_rows)
+
+
 def build_models(base_name: str, device: torch.device, lr: float):
     """(shipped model for `before`, a trainable copy of it, its AdamW)."""
     base = user_models.load(base_name, device)
@@ -53,6 +87,18 @@ class Checkpoint:
             raise LatentStudioError(
                 f"The model '{self.path.parent.name}' was trained on {trained_on}; train on "
                 "that folder to continue it, or choose another name."
+            )
+
+    def check_base(self, base: str) -> None:
+        """A model resumes only as what it started from (colorizer, a sketch subject): another network's weights
+        would not fit. Checkpoints from before sketch fine-tunes record no base: they are colorizers."""
+        meta = self._meta()
+        recorded = user_models.read_manifest()["models"].get(self.path.parent.name, {})
+        started = meta.get("base", "colorizer") if meta else recorded.get("base", base)
+        if started != base:
+            raise LatentStudioError(
+                f"The model '{self.path.parent.name}' is a fine-tune of {started}, not of {base}; "
+                "train it as that to continue it, or choose another name."
             )
 
     def load(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict:

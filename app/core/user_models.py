@@ -14,13 +14,15 @@ import os
 import re
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from latent_studio.app.core.recovery import user_data_dir
 from latent_studio.models.errors import LatentStudioError, WeightsError
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-SHIPPED_BASES = ("colorizer",)  # shipped models a user model can start from
+SHIPPED_BASES = ("colorizer", "sketch", "sketch-face", "sketch-clothing")  # shipped models a user model starts from
+TOOLS = ("colorizer", "sketch")  # what a user model is used by (`colorize --model`, `sketch --model`)
 
 
 class UserModelError(LatentStudioError):
@@ -105,6 +107,42 @@ def entry(name: str) -> dict:
         known = ", ".join(list_models()) or "none yet"
         raise UserModelError(f"There is no user model called '{name}' (yours: {known}).")
     return found
+
+
+def tool_of(item: dict) -> str:
+    """The tool a manifest entry's model serves: recorded since sketch fine-tunes exist, else a colorizer."""
+    return str(item.get("tool") or "colorizer")
+
+
+def describe_tool(item: dict) -> str:
+    """`colorizer`, or `sketch:SUBJECT` for a sketch model (what `train --list` shows)."""
+    tool = tool_of(item)
+    return f"{tool}:{item['subject']}" if item.get("subject") else tool
+
+
+@dataclass(frozen=True)
+class UserFile:
+    """What loading a user model needs: the registry spec it fits, its verified file, its config, its subject."""
+
+    name: str
+    base: str
+    path: Path
+    sha256: str
+    config: dict
+    subject: str | None = None
+
+
+def user_file(name: str, tool: str) -> UserFile:
+    """The user model `name` for `tool` (`colorizer` or `sketch`); a model of another tool is one line."""
+    item = entry(name)
+    if tool_of(item) != tool:
+        raise UserModelError(
+            f"The user model '{name}' is a {describe_tool(item)} model, not a {tool} model; "
+            f"use it with `latent-studio {'colorize' if tool_of(item) == 'colorizer' else 'sketch'}`."
+        )
+    return UserFile(
+        name, item["base"], models_dir() / item["file"], item["sha256"], item["config"], item.get("subject")
+    )
 
 
 def is_user_model(name: str) -> bool:
