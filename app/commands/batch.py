@@ -47,7 +47,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     parser.add_argument(
-        "--size", type=int, default=256, help="working size of the network (colorize, sketch; default 256)"
+        "--size",
+        type=int,
+        default=None,
+        help="working size of the network (colorize: default 256; sketch: default the subject's own)",
+    )
+    parser.add_argument(
+        "--subject",
+        default="scene",
+        metavar="NAME",
+        help="sketch: what the drawings show, each its own model: scene (default), face, clothing",
     )
     parser.add_argument(
         "--vividness",
@@ -108,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         batch_size=args.batch_size,
         ray_address=args.ray,
+        subject=args.subject,
     )
     batch = prepare_batch(request)  # checks, tool (model loaded), engine (Ray joined), plan: one line if bad
     total = batch.plan.total

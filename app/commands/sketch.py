@@ -3,6 +3,7 @@
     latent-studio sketch drawing.png out.png                       (black lines on white -> picture)
     latent-studio sketch drawing.png out.png --colors strokes.png  (plus coarse colour strokes to follow)
     latent-studio sketch --extract photo.jpg drawing.png           (photo -> black lines on white)
+    latent-studio sketch face.png out.png --subject face           (the face generator; --extract: its line style)
 
 The colour strokes file is the sketch's size; painted where it is opaque (an RGBA PNG), or, for a file
 without alpha, wherever it is not white.
@@ -29,10 +30,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--colors", type=Path, help="colour strokes: an RGBA image of the sketch's size")
     parser.add_argument("--extract", action="store_true", help="photo -> sketch instead of sketch -> image")
     parser.add_argument(
+        "--subject",
+        default="scene",
+        metavar="NAME",
+        help="what the drawing shows, each its own model: scene (default: landscapes, animals, buildings), face "
+        "(one face filling the paper), clothing (one garment on plain paper); with --extract, that model's line style",
+    )
+    parser.add_argument(
         "--resolution",
         type=int,
-        default=256,
-        help="short side in pixels the model runs at (default 256; 0 = the sketch's own size)",
+        default=None,
+        help="short side in pixels the model runs at (default: the subject's own, 256 for scene, 128 for face, "
+        "144 for clothing; 0 = the sketch's own size)",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     parser.add_argument(
@@ -65,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
     from latent_studio.app.core.sketch_flow import SketchOptions, check_options, run_one
     from latent_studio.models.errors import LatentStudioError
 
-    options = SketchOptions(args.resolution)
-    check_options(options, "--resolution")  # the one flow's checks (batch sketch makes the same)
+    options = SketchOptions(args.resolution, args.subject)
+    check_options(options, "--resolution")  # the one flow's checks (batch sketch makes the same), the subject too
     if args.extract and args.colors:
         raise LatentStudioError("--colors only applies to sketch -> image, not to --extract.")
     compute = ComputeSettings(device=args.device)
@@ -78,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             bar.refresh()
 
         if args.extract:
-            lines = run_sync(lambda progress: photo_to_sketch(picture, compute, progress), report)
+            lines = run_sync(lambda progress: photo_to_sketch(picture, compute, progress, args.subject), report)
             result = picture.with_pixels(np.repeat(lines[..., None], 3, axis=2), is_gray=True)
         else:
             colours = strokes_layer(load_image(args.colors).pixels) if args.colors else None

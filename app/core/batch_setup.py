@@ -29,9 +29,11 @@ from latent_studio.app.core.batch import (
 )
 from latent_studio.app.core.imageio import Picture
 from latent_studio.app.core.jobs import Progress
+from latent_studio.app.core.sketch_flow import DEFAULT_SUBJECT
 from latent_studio.models.errors import LatentStudioError
 
 DEFAULT_MODEL = "colorizer"
+DEFAULT_WORKING_SIZE = 256  # colorize's; sketch's is its subject's own (app.core.sketch_flow.SUBJECTS)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class ToolRecipe:
     vividness: float = 0.0  # colorize
     reference: Picture | None = field(default=None, compare=False)  # colorize: one colour photo for every item
     model: str = DEFAULT_MODEL  # colorize: the shipped colorizer or a user's model
+    subject: str = DEFAULT_SUBJECT  # sketch: which generator (scene, face, clothing)
 
     def make(self):
         from latent_studio.app.core.batch_tools import make_tool
@@ -63,7 +66,7 @@ class BatchRequest:
     output_format: str = "same"
     overwrite: bool = False
     in_place: bool = False
-    working_size: int = 256  # colorize, sketch
+    working_size: int | None = None  # colorize, sketch; None: the tool's own (256; sketch: its subject's)
     attrs: tuple[str, ...] = ()  # edit
     vividness: float = 0.0  # colorize
     reference: str | None = None  # colorize: path of a colour photo
@@ -72,6 +75,7 @@ class BatchRequest:
     workers: int = 0  # 0: the device's default (see default_pipeline)
     batch_size: int = 0
     ray_address: str | None = None  # None: the local engine; "": a local Ray runtime; else a cluster's HOST:PORT
+    subject: str = DEFAULT_SUBJECT  # sketch
 
 
 @dataclass
@@ -97,23 +101,32 @@ def check_request(request: BatchRequest) -> None:
             "--model is an option of batch colorize on this machine (not of batch "
             f"{request.tool}{' with --ray' if request.ray_address is not None else ''})."
         )
+    if request.subject != DEFAULT_SUBJECT and request.tool != "sketch":
+        raise LatentStudioError(f"--subject is an option of batch sketch, not of batch {request.tool}.")
 
 
 def recipe_of(request: BatchRequest) -> ToolRecipe:
-    """The request's tool recipe, its reference photo read and checked."""
+    """The request's tool recipe, its reference photo read and checked, its working size settled (sketch: the
+    subject's own unless given; an unknown subject is one line)."""
     reference = None
     if request.reference:
         from latent_studio.app.core.colorize_flow import load_reference
 
         reference = load_reference(request.reference)
+    size = request.working_size
+    if size is None:
+        from latent_studio.app.core.sketch_flow import subject
+
+        size = subject(request.subject).resolution if request.tool == "sketch" else DEFAULT_WORKING_SIZE
     return ToolRecipe(
         request.tool,
         request.device,
-        request.working_size,
+        size,
         tuple(request.attrs),
         request.vividness,
         reference,
         request.model,
+        request.subject,
     )
 
 

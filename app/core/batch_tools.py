@@ -125,25 +125,32 @@ class SketchTool:
     """Each input is a line drawing (dark lines on light paper, any colour: reduced to gray) -> a picture."""
 
     settings: ComputeSettings = field(default_factory=ComputeSettings)
-    resolution: int = 256
+    resolution: int | None = None  # None: the subject's own; 0: each drawing's own size
     name: str = "sketch"
+    subject: str = sketch_flow.DEFAULT_SUBJECT  # which generator (app.core.sketch_flow.SUBJECTS)
 
     def __post_init__(self) -> None:
-        check_sketch(SketchOptions(self.resolution), "--size")  # the one flow's checks (app.core.sketch_flow)
+        check_sketch(self._options(), "--size")  # the one flow's checks (app.core.sketch_flow), the subject's too
+
+    def _options(self) -> SketchOptions:
+        return SketchOptions(self.resolution, self.subject)
 
     def _sketch_settings(self):
-        return sketch_settings(SketchOptions(self.resolution), self.settings)
+        return sketch_settings(self._options(), self.settings)
 
     def settings_key(self) -> str:
-        options = self._sketch_settings()
-        return f"sketch:{_weights_key('sketch')}:resolution={options.resolution}:max_side={options.max_side}"
+        options = self._sketch_settings()  # another subject: another model file and name, so its items are redone
+        return (
+            f"sketch:{_weights_key(options.model)}:subject={sketch_flow.subject(self.subject).name}"
+            f":resolution={options.resolution}:max_side={options.max_side}"
+        )
 
     def load(self) -> None:
         """Load and verify the model now (set-up), in the dtype `sketch_to_image` asks the registry for."""
-        from latent_studio.app.core.sketch import MODEL_NAME
         from latent_studio.models.registry import default_registry
 
-        default_registry().load_model(MODEL_NAME, self.settings.torch_device, self.settings.half_precision)
+        options = self._sketch_settings()
+        default_registry().load_model(options.model, self.settings.torch_device, self.settings.half_precision)
 
     def process(self, pictures: list[Picture], progress: Progress) -> list[Picture]:
         from latent_studio.app.core.sketch import sketch_to_image

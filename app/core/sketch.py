@@ -4,8 +4,10 @@
 coarse colour strokes (an RGBA layer: painted where opaque). The network runs with the short side at
 `SketchSettings.resolution` (256 by default: the size it is fast and was trained near) or at the canvas
 size, aspect kept, zero-padded (= blank paper, no hints) to a multiple of its stride, and the result is
-resized back to the canvas. `photo_to_sketch` draws a photo's contours with the project's own extractor,
-the same one the model was trained with.
+resized back to the canvas. `SketchSettings.model` names the generator: each sketch subject
+(`models.sketch.subjects`: scene, face, clothing) has its own, run at its own short side (`app.core.sketch_flow`
+turns a subject into these settings). `photo_to_sketch` draws a photo's contours with the project's own
+extractor, the same one the models were trained with, in the line style of the subject asked for.
 """
 
 from __future__ import annotations
@@ -24,17 +26,20 @@ from latent_studio.app.core.tensors import tensor_to_pixels
 from latent_studio.models.errors import LatentStudioError
 from latent_studio.models.sketch.inference import network_picture
 from latent_studio.models.sketch.strokes import spread_strokes
+from latent_studio.models.sketch.subjects import subject as sketch_subject
 
-MODEL_NAME = "sketch"
+MODEL_NAME = "sketch"  # the scene subject's generator, the default
 
 
 @dataclass(frozen=True)
 class SketchSettings:
-    """How to run the sketch model. `resolution`: the network's short side in pixels, or None for the canvas size."""
+    """How to run the sketch model. `resolution`: the network's short side in pixels, or None for the canvas size;
+    `model`: the registry name of the generator (a subject's, `models.sketch.subjects`)."""
 
     compute: ComputeSettings = field(default_factory=ComputeSettings)
     resolution: int | None = 256
     max_side: int = 2048  # the network never runs on a longer side than this
+    model: str = MODEL_NAME
 
 
 def _gray_paper(lines: np.ndarray) -> np.ndarray:
@@ -101,7 +106,7 @@ def sketch_to_image(
         from latent_studio.models.registry import default_registry
 
         registry = default_registry()
-    model = registry.load_model(MODEL_NAME, device, settings.compute.half_precision)
+    model = registry.load_model(settings.model, device, settings.compute.half_precision)
     progress.report(0.2, "Drawing")
     # 2. The lines at the network's size; the picture drawn from them alone (cached: a colour stroke costs
     #    only its spreading)
@@ -109,7 +114,7 @@ def sketch_to_image(
     ink = 1.0 - torch.from_numpy(np.array(paper, copy=True))[None, None].float() / 255.0
     ink = _resize_ink(ink, size)
     progress.check()
-    out = _generated(model, ink, device)
+    out = _generated(model, settings.model, ink, device)
     # 3. Each colour stroke recolours its own region, up to the drawn lines (models.sketch.strokes)
     if colour_strokes is not None:
         strokes = _checked_strokes(np.asarray(colour_strokes), canvas)
@@ -124,11 +129,12 @@ def sketch_to_image(
 _LAST_GENERATED: list[tuple[tuple, torch.Tensor]] = []  # the newest picture drawn from lines, and its key
 
 
-def _generated(model, ink: torch.Tensor, device) -> torch.Tensor:
+def _generated(model, model_name: str, ink: torch.Tensor, device) -> torch.Tensor:
     """(1,3,h,w) the network's picture of (1,1,h,w) ink with no colour hints, on the CPU in float; reused while
-    the lines, the model and the device stay the same (the GUI re-runs on every colour stroke)."""
+    the lines, the model (its name and the loaded object: another subject draws anew) and the device stay the
+    same (the GUI re-runs on every colour stroke)."""
     digest = hashlib.blake2b(ink.numpy().tobytes(), digest_size=16).digest()
-    key = (id(model), next(model.parameters()).dtype, str(device), tuple(ink.shape), digest)
+    key = (model_name, id(model), next(model.parameters()).dtype, str(device), tuple(ink.shape), digest)
     for cached_key, cached in _LAST_GENERATED:
         if cached_key == key:
             return cached
@@ -139,11 +145,16 @@ def _generated(model, ink: torch.Tensor, device) -> torch.Tensor:
 
 
 def photo_to_sketch(
-    image: Picture | np.ndarray, settings: ComputeSettings | None = None, progress: Progress | None = None
+    image: Picture | np.ndarray,
+    settings: ComputeSettings | None = None,
+    progress: Progress | None = None,
+    subject: str | None = None,
 ) -> np.ndarray:
-    """A photo (Picture or HxWx3/4 pixels) -> its line drawing, HxW uint8 (0 = ink, 255 = paper)."""
+    """A photo (Picture or HxWx3/4 pixels) -> its line drawing, HxW uint8 (0 = ink, 255 = paper), in the line
+    style `subject` (default: scene) was trained on: its blur and density at its network's short side."""
     from latent_studio.models.sketch.lines import sketch_like
 
+    style = sketch_subject(subject)  # an unknown name: one line, before any work
     progress = progress or Progress()
     pixels = image.pixels if isinstance(image, Picture) else np.asarray(image)
     if pixels.ndim == 2:
@@ -155,6 +166,6 @@ def photo_to_sketch(
     device = (settings or ComputeSettings(device="cpu")).torch_device
     tensor = torch.from_numpy(np.array(rgb, copy=True)).to(device).permute(2, 0, 1)[None].float() / 255.0
     with torch.inference_mode():
-        ink = sketch_like(tensor)
+        ink = sketch_like(tensor, style.resolution, sigma=style.line_sigma, density=style.line_density)
     progress.report(1.0)
     return (255.0 - ink[0, 0].cpu() * 255.0).add(0.5).clamp(0, 255).to(torch.uint8).numpy()

@@ -6,7 +6,8 @@ only call this module, so the network's size is checked the same way everywhere 
 sketch's own size"). The compute lives in `app.core.sketch`; it and torch are imported inside the functions, so
 the GUI may import this module on its own thread.
 
-- `SketchOptions`: the network's short side (None or 0: the drawing's own size, capped at `MAX_SIDE`);
+- `SketchOptions`: the subject (`SUBJECTS`: scene, face, clothing; each its own generator) and the network's short
+  side (None: the subject's own, the scale it was trained at; 0: the drawing's own size, capped at `MAX_SIDE`);
 - `check_options(options, flag)`: the checks that need no model, one LatentStudioError each;
 - `run_one(lines, colour_strokes, options, settings, progress)`: one drawing -> HxWx3 uint8 picture;
 - `batch_tool(recipe, settings)`: the batch engine's adapter (`app.core.batch_tools.SketchTool`), made and loaded.
@@ -21,18 +22,34 @@ import numpy as np
 from latent_studio.app.core.device import ComputeSettings
 from latent_studio.app.core.jobs import Progress
 from latent_studio.models.errors import LatentStudioError
+from latent_studio.models.sketch.subjects import DEFAULT_SUBJECT, SUBJECTS, subject
+
+__all__ = [  # the subjects re-exported for the GUI, which reaches the models only through the core
+    "DEFAULT_SUBJECT",
+    "MAX_SIDE",
+    "SUBJECTS",
+    "SketchOptions",
+    "batch_tool",
+    "check_options",
+    "run_one",
+    "sketch_settings",
+    "subject",
+]
 
 MAX_SIDE = 2048  # the network never runs on a longer side than this (app.core.sketch.SketchSettings.max_side)
 
 
 @dataclass(frozen=True)
 class SketchOptions:
-    resolution: int | None = 256  # the network's short side in pixels; None or 0: the drawing's own size
+    resolution: int | None = None  # the network's short side in pixels; None: the subject's own; 0: the drawing's
+    subject: str = DEFAULT_SUBJECT  # which generator: a name in SUBJECTS
 
 
 def check_options(options: SketchOptions, flag: str = "--resolution") -> None:
-    """Raise the user's error for a resolution that is neither 0 (the drawing's size) nor 1 to MAX_SIDE pixels
-    (`flag`: the option's name as the user typed it: `--resolution` for `sketch`, `--size` for `batch sketch`)."""
+    """Raise the user's error for an unknown subject, or a resolution that is neither 0 (the drawing's size) nor 1
+    to MAX_SIDE pixels (`flag`: the option's name as the user typed it: `--resolution` for `sketch`, `--size` for
+    `batch sketch`)."""
+    subject(options.subject)  # an unknown name: one line listing the known ones
     resolution = options.resolution or 0
     if resolution < 0:
         raise LatentStudioError(f"{flag} must be 0 (the sketch's own size) or a positive number of pixels.")
@@ -41,9 +58,12 @@ def check_options(options: SketchOptions, flag: str = "--resolution") -> None:
 
 
 def sketch_settings(options: SketchOptions, settings: ComputeSettings):
+    """The core's settings: the subject's generator, at the subject's short side unless the options name one."""
     from latent_studio.app.core.sketch import SketchSettings
 
-    return SketchSettings(compute=settings, resolution=options.resolution or None, max_side=MAX_SIDE)
+    chosen = subject(options.subject)
+    resolution = chosen.resolution if options.resolution is None else options.resolution or None
+    return SketchSettings(compute=settings, resolution=resolution, max_side=MAX_SIDE, model=chosen.model)
 
 
 def run_one(
@@ -61,10 +81,10 @@ def run_one(
 
 
 def batch_tool(recipe, settings: ComputeSettings):
-    """The batch adapter for `recipe` (`app.core.batch_setup.ToolRecipe`: its `size` is the resolution), checked,
-    with its model loaded and verified."""
+    """The batch adapter for `recipe` (`app.core.batch_setup.ToolRecipe`: its `size` is the resolution, its
+    `subject` the generator), checked, with its model loaded and verified."""
     from latent_studio.app.core.batch_tools import SketchTool
 
-    tool = SketchTool(settings, recipe.size)
+    tool = SketchTool(settings, recipe.size, subject=recipe.subject)
     tool.load()
     return tool

@@ -86,10 +86,15 @@ def canny_lines(
     return remove_specks(lines, min_neighbours=1.0)
 
 
-def sketch_like(rgb: torch.Tensor, short_side_reference: int = 256) -> torch.Tensor:
-    """The app's "photo to sketch": clean contour lines, pen width growing with the image size."""
+def sketch_like(
+    rgb: torch.Tensor, short_side_reference: int = 256, sigma: float = 1.4, density: float = 0.08
+) -> torch.Tensor:
+    """The app's "photo to sketch": clean contour lines, pen width growing with the image size.
+
+    `sigma` and `density` are the line style at `short_side_reference` (a sketch subject's: the blur and share of
+    strong edges its training drew at its crops' size); a larger photo gets the blur scaled up with it."""
     scale = max(1.0, min(rgb.shape[-2:]) / short_side_reference)
-    lines = canny_lines(rgb, sigma=1.4 * scale, density=0.08)
+    lines = canny_lines(rgb, sigma=sigma * scale, density=density)
     if scale >= 2:  # a 1-pixel line on a large canvas is too faint to read: draw with a wider pen
         lines = F.max_pool2d(lines, 2 * int(scale // 2) + 1, 1, int(scale // 2))
     return lines
