@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from PySide6.QtCore import Qt
 from safetensors.torch import save_file
 
 from latent_studio.app.core import sketch as sketch_core
@@ -143,3 +144,69 @@ def test_batch_resume_key_and_re_run_follow_the_subject(tmp_path, capsys):
     assert "1 done, 0 skipped" in batch("--subject", "face")  # another subject: the item is redone
     assert not np.array_equal(load_image(tmp_path / "out" / "one.png").pixels, scene)
     assert "0 done, 1 skipped" in batch("--subject", "face")  # the same subject again: resumed
+
+
+# --- the Sketch panel (the real window, the shipped weights) -------------------------------------------
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch):
+    from tests.conftest import running_window
+
+    with running_window(qtbot, monkeypatch, size=(1100, 800)) as window:
+        yield window
+
+
+def test_panel_subject_face_redraws_with_the_face_model_and_traces_in_its_style(qtbot, window, tmp_path, monkeypatch):
+    from latent_studio.app.core import sketch_flow
+    from latent_studio.app.gui.panels.sketch.panel import EXTRACT, GENERATE
+    from tests.test_sketch_panel import draw, finished, photo_file, sketch_panel
+
+    asked: list[tuple[str, int | None]] = []
+    run_one, extract = sketch_flow.run_one, sketch_core.photo_to_sketch
+
+    def spy_run_one(lines, colour, options, *rest):
+        asked.append((options.subject, options.resolution))
+        return run_one(lines, colour, options, *rest)
+
+    def spy_extract(photo, settings, progress, subject=None):
+        asked.append((f"extract:{subject}", None))
+        return extract(photo, settings, progress, subject)
+
+    monkeypatch.setattr(sketch_flow, "run_one", spy_run_one)  # the jobs import them when they run
+    monkeypatch.setattr(sketch_core, "photo_to_sketch", spy_extract)
+    panel = sketch_panel(qtbot, window)
+    assert panel.subject == "scene" and [panel.subject_box.itemData(i) for i in range(3)] == list(SUBJECTS)
+    with finished(qtbot, window, GENERATE):
+        draw(qtbot, panel.canvas, [(40, 200), (90, 120), (140, 60), (200, 140), (220, 210)])
+    scene = panel.result.copy()
+    assert asked[-1] == ("scene", 256)
+
+    # 1. Face: the live picture is re-drawn by the face model at its own 128 px, on the same drawing
+    with finished(qtbot, window, GENERATE):
+        panel.subject_box.setCurrentIndex(panel.subject_box.findData("face"))
+    assert asked[-1] == ("face", 128) and panel.subject_box.toolTip() == SUBJECTS["face"].description
+    assert panel.result.shape == scene.shape and np.abs(panel.result.astype(int) - scene).mean() > 5
+
+    # 2. Photo -> sketch traces in the face's line style, and the face model draws the traced lines
+    with finished(qtbot, window, "open"):
+        window.open_path(str(photo_file(tmp_path)))
+    with finished(qtbot, window, EXTRACT), finished(qtbot, window, GENERATE):
+        qtbot.mouseClick(panel.extract_button, Qt.MouseButton.LeftButton)
+    assert ("extract:face", None) in asked and asked[-1] == ("face", 128)
+
+
+def test_batch_dialog_offers_the_subject_for_sketch_and_its_own_size(qtbot, tmp_path):
+    from latent_studio.app.gui.batch_dialog import BatchDialog
+    from latent_studio.app.gui.preferences import Preferences
+
+    dialog = BatchDialog(Preferences(), device="cpu")
+    qtbot.addWidget(dialog)
+    assert not dialog._form.isRowVisible(dialog.subject) and dialog.request().subject == "scene"  # colorize
+    dialog.tool.setCurrentIndex(dialog.tool.findData("sketch"))
+    assert dialog._form.isRowVisible(dialog.subject) and dialog.working_size.value() == 256
+    dialog.subject.setCurrentIndex(dialog.subject.findData("face"))
+    request = dialog.request()
+    assert (request.tool, request.subject, request.working_size) == ("sketch", "face", 128)
+    dialog.tool.setCurrentIndex(dialog.tool.findData("colorize"))
+    assert dialog.request().subject == "scene"  # another tool never gets a subject (it would be refused)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from latent_studio.app.core.batch import REPORT
 from latent_studio.app.core.batch_ray import ray_available
 from latent_studio.app.core.batch_setup import BatchRequest
+from latent_studio.app.core.sketch_flow import DEFAULT_SUBJECT, SUBJECTS
 from latent_studio.app.gui.batch_runner import BatchSession, RateMeter, format_eta
 from latent_studio.app.gui.files import ask_folder
 from latent_studio.app.gui.job_buttons import job_buttons
@@ -87,6 +88,11 @@ class BatchDialog(QDialog):
             "colourfulness, with more wrong guesses (as the Colorize panel's Vividness slider)."
         )
         self.model_choice = ModelChoice()  # colorize: the shipped colorizer or one of the user's own
+        self.subject = QComboBox()  # sketch: which generator; the working size follows its own
+        for index, choice in enumerate(SUBJECTS.values()):
+            self.subject.addItem(choice.label, choice.name)
+            self.subject.setItemData(index, choice.description, Qt.ItemDataRole.ToolTipRole)
+        self.subject.setCurrentIndex(self.subject.findData(DEFAULT_SUBJECT))
         self.attrs = QLineEdit()
         self.attrs.setPlaceholderText("young=+1.5, female=-1")
         self.attrs.setToolTip("Directions to move each face along, in sigmas (as in the Latent panel's sliders).")
@@ -120,6 +126,7 @@ class BatchDialog(QDialog):
         form.addRow("Working size:", self.working_size)
         form.addRow("Vividness:", self.vividness)
         form.addRow("Model:", self.model_choice)
+        form.addRow("Subject:", self.subject)
         form.addRow("Attributes:", self.attrs)
         form.addRow("Input folder:", in_row)
         form.addRow("Output folder:", out_row)
@@ -160,6 +167,8 @@ class BatchDialog(QDialog):
         layout.addLayout(buttons)
 
         self.tool.currentIndexChanged.connect(self._update_enabled)
+        self.tool.currentIndexChanged.connect(self._on_subject)
+        self.subject.currentIndexChanged.connect(self._on_subject)
         self.engine.currentIndexChanged.connect(self._update_enabled)
         self.start_button.clicked.connect(self.start)
         self.pause_button.toggled.connect(self._on_pause_toggled)
@@ -197,6 +206,7 @@ class BatchDialog(QDialog):
             attrs=parse_attrs(self.attrs.text()) if self.tool.currentData() == "edit" else (),
             vividness=self.vividness.value() / 100 if self.tool.currentData() == "colorize" else 0.0,
             model=self.model_choice.name if self.tool.currentData() == "colorize" else "colorizer",
+            subject=self.subject.currentData() if self.tool.currentData() == "sketch" else DEFAULT_SUBJECT,
             device=self._device,
             ray_address=self.ray_address.text().strip() if self._on_ray() else None,
         )
@@ -265,6 +275,13 @@ class BatchDialog(QDialog):
         self._update_enabled()
         self.batch_finished.emit(outcome, self.summary.text())
 
+    def _on_subject(self, *_: object) -> None:
+        """Sketch: the working size becomes the chosen subject's own (the scale its generator was trained at)."""
+        if self.tool.currentData() == "sketch":
+            chosen = SUBJECTS[self.subject.currentData()]
+            self.working_size.setValue(chosen.resolution)
+            self.subject.setToolTip(chosen.description)
+
     def _on_pause_toggled(self, paused: bool) -> None:
         self.session.set_paused(paused)
         (self.meter.pause if paused else self.meter.resume)()
@@ -290,6 +307,8 @@ class BatchDialog(QDialog):
         self._form.setRowVisible(self.vividness, tool == "colorize")
         self.model_choice.setEnabled(not running and tool == "colorize")
         self._form.setRowVisible(self.model_choice, tool == "colorize")
+        self.subject.setEnabled(not running and tool == "sketch")
+        self._form.setRowVisible(self.subject, tool == "sketch")
         self.engine.setEnabled(not running)
         self.ray_address.setEnabled(not running and self._on_ray())
         self.start_button.setEnabled(not running)

@@ -4,7 +4,8 @@
 without loading torch and the GUI package never imports it (an import-linter contract). Every job gets
 copies of the buffers it reads, so the user can keep drawing while it runs. Drawings keep their shape: the
 network runs with its long side at most WORKING_SIDE (live updates stay fast on 512 px paper) and the core
-scales its picture back to the paper.
+scales its picture back to the paper. Each job names the sketch subject (`app.core.sketch_flow.SUBJECTS`): its
+generator, never run above its own short side, and, for extraction, its line style.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PIL import Image
 
 from latent_studio.app.core.imageio import Picture, rgb8
 from latent_studio.app.core.jobs import Progress
+from latent_studio.app.core.sketch_flow import DEFAULT_SUBJECT, subject
 from latent_studio.app.gui.panels.sketch.state import MAX_SIDE, SIZE, fitted_shape
 
 if TYPE_CHECKING:  # typing only: keeps torch off the GUI's import path
@@ -35,18 +37,20 @@ def working_resolution(shape: tuple[int, int], working_side: int = WORKING_SIDE)
 
 
 def generate_job(
-    lines: np.ndarray, colour: np.ndarray | None, settings: ComputeSettings
+    lines: np.ndarray, colour: np.ndarray | None, settings: ComputeSettings, subject_name: str = DEFAULT_SUBJECT
 ) -> Callable[[Progress], np.ndarray]:
-    """`run(progress) -> HxWx3 uint8` at the paper's size: the model's picture of this sketch (and colour
-    strokes), drawn at a working size whose long side is at most WORKING_SIDE."""
+    """`run(progress) -> HxWx3 uint8` at the paper's size: the subject's model's picture of this sketch (and
+    colour strokes), drawn at a working size whose long side is at most WORKING_SIDE and whose short side is at
+    most the subject's own (face: 128)."""
     lines = lines.copy()
     colour = None if colour is None else colour.copy()
-    resolution = working_resolution(lines.shape)
+    chosen = subject(subject_name)
+    resolution = min(chosen.resolution, working_resolution(lines.shape))
 
     def run(progress: Progress) -> np.ndarray:
         from latent_studio.app.core.sketch_flow import SketchOptions, run_one  # the one sketch flow
 
-        return run_one(lines, colour, SketchOptions(resolution), settings, progress)
+        return run_one(lines, colour, SketchOptions(resolution, chosen.name), settings, progress)
 
     return run
 
@@ -82,9 +86,12 @@ def load_job(path: str | Path) -> Callable[[Progress], np.ndarray]:
     return run
 
 
-def extract_job(picture: Picture, long_side: int, settings: ComputeSettings) -> Callable[[Progress], np.ndarray]:
+def extract_job(
+    picture: Picture, long_side: int, settings: ComputeSettings, subject_name: str = DEFAULT_SUBJECT
+) -> Callable[[Progress], np.ndarray]:
     """`run(progress) -> HxW uint8`: the photo's lines on paper of the photo's shape, its long side `long_side`
-    (the photo is scaled first, so the lines have the thickness the model was trained on)."""
+    (the photo is scaled first, so the lines have the thickness the subject's model was trained on), in the
+    subject's line style."""
     pixels = picture.pixels
 
     def run(progress: Progress) -> np.ndarray:
@@ -93,6 +100,6 @@ def extract_job(picture: Picture, long_side: int, settings: ComputeSettings) -> 
         image = Image.fromarray(rgb8(pixels))
         photo = np.asarray(_fit(image, fitted_shape(image.height, image.width, long_side)), np.uint8)
         progress.check()
-        return photo_to_sketch(photo, settings, progress)
+        return photo_to_sketch(photo, settings, progress, subject_name)
 
     return run

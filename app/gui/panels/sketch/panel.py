@@ -9,7 +9,9 @@ stroke is drawn, at once when it ends or after undo/clear/load), at a working si
 256 px, and the result comes back at the paper's shape. "Send to editor" opens the
 result as a new untitled, unsaved document (in a new window when a picture is open, which it never replaces:
 Ctrl+S once wrote the 256x256 result over the user's photo). A sketch can be
-loaded from a file or extracted from the open photo ("sketch-load" / "sketch-extract" jobs).
+loaded from a file or extracted from the open photo ("sketch-load" / "sketch-extract" jobs). The Subject choice
+(scene, face, clothing: `app.core.sketch_flow.SUBJECTS`) picks the generator every job runs, and the line style
+a photo is traced in; changing it re-draws the picture.
 
 No torch here: the work is `app.core.sketch` run by the worker through `sketch.jobs`.
 """
@@ -40,6 +42,8 @@ from superqt.utils import qthrottled
 
 from latent_studio.app.core.imageio import Picture, save_image
 from latent_studio.app.core.jobs import Job
+from latent_studio.app.core.sketch_flow import DEFAULT_SUBJECT, SUBJECTS
+from latent_studio.app.core.sketch_flow import subject as sketch_subject
 from latent_studio.app.gui.context import EditorContext
 from latent_studio.app.gui.files import SAVE_FILTERS, ask_open_file, ask_save_file
 from latent_studio.app.gui.image_convert import to_qimage
@@ -125,6 +129,15 @@ class SketchPanel(ToolPanel):
         layout = QVBoxLayout(content)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
+        self.subject_box = QComboBox()
+        for index, choice in enumerate(SUBJECTS.values()):
+            self.subject_box.addItem(choice.label, choice.name)
+            self.subject_box.setItemData(index, choice.description, Qt.ItemDataRole.ToolTipRole)
+        self.subject_box.setCurrentIndex(self.subject_box.findData(DEFAULT_SUBJECT))
+        self.subject_box.setToolTip(SUBJECTS[DEFAULT_SUBJECT].description)
+        self.subject_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.subject_box.currentIndexChanged.connect(self._on_subject)
+        self._row(layout, QLabel("Subject:"), self.subject_box)
         tools = (
             (PEN, "Pen", "Black lines"),
             (ERASER, "Eraser", "Erase lines and colour"),
@@ -198,6 +211,20 @@ class SketchPanel(ToolPanel):
 
     def _on_tool(self, tool: str) -> None:
         self.canvas.tool = tool
+
+    @property
+    def subject(self) -> str:
+        """The chosen sketch subject's name (scene, face, clothing)."""
+        return str(self.subject_box.currentData())
+
+    def set_subject(self, name: str) -> None:
+        """Choose a subject by name (the combo follows; the picture is re-drawn with its model)."""
+        self.subject_box.setCurrentIndex(self.subject_box.findData(sketch_subject(name).name))
+
+    def _on_subject(self, _index: int) -> None:
+        self.subject_box.setToolTip(SUBJECTS[self.subject].description)
+        self._revision += 1  # the picture shown is another model's: stale like after a stroke
+        self.generate()
 
     def _on_choose_colour(self) -> None:
         colour = QColorDialog.getColor(QColor(*self.canvas.rgb), self, "Colour brush")
@@ -280,7 +307,9 @@ class SketchPanel(ToolPanel):
         revision = self._revision
         self.state_label.setText("Drawing the picture…")
         job = Job(
-            GENERATE, generate_job(self.buffers.lines, self.buffers.colour_strokes(), self.context.settings), LABEL
+            GENERATE,
+            generate_job(self.buffers.lines, self.buffers.colour_strokes(), self.context.settings, self.subject),
+            LABEL,
         )
         return self.context.runner.submit(job, on_result=partial(self._on_generated, revision), on_error=self._on_error)
 
@@ -299,7 +328,7 @@ class SketchPanel(ToolPanel):
             return None
         self.state_label.setText("Tracing the photo's lines…")
         long_side = min(max(*self.buffers.shape, SIZE), MAX_SIDE)
-        job = Job(EXTRACT, extract_job(picture, long_side, self.context.settings), "Photo to sketch")
+        job = Job(EXTRACT, extract_job(picture, long_side, self.context.settings, self.subject), "Photo to sketch")
         return self.context.runner.submit(job, on_result=self.set_lines, on_error=self._on_error)
 
     def load_sketch(self, path: str) -> Job:
