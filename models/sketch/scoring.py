@@ -7,6 +7,7 @@ SSIM (models.metrics) of
   whether the model follows hints;
 - mean image: the per-pixel mean of the training photos (resized to each photo), the best guess without
   looking at the sketch;
+- flat mean colour: one colour, the training photos' mean RGB, as a flat picture (the weakest guess);
 - sketch: the drawing itself (black lines on white) as an image.
 """
 
@@ -36,6 +37,16 @@ def mean_image(photos: list[np.ndarray]) -> torch.Tensor:
     return total / max(1, len(photos))
 
 
+def flat_colour(photos: list[np.ndarray]) -> torch.Tensor:
+    """(1,3,1,1) the mean RGB in [0, 1] of every pixel of `photos` (each pixel counts once)."""
+    total = np.zeros(3, np.float64)
+    pixels = 0
+    for photo in photos:
+        total += np.asarray(photo, np.float64).reshape(-1, 3).sum(axis=0)
+        pixels += photo.shape[0] * photo.shape[1]
+    return torch.from_numpy(total / max(1, pixels) / 255.0).float().view(1, 3, 1, 1)
+
+
 def pad_to_stride(x: torch.Tensor, stride: int) -> tuple[torch.Tensor, tuple[int, int]]:
     """Zero-pad (paper / no hint) on the right and bottom to multiples of `stride`; returns the original size."""
     h, w = x.shape[-2:]
@@ -50,7 +61,8 @@ def generate(model: SketchUNet, inputs: torch.Tensor) -> torch.Tensor:
     return model(padded)[..., :h, :w].float()
 
 
-def _scores(pred: torch.Tensor, real: torch.Tensor) -> tuple[float, float, float]:
+def image_scores(pred: torch.Tensor, real: torch.Tensor) -> tuple[float, float, float]:
+    """(L1, PSNR dB, SSIM) of one (1,3,H,W) picture against the real one."""
     return (
         float((pred - real).abs().mean()),
         float(psnr(pred.clamp(0, 1), real).mean()),
@@ -66,8 +78,11 @@ def score(
     limit: int | None = None,
     seed: int = 0,
     deadline: float | None = None,
+    flat: torch.Tensor | None = None,
 ) -> tuple[dict, list[tuple[torch.Tensor, ...]]]:
     """({method: {l1, psnr, ssim, pairs}} averaged over pairs, a few (sketch, ours, hints, ours+hints, real) samples).
+
+    `mean` (a mean_image) and `flat` (a flat_colour) add the "mean image" and "flat mean colour" baselines.
 
     With a `deadline` (time.monotonic() seconds) scoring stops there, after at least two pairs, so a
     training run's budget holds; `pairs` says how many were scored.
@@ -104,8 +119,10 @@ def score(
             rows["mean image"] = F.interpolate(
                 mean.to(device), size=real.shape[-2:], mode="bilinear", align_corners=False
             )
+        if flat is not None:
+            rows["flat mean colour"] = flat.to(device).expand_as(real)
         for name, pred in rows.items():
-            totals[name] = totals.get(name, np.zeros(4)) + np.array([*_scores(pred, real), 1.0])
+            totals[name] = totals.get(name, np.zeros(4)) + np.array([*image_scores(pred, real), 1.0])
         if len(samples) < 6 and position % every == 0:
             overlay = torch.where(mask > 0, hint, sketch)
             samples.append(tuple(t[0].cpu() for t in (sketch, ours, overlay, hinted, real)))
@@ -131,6 +148,44 @@ def save_grid(samples: list[tuple[torch.Tensor, ...]], path, tile: int = 160) ->
         rows.append(torch.cat(tiles, dim=2))
     grid = torch.cat(rows, dim=1).clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
     Image.fromarray(grid).save(path)
+
+
+def _fit(t: torch.Tensor, tile: int) -> torch.Tensor:
+    """(3,h,w) in [0,1] -> (3,tile,tile): scaled to fit (aspect kept), centred on white."""
+    h, w = t.shape[-2:]
+    scale = tile / max(h, w)
+    small = F.interpolate(t[None].float(), size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="area")[0]
+    canvas = torch.ones(3, tile, tile)
+    y, x = (tile - small.shape[1]) // 2, (tile - small.shape[2]) // 2
+    canvas[:, y : y + small.shape[1], x : x + small.shape[2]] = small.clamp(0, 1)
+    return canvas
+
+
+def save_labelled_grid(
+    rows: list[list[torch.Tensor]],
+    path,
+    row_labels: list[str] | None = None,
+    column_labels: list[str] | None = None,
+    tile: int = 128,
+) -> None:
+    """A montage of (3,h,w) pictures in [0,1], one list per row, each fitted into a `tile` square; optional
+    labels left of each row and above each column (PIL's built-in font)."""
+    from PIL import ImageDraw
+
+    left = 150 if row_labels else 0
+    top = 16 if column_labels else 0
+    columns = max(len(row) for row in rows)
+    grid = Image.new("RGB", (left + columns * tile, top + len(rows) * tile), "white")
+    draw = ImageDraw.Draw(grid)
+    for r, row in enumerate(rows):
+        for c, picture in enumerate(row):
+            pixels = _fit(picture.cpu(), tile).mul(255).round().byte().permute(1, 2, 0).numpy()
+            grid.paste(Image.fromarray(pixels), (left + c * tile, top + r * tile))
+        if row_labels:
+            draw.multiline_text((4, top + r * tile + 4), row_labels[r], fill="black")
+    for c, label in enumerate(column_labels or []):
+        draw.text((left + c * tile + 4, 2), label, fill="black")
+    grid.save(path)
 
 
 def markdown_table(report: dict) -> str:
