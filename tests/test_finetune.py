@@ -111,3 +111,21 @@ def test_periodic_held_out_check_is_the_quick_subset_and_the_final_one_all(tmp_p
     checks = [u.held_out for u in updates if u.held_out]
     assert [c["after"]["photos"] for c in checks[:-1]] == [1, 1] and checks[0]["before"]["photos"] == 1
     assert checks[-1]["after"]["photos"] == len(held) == result.before["photos"] == result.after["photos"]
+
+
+def test_training_moves_the_weights_not_only_the_batch_statistics(tmp_path: Path) -> None:
+    """The learning rate reaches the optimizer: the fine-tuned conv weights differ from the shipped ones (with a
+    zero learning rate only BatchNorm's running statistics changed, and the outputs still differed)."""
+    from safetensors.torch import load_file
+
+    from latent_studio.app.core import finetune, user_models
+
+    data = colour_folder(tmp_path / "photos", count=6)
+    request = finetune.FinetuneRequest(data, "moved", steps=1, crop=32, batch_size=2, device="cpu")
+    result = finetune.run(request)
+    assert result.model_path is not None
+    tuned = load_file(str(result.model_path))
+    shipped = user_models.load("colorizer").state_dict()
+    weights = [k for k, v in tuned.items() if v.ndim == 4]  # conv kernels
+    assert weights and all(k in shipped for k in weights)
+    assert any(not (tuned[k] == shipped[k].float()).all() for k in weights)

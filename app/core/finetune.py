@@ -189,7 +189,8 @@ def run(
     checkpoint.check_data(folder)
     checkpoint.check_base(tool.base)
     # 2. the shipped model (before), the trainable copy, resumed from the checkpoint if there is one
-    base, model, optimizer = build_models(tool.base, device, request.lr or tool.lr)
+    lr = request.lr or tool.lr
+    base, model, optimizer = build_models(tool.base, device, lr)
     facts = checkpoint.load(model, optimizer)
     eval_start = time.monotonic()
     held_out = photos.held_out[:EVAL_LIMIT]
@@ -230,7 +231,7 @@ def run(
             progress.check()
             warm = min(1.0, (facts["step"] + 1) / 50)  # a short warm-up: Adam's moments start at zero
             for group in optimizer.param_groups:
-                group["lr"] = request.lr * warm
+                group["lr"] = lr * warm
             with COMPUTE_LOCK:
                 loss = tool.step(model, optimizer, batch, crop)
             facts["step"] += 1
