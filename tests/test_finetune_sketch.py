@@ -75,3 +75,30 @@ def test_sigterm_stops_at_a_checkpoint(tmp_path: Path, capsys, monkeypatch) -> N
     assert not user_models.is_user_model("scenes") and not checkpoint.with_name("model.safetensors").exists()
     assert sorted(p.name for p in checkpoint.parent.iterdir()) == ["checkpoint.safetensors"]
     assert signal.getsignal(signal.SIGTERM) == previous  # the handler is the run's only
+
+
+def test_sketch_model_draws_with_the_user_model_and_its_subject(tmp_path: Path, capsys, monkeypatch) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from latent_studio.app.core import finetune_sketch, sketch
+
+    monkeypatch.setattr(finetune_sketch.SketchTuning, "lr", 5e-2)  # two steps that visibly move the weights
+    data = colour_folder(tmp_path / "photos", count=6)
+    args = ["train", "sketch", "--subject", "face", "--data", str(data), "--name", "faces", *TINY]
+    assert main(args) == 0
+    drawing = np.full((64, 48), 255, np.uint8)
+    drawing[10:50, 20] = drawing[30, 5:40] = 0
+    Image.fromarray(drawing).save(tmp_path / "lines.png")
+    loaded: list[str] = []
+    load_model = sketch._load_model
+    monkeypatch.setattr(sketch, "_load_model", lambda r, s, d: loaded.append(s.model) or load_model(r, s, d))
+    mine, shipped = tmp_path / "mine.png", tmp_path / "shipped.png"
+    assert main(["sketch", str(tmp_path / "lines.png"), str(mine), "--model", "faces", "--device", "cpu"]) == 0
+    assert main(["sketch", str(tmp_path / "lines.png"), str(shipped), "--subject", "face", "--device", "cpu"]) == 0
+    # the same subject (size and line style) is taken from the record, drawn by the user's weights
+    same = ["sketch", str(tmp_path / "lines.png"), str(tmp_path / "same.png"), "--model", "faces", "--subject", "face"]
+    assert main(same) == 0
+    assert loaded == ["faces", "sketch-face", "faces"]
+    assert not np.array_equal(np.asarray(Image.open(mine)), np.asarray(Image.open(shipped)))
+    assert np.array_equal(np.asarray(Image.open(mine)), np.asarray(Image.open(tmp_path / "same.png")))

@@ -3,6 +3,7 @@
     latent-studio sketch drawing.png out.png                       (black lines on white -> picture)
     latent-studio sketch drawing.png out.png --colors strokes.png  (plus coarse colour strokes to follow)
     latent-studio sketch --extract photo.jpg drawing.png           (photo -> black lines on white)
+    latent-studio sketch drawing.png out.png --model NAME          (your own model: latent-studio train sketch)
     latent-studio sketch face.png out.png --subject face           (the face generator; --extract: its line style)
 
 The colour strokes file is the sketch's size; painted where it is opaque (an RGBA PNG), or, for a file
@@ -31,10 +32,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--extract", action="store_true", help="photo -> sketch instead of sketch -> image")
     parser.add_argument(
         "--subject",
-        default="scene",
+        default=None,
         metavar="NAME",
         help="what the drawing shows, each its own model: scene (default: landscapes, animals, buildings), face "
         "(one face filling the paper), clothing (one garment on plain paper); with --extract, that model's line style",
+    )
+    parser.add_argument(
+        "--model",
+        metavar="NAME",
+        help="your own sketch model (latent-studio train sketch); its subject is the one it was trained for",
     )
     parser.add_argument(
         "--resolution",
@@ -71,10 +77,19 @@ def run(args: argparse.Namespace) -> int:
     from latent_studio.app.core.imageio import load_image, save_image
     from latent_studio.app.core.jobs import run_sync
     from latent_studio.app.core.sketch import photo_to_sketch
-    from latent_studio.app.core.sketch_flow import SketchOptions, check_options, run_one
+    from latent_studio.app.core.sketch_flow import (
+        DEFAULT_SUBJECT,
+        SketchOptions,
+        check_options,
+        run_one,
+        user_model_options,
+    )
     from latent_studio.models.errors import LatentStudioError
 
-    options = SketchOptions(args.resolution, args.subject)
+    if args.model:  # the user's fine-tuned model: its subject from its record (another --subject: one line)
+        options = user_model_options(args.model, args.subject, args.resolution)
+    else:
+        options = SketchOptions(args.resolution, args.subject or DEFAULT_SUBJECT)
     check_options(options, "--resolution")  # the one flow's checks (batch sketch makes the same), the subject too
     if args.extract and args.colors:
         raise LatentStudioError("--colors only applies to sketch -> image, not to --extract.")
@@ -87,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             bar.refresh()
 
         if args.extract:
-            lines = run_sync(lambda progress: photo_to_sketch(picture, compute, progress, args.subject), report)
+            lines = run_sync(lambda progress: photo_to_sketch(picture, compute, progress, options.subject), report)
             result = picture.with_pixels(np.repeat(lines[..., None], 3, axis=2), is_gray=True)
         else:
             colours = strokes_layer(load_image(args.colors).pixels) if args.colors else None

@@ -106,7 +106,7 @@ def sketch_to_image(
         from latent_studio.models.registry import default_registry
 
         registry = default_registry()
-    model = registry.load_model(settings.model, device, settings.compute.half_precision)
+    model = _load_model(registry, settings, device)
     progress.report(0.2, "Drawing")
     # 2. The lines at the network's size; the picture drawn from them alone (cached: a colour stroke costs
     #    only its spreading)
@@ -124,6 +124,18 @@ def sketch_to_image(
         out = F.interpolate(out, size=canvas, mode="bilinear", align_corners=False)
     progress.report(1.0)
     return tensor_to_pixels(out)
+
+
+def _load_model(registry, settings: SketchSettings, device):
+    """The shipped generator named by `settings.model`, or the user's fine-tuned one of that name, verified
+    against its sha256 like a shipped file (`app.core.user_models`)."""
+    from latent_studio.app.core import user_models
+
+    if user_models.is_shipped(settings.model):
+        return registry.load_model(settings.model, device, settings.compute.half_precision)
+    found = user_models.user_file(settings.model, "sketch")
+    half = settings.compute.half_precision
+    return registry.load_user_file(found.base, found.path, found.sha256, found.config, device, half)
 
 
 _LAST_GENERATED: list[tuple[tuple, torch.Tensor]] = []  # the newest picture drawn from lines, and its key

@@ -34,6 +34,7 @@ __all__ = [  # the subjects re-exported for the GUI, which reaches the models on
     "run_one",
     "sketch_settings",
     "subject",
+    "user_model_options",
 ]
 
 MAX_SIDE = 2048  # the network never runs on a longer side than this (app.core.sketch.SketchSettings.max_side)
@@ -43,6 +44,7 @@ MAX_SIDE = 2048  # the network never runs on a longer side than this (app.core.s
 class SketchOptions:
     resolution: int | None = None  # the network's short side in pixels; None: the subject's own; 0: the drawing's
     subject: str = DEFAULT_SUBJECT  # which generator: a name in SUBJECTS
+    model: str | None = None  # a user's fine-tuned sketch model (`train sketch`) instead: `user_model_options`
 
 
 def check_options(options: SketchOptions, flag: str = "--resolution") -> None:
@@ -63,7 +65,23 @@ def sketch_settings(options: SketchOptions, settings: ComputeSettings):
 
     chosen = subject(options.subject)
     resolution = chosen.resolution if options.resolution is None else options.resolution or None
-    return SketchSettings(compute=settings, resolution=resolution, max_side=MAX_SIDE, model=chosen.model)
+    model = options.model or chosen.model
+    return SketchSettings(compute=settings, resolution=resolution, max_side=MAX_SIDE, model=model)
+
+
+def user_model_options(model: str, asked_subject: str | None, resolution: int | None = None) -> SketchOptions:
+    """Options that draw with the user's fine-tuned sketch model `model` (`latent-studio train sketch`): the subject
+    is its record's (its size and line style); a different `asked_subject` (`--subject`) is one line."""
+    from latent_studio.app.core import user_models
+
+    found = user_models.user_file(model, "sketch")  # no such model, or a colorizer: one line
+    own = found.subject or DEFAULT_SUBJECT
+    if asked_subject is not None and subject(asked_subject).name != own:
+        raise LatentStudioError(
+            f"The model '{model}' was fine-tuned for the subject '{own}', not '{asked_subject}'; "
+            "leave --subject out or choose another model."
+        )
+    return SketchOptions(resolution, own, model)
 
 
 def run_one(

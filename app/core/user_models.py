@@ -44,6 +44,11 @@ def _shipped_names() -> set[str]:
     return set(SPECS)
 
 
+def is_shipped(name: str) -> bool:
+    """Whether `name` is a shipped model's (the registry's), not a user model's."""
+    return name in _shipped_names()
+
+
 def check_name(name: str) -> str:
     """`name` if it can name a user model, else a UserModelError saying why."""
     if not _NAME.match(name or ""):

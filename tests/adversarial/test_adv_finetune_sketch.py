@@ -74,3 +74,24 @@ def test_names_subjects_and_tools_that_do_not_fit(tmp_path: Path, capsys) -> Non
         "latent-studio: error: Training needs --minutes in (0, 1440], --steps >= 0 and a --crop of 32-512 in "
         "steps of 32."
     )
+
+
+def test_sketch_model_that_does_not_fit(tmp_path: Path, capsys) -> None:
+    folder = photos(tmp_path / "ok", 5)
+    drawing = folder / "p0.png"
+    out = tmp_path / "out.png"
+    assert main(["train", "sketch", "--subject", "face", "--data", str(folder), "--name", "faces", *TINY]) == 0
+    assert main(["train", "colorizer", "--data", str(folder), "--name", "fam", *TINY]) == 0
+    capsys.readouterr()
+    assert error_of(capsys, ["sketch", str(drawing), str(out), "--model", "faces", "--subject", "scene"]) == (
+        "latent-studio: error: The model 'faces' was fine-tuned for the subject 'face', not 'scene'; leave --subject "
+        "out or choose another model."
+    )
+    assert error_of(capsys, ["sketch", str(drawing), str(out), "--model", "fam"]) == (
+        "latent-studio: error: The user model 'fam' is a colorizer model, not a sketch model; use it with "
+        "`latent-studio colorize`."
+    )
+    assert error_of(capsys, ["sketch", str(drawing), str(out), "--model", "nobody"]) == (
+        "latent-studio: error: There is no user model called 'nobody' (yours: faces, fam)."
+    )
+    assert not out.exists()
