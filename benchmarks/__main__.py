@@ -2,7 +2,8 @@
 
 Sections: floor + models (parameters, GFLOPs, latency, ratio to the FLOP floor), actions (end-to-end user
 actions, each in a subprocess), gui (app start, event-loop stall), batch (naive loop vs batch engine),
-settings (the torch CPU settings study). Prints a table and writes the results as JSON.
+settings (the torch CPU settings study), finetune (crops per second of the `train colorizer` and `train sketch`
+steps, on the CPU and on CUDA when there is one). Prints a table and writes the results as JSON.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SECTIONS = ("models", "actions", "gui", "batch", "settings", "cluster")
+SECTIONS = ("models", "actions", "gui", "batch", "settings", "finetune", "cluster")
 DEFAULT_SECTIONS = SECTIONS[:-1]  # cluster (batch on Ray) only when asked for: it starts a Ray runtime
 
 
@@ -104,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.settings import run_settings_study
 
             results["settings"] = run_settings_study(args.quick, args.tiny)
+        if "finetune" in args.only:
+            from benchmarks.finetune import run_finetune_benchmark
+
+            results["finetune"] = run_finetune_benchmark(args.quick, args.tiny)
         if "cluster" in args.only:
             from benchmarks.cluster import run_cluster_benchmark
 
@@ -115,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     print(format_report(results))
+    if "finetune" in results:
+        from benchmarks.finetune import format_finetune
+
+        print("\n".join(format_finetune(results["finetune"])))
     if "cluster" in results:
         from benchmarks.cluster import format_cluster
 

@@ -20,6 +20,7 @@ from latent_studio.models.registry import Registry
 
 #: Models the benchmark measures, in table order.
 MODEL_NAMES = ("colorizer", "colorizer-l2", "sketch", "vae", "face-attributes")
+FINETUNE_BASES = ("sketch-face", "sketch-clothing")  # the sketch subjects' generators (the finetune section)
 DIRECTIONS_FILE = "vae-directions-v1.safetensors"
 SHIPPED, RANDOM = "shipped", "random init"
 
@@ -31,7 +32,7 @@ def prepare_weights(folder: Path) -> dict[str, str]:
     shipped = read_manifest(weights_dir())["files"]
     manifest = {"format": 1, "files": {}}
     sources: dict[str, str] = {}
-    for name in MODEL_NAMES:
+    for name in (*MODEL_NAMES, *FINETUNE_BASES):
         spec = specs.spec(name)
         sources[name] = _copy_or_build(
             spec.weights_file, shipped, folder, manifest, lambda spec=spec: _random_model(spec)
