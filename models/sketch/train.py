@@ -70,7 +70,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--l1-weight", type=float, default=100.0)
-    parser.add_argument("--adv-weight", type=float, default=1.0)
+    parser.add_argument("--adv-weight", type=float, default=1.0, help="0: no discriminator at all (faster)")
+    parser.add_argument(
+        "--mse-weight", type=float, default=0.0, help="squared error term (PSNR is what held-out scoring reads)"
+    )
     parser.add_argument("--human-fraction", type=float, default=0.5, help="share of each batch from human drawings")
     parser.add_argument("--disc-width", type=int, default=48)
     parser.add_argument("--ema", type=float, default=0.999)
@@ -195,21 +198,27 @@ def _train(args: argparse.Namespace, budget: Budget, terminate: SigtermFlag) -> 
         inputs, real = batches.next(args.batch_size)
         inputs = inputs.contiguous(memory_format=memory)
         real = real.contiguous(memory_format=memory)
+        adversarial = args.adv_weight > 0
         with autocast():
             fake = generator(inputs)
-            d_loss = hinge_d(discriminator(inputs, real), discriminator(inputs, fake.detach()))
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
-        discriminator.requires_grad_(False)  # the generator's step needs no discriminator weight gradients
+        if adversarial:
+            with autocast():
+                d_loss = hinge_d(discriminator(inputs, real), discriminator(inputs, fake.detach()))
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+            discriminator.requires_grad_(False)  # the generator's step needs no discriminator weight gradients
         with autocast():
-            adv = -discriminator(inputs, fake).mean()
-            l1 = (fake.float() - real).abs().mean()
-            g_loss = args.l1_weight * l1 + args.adv_weight * adv
+            adv = -discriminator(inputs, fake).mean() if adversarial else fake.new_zeros(())
+            error = fake.float() - real
+            l1 = error.abs().mean()
+            g_loss = args.l1_weight * l1 + args.mse_weight * error.square().mean() + args.adv_weight * adv
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
         discriminator.requires_grad_(True)
+        if not adversarial:
+            d_loss = adv
         with torch.no_grad():
             decay = min(args.ema, (1 + step) / (10 + step))
             for e, g in zip(ema.parameters(), generator.parameters(), strict=True):
