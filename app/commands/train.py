@@ -23,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
         help="fine-tune the colorizer or a sketch subject on a folder of your own photos",
-        description="Fine-tune a shipped model on your photos; about 10%% of the folder is held out to measure it.",
+        description="Fine-tune a shipped model on your photos; about 10 % of the folder is held out to measure it.",
     )
     parser.add_argument("tool", nargs="?", choices=["colorizer", "sketch"], help="the model to fine-tune")
     parser.add_argument("--subject", help="sketch: the subject whose generator learns (scene, face, clothing)")
