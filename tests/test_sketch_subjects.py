@@ -96,8 +96,18 @@ def test_extraction_follows_the_subject_s_line_style():
     # face's model works at 128 px: on a 200 px photo its lines are blurred and drawn as at 128 (wider, fewer)
     assert not np.array_equal(scene, face)
     assert (face < 128).mean() != pytest.approx((scene < 128).mean(), abs=1e-4)
-    small = textured_photo(100)  # at or under every subject's size, the styles (all alike so far) agree
-    assert np.array_equal(photo_to_sketch(small), photo_to_sketch(small, subject="face"))
+    small = textured_photo(100)  # at or under every subject's size the contours agree; face adds solid fills
+    assert (photo_to_sketch(small, subject="face") <= photo_to_sketch(small)).all()
+
+
+def test_face_and_clothing_fill_dark_areas_solid_and_scene_does_not():
+    photo = np.full((128, 128, 3), 200, np.uint8)
+    photo[32:96, 32:96] = 10  # a dark square: hair, a black shirt
+    scene, face = photo_to_sketch(photo), photo_to_sketch(photo, subject="face")
+    inside = (slice(40, 88), slice(40, 88))
+    assert (scene[inside] > 250).all()  # contours only: the square's inside stays paper
+    assert (face[inside] < 5).all()  # spot blacks: filled solid
+    assert (face[:20, :20] > 250).all()  # the light paper stays paper
 
 
 # --- the CLI and the batch (the shipped weights) -------------------------------------------------------

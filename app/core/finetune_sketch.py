@@ -47,7 +47,7 @@ class SketchTuning:
 
     def step(self, model, optimizer, batch: int, crop: int) -> float:
         from latent_studio.models.sketch.data import random_crops
-        from latent_studio.models.sketch.lines import augment_ink, canny_lines
+        from latent_studio.models.sketch.lines import augment_ink, canny_lines, spot_blacks
         from latent_studio.models.sketch.network import make_input
 
         with torch.no_grad():
@@ -58,6 +58,9 @@ class SketchTuning:
             sigma = self.style.line_sigma * (0.85 + 0.3 * float(torch.rand(())))
             density = self.style.line_density * (0.75 + 0.5 * torch.rand(batch, device=self.device))
             ink = augment_ink(canny_lines(real, sigma=sigma, density=density))
+            if self.style.fill_below > 0:  # the subject's solid fills of dark areas, their level varied a little
+                level = self.style.fill_below * (0.85 + 0.3 * torch.rand(batch, device=self.device))
+                ink = torch.maximum(ink, spot_blacks(real, level))
             inputs = make_input(ink).contiguous(memory_format=torch.channels_last)
         # 3. L1 to the photo
         with self.autocast:
@@ -78,9 +81,10 @@ class SketchTuning:
 
     def lines(self, rgb: torch.Tensor) -> torch.Tensor:
         """(1,1,H,W) ink of a (1,3,H,W) photo in the subject's exact style (deterministic)."""
-        from latent_studio.models.sketch.lines import canny_lines
+        from latent_studio.models.sketch.lines import sketch_like
 
-        return canny_lines(rgb, sigma=self.style.line_sigma, density=self.style.line_density)
+        style = self.style
+        return sketch_like(rgb, min(rgb.shape[-2:]), style.line_sigma, style.line_density, style.fill_below)
 
     def evaluate(self, model, photos: list[np.ndarray], before_rows: list | None = None):
         """Mean PSNR / colourfulness of sketch -> picture on held-out photos (their own lines, at their size after

@@ -178,6 +178,8 @@ def photo_to_sketch(
     device = (settings or ComputeSettings(device="cpu")).torch_device
     tensor = torch.from_numpy(np.array(rgb, copy=True)).to(device).permute(2, 0, 1)[None].float() / 255.0
     with torch.inference_mode():
-        ink = sketch_like(tensor, style.resolution, sigma=style.line_sigma, density=style.line_density)
+        ink = sketch_like(
+            tensor, style.resolution, sigma=style.line_sigma, density=style.line_density, fill_below=style.fill_below
+        )
     progress.report(1.0)
     return (255.0 - ink[0, 0].cpu() * 255.0).add(0.5).clamp(0, 255).to(torch.uint8).numpy()

@@ -63,7 +63,9 @@ def prepare(photo: np.ndarray, resolution: int) -> torch.Tensor:
 @torch.inference_mode()
 def subject_lines(rgb: torch.Tensor, subject: Subject) -> torch.Tensor:
     """(1,1,h,w) ink of a prepared photo in the subject's line style."""
-    return sketch_like(rgb, subject.resolution, sigma=subject.line_sigma, density=subject.line_density)
+    return sketch_like(
+        rgb, subject.resolution, sigma=subject.line_sigma, density=subject.line_density, fill_below=subject.fill_below
+    )
 
 
 class MeanImages:

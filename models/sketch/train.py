@@ -26,7 +26,7 @@ from latent_studio.models.checkpoint import save_weights
 from latent_studio.models.sketch.data import Bank, SketchSet, load_sources, random_crops
 from latent_studio.models.sketch.discriminator import PatchDiscriminator
 from latent_studio.models.sketch.hints import simulate_strokes
-from latent_studio.models.sketch.lines import augment_ink, canny_lines
+from latent_studio.models.sketch.lines import augment_ink, canny_lines, spot_blacks
 from latent_studio.models.sketch.network import SketchUNet, make_input
 from latent_studio.models.sketch.scoring import mean_image, save_grid, score
 from latent_studio.models.sketch.spec import DEFAULT_CONFIG
@@ -74,6 +74,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--mse-weight", type=float, default=0.0, help="squared error term (PSNR is what held-out scoring reads)"
     )
+    parser.add_argument(
+        "--fill-below",
+        type=float,
+        default=0.0,
+        help="extracted pairs: also fill areas darker than this luma solid (a subject's spot blacks; 0 = never)",
+    )
+    parser.add_argument("--fill-fraction", type=float, default=0.7, help="share of extracted pairs with fills")
     parser.add_argument("--human-fraction", type=float, default=0.5, help="share of each batch from human drawings")
     parser.add_argument("--disc-width", type=int, default=48)
     parser.add_argument("--ema", type=float, default=0.999)
@@ -101,6 +108,8 @@ class Batches:
         crop: int,
         human_fraction: float,
         zoom: tuple[float, float] = (0.6, 1.3),
+        fill_below: float = 0.0,
+        fill_fraction: float = 0.0,
     ) -> None:
         side = Bank.side_for(data.photos, data.lines) if data.lines else None
         self.photos = Bank.build(data.photos, device, side)
@@ -108,6 +117,7 @@ class Batches:
         self.owner = torch.tensor(data.line_owner, dtype=torch.long, device=device)
         self.crop = crop
         self.zoom = zoom
+        self.fill_below, self.fill_fraction = fill_below, fill_fraction
         self.human_fraction = human_fraction if self.lines is not None else 0.0
         self.device = device
 
@@ -129,8 +139,13 @@ class Batches:
             real = random_crops(self.photos.images[pi], self.photos.sizes[pi], self.crop, self.zoom)
             sigma = 1.0 + 0.8 * float(torch.rand(()))
             density = 0.04 + 0.08 * torch.rand(real.shape[0], device=self.device)
+            ink = augment_ink(canny_lines(real, sigma=sigma, density=density))
+            if self.fill_below > 0:  # spot blacks on some pairs (level 0 = none), bare lines on the rest
+                chosen = torch.rand(real.shape[0], device=self.device) < self.fill_fraction
+                level = self.fill_below * (0.85 + 0.3 * torch.rand(real.shape[0], device=self.device)) * chosen
+                ink = torch.maximum(ink, spot_blacks(real, level))
             reals.append(real)
-            inks.append(augment_ink(canny_lines(real, sigma=sigma, density=density)))
+            inks.append(ink)
         real, ink = torch.cat(reals), torch.cat(inks)
         # 3. Colour hints from the target, none for 40% of samples.
         hint, mask = simulate_strokes(real, p_none=0.4)
@@ -160,7 +175,9 @@ def _train(args: argparse.Namespace, budget: Budget, terminate: SigtermFlag) -> 
     # 1. Data, in device memory.
     train = load_sources(args.data, bsds_split="train")
     val = load_sources(args.val_data, bsds_split="val") if args.val_data else None
-    batches = Batches(train, device, args.crop, args.human_fraction, tuple(args.zoom))
+    batches = Batches(
+        train, device, args.crop, args.human_fraction, tuple(args.zoom), args.fill_below, args.fill_fraction
+    )
     mean = mean_image(train.photos) if val is not None else None  # the held-out baseline, computed up front
     print(f"sketch: {len(train.photos)} photos, {len(train.lines)} human drawings, device {device}", flush=True)
 
