@@ -239,13 +239,16 @@ def suggest_colors(
     working_size: int = 256,
     settings: ComputeSettings = ComputeSettings(),
     registry=None,
+    *,
+    model_name: str = MODEL_NAME,
 ) -> list[tuple[int, int, int]]:
-    """The model's most likely colours at pixel (x, y), best first, at that pixel's lightness (for a palette)."""
+    """The most likely colours of the colorizer `model_name` (shipped or the user's own, loaded as `colorize`
+    loads it) at pixel (x, y), best first, at that pixel's lightness (for a palette)."""
     from latent_studio.models.colorizer.inference import network_output, top_bins_at
 
     _check_request(picture, hints, working_size)
     _check_point(picture, x, y, "The point to suggest colours for")
-    model = _load(MODEL_NAME, settings, registry)
+    model = _load(model_name, settings, registry)
     rgb_pixels, _ = split_alpha(picture.pixels)
     lightness = lightness_of(rgb_pixels, settings.torch_device)
     output, _ = network_output(model, lightness, _hints_ab(hints, lightness.device), working_size)

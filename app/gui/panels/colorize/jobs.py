@@ -56,15 +56,18 @@ def suggest_job(
     count: int,
     working_size: int,
     settings: ComputeSettings,
+    model_name: str = "colorizer",
 ) -> Callable[[Progress], list[RGB]]:
-    """`run(progress) -> [rgb, ...]`: the model's likeliest colours at (x, y), given the other hints."""
+    """`run(progress) -> [rgb, ...]`: the likeliest colours at (x, y), given the other hints, of the colorizer
+    `model_name` (shipped or the user's own: the model the preview runs)."""
     others = tuple(others)
 
     def run(progress: Progress) -> list[RGB]:
         from latent_studio.app.core.colorize import suggest_colors
 
         progress.check()
-        return suggest_colors(source, x, y, _core_hints(others), count, working_size, settings)
+        hints = _core_hints(others)
+        return suggest_colors(source, x, y, hints, count, working_size, settings, model_name=model_name)
 
     return run
 

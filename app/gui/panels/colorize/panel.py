@@ -162,17 +162,20 @@ class ColorizePanel(ToolPanel):
             self.ui.palette.set_colours([])
             return None
         others = self.hints.without(self.hints.selected)
-        job = Job(
-            SUGGEST_KIND,
-            suggest_job(source, point.x, point.y, others, PALETTE_SIZE, self.working_size, self.context.settings),
-            "Suggest colours",
+        model = self.model_name  # the model the preview runs: its suggestions, not the shipped one's
+        run = suggest_job(
+            source, point.x, point.y, others, PALETTE_SIZE, self.working_size, self.context.settings, model
         )
         return self.context.runner.submit(
-            job, on_result=partial(self._on_suggestions, point), on_error=self.context.show_error
+            Job(SUGGEST_KIND, run, "Suggest colours"),
+            on_result=partial(self._on_suggestions, point, model),
+            on_error=self.context.show_error,
         )
 
-    def _on_suggestions(self, point: HintPoint, colours: list[RGB]) -> None:
+    def _on_suggestions(self, point: HintPoint, model: str, colours: list[RGB]) -> None:
         selected = self.hints.selected_point
+        if model != self.model_name:
+            return  # another model was chosen meanwhile: its own suggestions are on their way
         if selected is not None and (selected.x, selected.y) == (point.x, point.y):
             self.ui.palette.set_colours(colours)
             index = self.hints.selected
@@ -302,6 +305,8 @@ class ColorizePanel(ToolPanel):
             self.run_preview()
 
     def _on_model_changed(self, _name: str) -> None:
+        if self.hints.selected_point is not None:
+            self.request_suggestions()  # the palette shows the chosen model's colours
         if self._active:
             self.run_preview()
 
