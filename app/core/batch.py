@@ -253,25 +253,37 @@ def check_folders(in_dir: Path, out_dir: Path, options: BatchOptions) -> None:
     check_output_folder(out_dir)
 
 
+def list_sources(in_dir: Path, out_dir: Path, recursive: bool = False) -> list[Path]:
+    """The files a batch of `in_dir` into `out_dir` reads, sorted: every image name (not only regular files: a FIFO
+    or a device named like an image is reported, not skipped), an output tree inside `in_dir` left out."""
+    in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
+    inside = out_dir == in_dir or in_dir in out_dir.parents
+    in_place = out_dir == in_dir
+    return sorted(
+        p
+        for p in in_dir.glob("**/*" if recursive else "*")
+        if not p.is_dir()
+        and p.suffix.lower() in READ_SUFFIXES
+        and not (inside and not in_place and out_dir in p.parents)
+    )
+
+
+def replaceable_in_place(source: Path) -> bool:
+    """Whether an in-place batch replaces `source` (a format Latent Studio writes), else reports it."""
+    return source.suffix.lower() in WRITE_FORMATS
+
+
 def plan_batch(in_dir: Path, out_dir: Path, tool: BatchTool, options: BatchOptions = BatchOptions()) -> BatchPlan:
     """Decide what to process with `tool` (the plan records its settings key); raise LatentStudioError for an
     unusable folder pair."""
     check_folders(in_dir, out_dir, options)
     in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
     key = tool.settings_key()
-    inside = out_dir == in_dir or in_dir in out_dir.parents
     in_place = out_dir == in_dir
-    pattern = "**/*" if options.recursive else "*"
-    sources = sorted(  # not only regular files: a FIFO or a device named like an image is reported, not skipped
-        p
-        for p in in_dir.glob(pattern)
-        if not p.is_dir()
-        and p.suffix.lower() in READ_SUFFIXES
-        and not (inside and not in_place and out_dir in p.parents)
-    )
+    sources = list_sources(in_dir, out_dir, options.recursive)
     plan = BatchPlan(in_dir, out_dir, options, key)
     if in_place:
-        named = [(source, source) for source in sources if source.suffix.lower() in WRITE_FORMATS]
+        named = [(source, source) for source in sources if replaceable_in_place(source)]
         plan.refused = [
             (
                 source,
@@ -280,7 +292,7 @@ def plan_batch(in_dir: Path, out_dir: Path, tool: BatchTool, options: BatchOptio
                 f"{source.suffix.lower()} files; write the results into another folder instead.",
             )
             for source in sources
-            if source.suffix.lower() not in WRITE_FORMATS
+            if not replaceable_in_place(source)
         ]
     else:
         named, plan.refused = output_names(sources, in_dir, out_dir, options.output_format)
