@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latent_studio.app.core.batch import REPORT
+from latent_studio.app.core.batch import REPORT, list_sources, replaceable_in_place
 from latent_studio.app.core.batch_ray import ray_available
 from latent_studio.app.core.batch_setup import BatchRequest
 from latent_studio.app.core.sketch_flow import DEFAULT_SUBJECT, SUBJECTS
@@ -62,6 +63,7 @@ class BatchDialog(QDialog):
         self.session = BatchSession(self)
         self.meter = RateMeter()
         self._total = self._seen = 0
+        self._report = Path(REPORT)  # the running batch's CSV report (in its output folder)
         self._build()
         self.session.planned.connect(self._on_planned)
         self.session.item_finished.connect(self._on_item)
@@ -99,6 +101,11 @@ class BatchDialog(QDialog):
         self._browse_buttons: list[QPushButton] = []
         self.in_dir, in_row = self._folder_row("Choose the input folder")
         self.out_dir, out_row = self._folder_row("Choose the output folder")
+        self.in_place = QCheckBox("Replace the originals (in place)")
+        self.in_place.setToolTip(
+            "Write each result over its own picture, in its own file and format (atomically); "
+            "no output folder. BMP and GIF pictures, which are not written, are reported."
+        )
         self.recursive = QCheckBox("Include sub-folders (the tree is mirrored)")
         self.output_format = QComboBox()
         for name, label in FORMATS:
@@ -130,6 +137,7 @@ class BatchDialog(QDialog):
         form.addRow("Attributes:", self.attrs)
         form.addRow("Input folder:", in_row)
         form.addRow("Output folder:", out_row)
+        form.addRow("", self.in_place)
         form.addRow("", self.recursive)
         form.addRow("Output format:", self.output_format)
         form.addRow("Existing outputs:", self.existing)
@@ -170,6 +178,7 @@ class BatchDialog(QDialog):
         self.tool.currentIndexChanged.connect(self._on_subject)
         self.subject.currentIndexChanged.connect(self._on_subject)
         self.engine.currentIndexChanged.connect(self._update_enabled)
+        self.in_place.toggled.connect(self._update_enabled)
         self.start_button.clicked.connect(self.start)
         self.pause_button.toggled.connect(self._on_pause_toggled)
         self.cancel_button.clicked.connect(self.session.cancel)
@@ -195,13 +204,16 @@ class BatchDialog(QDialog):
     # --- verbs (the tests' entry points) ----------------------------------------------------------------------
 
     def request(self) -> BatchRequest:
+        in_place = self.in_place.isChecked()  # the output folder is the input folder, each picture in its format
+        in_dir = self.in_dir.text().strip()
         return BatchRequest(
             tool=self.tool.currentData(),
-            in_dir=self.in_dir.text().strip(),
-            out_dir=self.out_dir.text().strip(),
+            in_dir=in_dir,
+            out_dir=in_dir if in_place else self.out_dir.text().strip(),
             recursive=self.recursive.isChecked(),
-            output_format=self.output_format.currentData(),
+            output_format="same" if in_place else self.output_format.currentData(),
             overwrite=bool(self.existing.currentData()),
+            in_place=in_place,
             working_size=self.working_size.value(),
             attrs=parse_attrs(self.attrs.text()) if self.tool.currentData() == "edit" else (),
             vividness=self.vividness.value() / 100 if self.tool.currentData() == "colorize" else 0.0,
@@ -213,9 +225,16 @@ class BatchDialog(QDialog):
 
     def start(self) -> None:
         request = self.request()
+        if request.in_place and not request.in_dir:
+            self.summary.setText("Choose the folder whose pictures to replace first.")
+            return
         if not request.in_dir or not request.out_dir:
             self.summary.setText("Choose an input folder and an output folder first.")
             return
+        if request.in_place and not self.confirm_in_place(request):
+            self.summary.setText("Nothing was replaced.")
+            return
+        self._report = Path(request.out_dir) / REPORT
         self.failures.setRowCount(0)
         self._total = self._seen = 0
         self.progress.setRange(0, 0)  # busy until the plan gives the total
@@ -225,6 +244,18 @@ class BatchDialog(QDialog):
         self.meter.start()
         self.session.start(request)
         self._update_enabled()
+
+    def confirm_in_place(self, request: BatchRequest) -> bool:
+        """Ask before replacing originals, saying how many (an unreadable folder: the batch itself says why)."""
+        folder = Path(request.in_dir)
+        try:
+            count = sum(replaceable_in_place(path) for path in list_sources(folder, folder, request.recursive))
+        except OSError:
+            return True
+        if count == 0:
+            return True
+        answer = QMessageBox.question(self, "Replace the originals", in_place_question(count, request.in_dir))
+        return answer == QMessageBox.StandardButton.Yes
 
     def shutdown(self) -> None:
         """The window is closing: stop the batch (a re-run resumes it)."""
@@ -264,7 +295,7 @@ class BatchDialog(QDialog):
         if self.progress.maximum() == 0:
             self.progress.setRange(0, 1)
         if outcome == "done":
-            report = Path(self.out_dir.text()) / REPORT
+            report = self._report
             self.summary.setText(message + (f"; the reasons are also in {report}" if self.failures.rowCount() else ""))
             self.rate.setText(f"{self._seen} / {self._total}  ·  {self.meter.rate():.1f} images/s  ·  finished")
         elif outcome == "cancelled":
@@ -290,16 +321,12 @@ class BatchDialog(QDialog):
     def _update_enabled(self, *_: object) -> None:
         running = self.session.is_running()
         tool = self.tool.currentData()
-        for widget in (
-            self.tool,
-            self.in_dir,
-            self.out_dir,
-            self.recursive,
-            self.output_format,
-            self.existing,
-            *self._browse_buttons,
-        ):
+        in_browse, out_browse = self._browse_buttons
+        for widget in (self.tool, self.in_dir, in_browse, self.in_place, self.recursive, self.existing):
             widget.setEnabled(not running)
+        in_place = self.in_place.isChecked()  # no output folder, and each picture keeps its own format
+        for widget in (self.out_dir, out_browse, self.output_format):
+            widget.setEnabled(not running and not in_place)
         self.working_size.setEnabled(not running and tool in ("colorize", "sketch"))
         self.attrs.setEnabled(not running and tool == "edit")
         self._form.setRowVisible(self.attrs, tool == "edit")
@@ -317,6 +344,15 @@ class BatchDialog(QDialog):
 
     def _on_ray(self) -> bool:
         return self.engine.currentData() == "ray" and ray_available()
+
+
+def in_place_question(count: int, folder: str) -> str:
+    """What the dialog asks before an in-place batch replaces `count` originals in `folder`."""
+    pictures = f"{count} picture{'s' * (count != 1)}"
+    return (
+        f"Replace the originals: {pictures} in {folder} will be overwritten with their results, each in its own "
+        "file. The originals cannot be recovered. Continue?"
+    )
 
 
 def _relative(path: Path, root: str) -> Path:
