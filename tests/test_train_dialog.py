@@ -154,3 +154,74 @@ def test_colorize_with_the_user_model_rename_and_delete(qtbot, monkeypatch, tmp_
         assert panel.model_name == "colorizer" and combo_names(batch.model_choice) == ["colorizer"]
         assert np.array_equal(panel.result.picture.pixels, shipped)
         assert batch.request().model == "colorizer"
+
+
+# --- sketch subjects: the Tool choice ---------------------------------------------------------------------
+
+
+def choose_tool(dialog: TrainDialog, key: str) -> None:
+    dialog.tool.setCurrentIndex(dialog.tool.findData(key))
+
+
+def test_train_a_sketch_face_model_from_the_dialog(qtbot, tmp_path: Path) -> None:
+    from latent_studio.app.gui.model_choice import ModelChoice
+    from latent_studio.app.gui.preferences import Preferences
+
+    data = colour_folder(tmp_path / "photos", count=6)
+    dialog = TrainDialog(Preferences(), "cpu")
+    qtbot.addWidget(dialog)
+    faces, colorizers = ModelChoice(base="sketch-face", shipped_label="Shipped face model"), ModelChoice()
+    labels = [dialog.tool.itemText(i) for i in range(dialog.tool.count())]
+    assert labels == ["Colorizer", "Sketch: Scene", "Sketch: Face", "Sketch: Clothing"]
+    choose_tool(dialog, "sketch:face")
+    dialog.folder.setText(str(data))
+    dialog.name.setText("faces")
+    dialog.extra = {**TINY, "steps": 2}
+    request = dialog.request()
+    assert (request.tool, request.subject) == ("sketch", "face")
+    outcome, message = finish(qtbot, dialog, dialog.start_button.click)
+    # the user model is a sketch model of subject face, shown with its strip of lines | before | after | photo
+    assert outcome == "done", message
+    entry = user_models.entry("faces")
+    assert (entry["tool"], entry["subject"], entry["base"], entry["steps"]) == ("sketch", "face", "sketch-face", 2)
+    assert user_models.describe_tool(entry) == "sketch:face"
+    assert "held out, before -> after: PSNR" in message and "Sketch panel's Model choice (subject Face)" in message
+    assert dialog.strip_titles[0].text() == "Lines" and not dialog.strip_labels[0][2].pixmap().isNull()
+    assert not dialog.chart.isHidden() and dialog.chart.groups()[0][0] == "Held-out PSNR (dB)"
+    # the face sketch choices list it now (refreshed when training finished); the colorizer's do not
+    assert combo_names(faces) == ["sketch-face", "faces"] and combo_names(colorizers) == ["colorizer"]
+
+
+def test_a_sketch_checkpoint_resumes_as_sketch_whatever_the_tool_shows(qtbot, tmp_path: Path, monkeypatch) -> None:
+    from latent_studio.app.gui.preferences import Preferences
+
+    data = colour_folder(tmp_path / "photos", count=6)
+    dialog = TrainDialog(Preferences(), "cpu")
+    qtbot.addWidget(dialog)
+    choose_tool(dialog, "sketch:face")
+    dialog.folder.setText(str(data))
+    dialog.name.setText("faces")
+    dialog.extra = {**TINY, "steps": 100_000}  # runs until paused
+    dialog.start_button.click()
+    assert dialog.eta.text().startswith("Reading the photos and measuring the shipped face sketch model")
+    qtbot.waitUntil(lambda: len(dialog.loss_chart.points) >= 1, timeout=TIMEOUT)
+    outcome, _ = finish(qtbot, dialog, dialog.pause_button.click)
+    assert outcome == "paused" and user_models.checkpoint_facts("faces")["base"] == "sketch-face"
+    paused_at = int(user_models.checkpoint_facts("faces")["step"])
+    # 1. a fresh dialog (as after a restart; its Tool shows Colorizer) lists it as a face sketch model and resumes
+    #    it as one (it failed: "The model 'faces' is a fine-tune of sketch-face, not of colorizer; ...")
+    fresh = TrainDialog(Preferences(), "cpu")
+    qtbot.addWidget(fresh)
+    assert fresh.chosen_tool == ("colorizer", None)
+    assert fresh.unfinished.itemText(0).startswith(f"faces (Sketch: Face): step {paused_at}, ")
+    fresh.extra = {**TINY, "steps": 2}
+    outcome, message = finish(qtbot, fresh, fresh.resume_unfinished_button.click)
+    assert outcome == "done", message
+    assert fresh.chosen_tool == ("sketch", "face") and user_models.entry("faces")["steps"] == paused_at + 2
+    assert user_models.describe_tool(user_models.entry("faces")) == "sketch:face" and user_models.unfinished() == []
+    # 2. a name in use, resumed from Start while the Tool shows Colorizer: it continues as what it is
+    choose_tool(fresh, "colorizer")
+    monkeypatch.setattr(fresh, "ask_existing", lambda name: True)
+    outcome, message = finish(qtbot, fresh, fresh.start_button.click)
+    assert outcome == "done", message
+    assert fresh.chosen_tool == ("sketch", "face") and user_models.entry("faces")["steps"] == paused_at + 4

@@ -125,6 +125,27 @@ def describe_tool(item: dict) -> str:
     return f"{tool}:{item['subject']}" if item.get("subject") else tool
 
 
+def tool_of_base(base: str) -> tuple[str, str | None]:
+    """(tool, subject) of a model fine-tuned from the shipped `base`: ("colorizer", None) or ("sketch", SUBJECT)."""
+    from latent_studio.models.sketch.subjects import SUBJECTS
+
+    for found in SUBJECTS.values():
+        if found.model == base:
+            return "sketch", found.name
+    return "colorizer", None
+
+
+def trained_as(name: str) -> tuple[str, str | None] | None:
+    """(tool, subject) the user model `name` was started as: its checkpoint's base (a checkpoint from before sketch
+    fine-tunes records none: a colorizer), else its manifest entry's; None when there is no such model. A resume
+    (the window's Unfinished list, a name already in use) continues it as that."""
+    facts = checkpoint_facts(name)
+    if facts:
+        return tool_of_base(facts.get("base", "colorizer"))
+    item = read_manifest()["models"].get(name)
+    return tool_of_base(str(item.get("base", "colorizer"))) if item is not None else None
+
+
 @dataclass(frozen=True)
 class UserFile:
     """What loading a user model needs: the registry spec it fits, its verified file, its config, its subject."""

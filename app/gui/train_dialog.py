@@ -1,13 +1,15 @@
-"""Tools ▸ Train on My Photos…: fine-tune the colorizer on a folder of the user's photos; the GUI face of
-`latent-studio train colorizer`.
+"""Tools ▸ Train on My Photos…: fine-tune the colorizer or a sketch subject's generator on a folder of the user's
+photos; the GUI face of `latent-studio train colorizer|sketch --subject NAME`.
 
 The work is `app.core.finetune.run` as a job on the dialog's own worker (not exclusive: the core takes the
 compute lock step by step, so one job uses the device at a time and the editor's previews take turns with the
 training instead of waiting minutes). The job's updates (loss curve, ETA, held-out strip) arrive from the
 worker thread through a queued signal; pixels become QImages here, on the GUI thread. Pause and Cancel stop
 the job at a checkpoint (the core writes it before it stops); Resume, also after restarting the app (the
-checkpoint is on disk, listed under "Unfinished"), runs the same name again. The finished model appears in
-every model choice (`model_choice.models_changed`).
+checkpoint is on disk, listed under "Unfinished"), runs the same name again, as the tool and subject it started
+as (`user_models.trained_as`), whatever the Tool choice shows. The finished model appears in every model choice
+(`model_choice.models_changed`): a colorizer in the Colorize panel's and the Batch dialog's, a sketch model in the
+Sketch panel's, under its subject.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from PySide6.QtWidgets import (
 from latent_studio.app.core import user_models
 from latent_studio.app.core.finetune import FinetuneRequest, FinetuneResult, TrainUpdate, describe
 from latent_studio.app.core.jobs import Job, Progress
+from latent_studio.app.core.sketch_flow import SUBJECTS
 from latent_studio.app.gui.batch_runner import format_eta
 from latent_studio.app.gui.files import ask_folder
 from latent_studio.app.gui.image_convert import to_qimage
@@ -47,7 +50,21 @@ from latent_studio.models.errors import LatentStudioError
 
 KIND = "train"
 STRIP_HEIGHT = 56
-COLUMNS = ("Gray", "Before", "After", "Photo")
+COLUMNS = ("Gray", "Before", "After", "Photo")  # the strip's; a sketch subject's first column is its "Lines"
+#: The Tool choice: (label, tool, subject) - the colorizer, then each sketch subject's generator.
+TOOLS: tuple[tuple[str, str, str | None], ...] = (
+    ("Colorizer", "colorizer", None),
+    *((f"Sketch: {found.label}", "sketch", found.name) for found in SUBJECTS.values()),
+)
+
+
+def tool_key(tool: str, subject: str | None) -> str:
+    """The Tool choice's item data: `colorizer` or `sketch:SUBJECT`."""
+    return f"{tool}:{subject}" if subject else tool
+
+
+def tool_label(tool: str, subject: str | None) -> str:
+    return next((label for label, t, s in TOOLS if (t, s) == (tool, subject)), tool_key(tool, subject))
 
 
 class _UpdateRelay(QObject):
@@ -93,6 +110,13 @@ class TrainDialog(QDialog):
     # --- building -----------------------------------------------------------------------------------------
 
     def _build(self) -> None:
+        self.tool = QComboBox()
+        for label, tool, subject in TOOLS:
+            self.tool.addItem(label, tool_key(tool, subject))
+        self.tool.setToolTip(
+            "The model that learns your photos: the colorizer, or the generator of a sketch subject (it learns to "
+            "draw your photos back from their lines)"
+        )
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("a folder of your colour photos (sub-folders included)")
         self.browse_button = QPushButton("Browse…")
@@ -117,6 +141,7 @@ class TrainDialog(QDialog):
         row.addWidget(self.unfinished, 1)
         row.addWidget(self.resume_unfinished_button)
         form = QFormLayout()
+        form.addRow("Tool:", self.tool)
         form.addRow("Photos:", folder_row)
         form.addRow("Model name:", self.name)
         form.addRow("Time budget:", self.minutes)
@@ -134,8 +159,9 @@ class TrainDialog(QDialog):
         self.strip_grid = QGridLayout(strip)
         self.strip_grid.setContentsMargins(0, 0, 0, 0)
         self.strip_grid.setSpacing(4)
-        for column, title in enumerate(COLUMNS):
-            self.strip_grid.addWidget(QLabel(title), 0, column, Qt.AlignmentFlag.AlignHCenter)
+        self.strip_titles = [QLabel(title) for title in COLUMNS]
+        for column, title in enumerate(self.strip_titles):
+            self.strip_grid.addWidget(title, 0, column, Qt.AlignmentFlag.AlignHCenter)
         self.strip_labels: list[list[QLabel]] = []
         self.chart = BeforeAfterChart()
         self.chart.hide()
@@ -169,13 +195,25 @@ class TrainDialog(QDialog):
 
     # --- verbs (the tests' entry points) --------------------------------------------------------------------
 
+    @property
+    def chosen_tool(self) -> tuple[str, str | None]:
+        """(tool, subject) of the Tool choice: ("colorizer", None) or ("sketch", "face")."""
+        tool, _, subject = str(self.tool.currentData()).partition(":")
+        return tool, subject or None
+
+    def set_tool(self, tool: str, subject: str | None = None) -> None:
+        self.tool.setCurrentIndex(max(self.tool.findData(tool_key(tool, subject)), 0))
+
     def request(self) -> FinetuneRequest:
+        tool, subject = self.chosen_tool
         return FinetuneRequest(
             data=Path(self.folder.text().strip()),
             name=self.name.text().strip(),
             minutes=self.minutes.value(),
             device=self._device,
             command="Tools ▸ Train on My Photos…",
+            tool=tool,
+            subject=subject,
             **self.extra,
         )
 
@@ -196,6 +234,9 @@ class TrainDialog(QDialog):
             self.name.selectAll()
             self._say("Choose another name (or resume that model).")
             return
+        if exists:  # resumed: as what it started as (a sketch model is not continued as a colorizer)
+            self._adopt_tool(request.name)
+            request = self.request()
         self._submit(request)
 
     def ask_existing(self, name: str) -> bool:
@@ -224,13 +265,15 @@ class TrainDialog(QDialog):
             self._submit(self.request_like(self._request))
 
     def request_like(self, request: FinetuneRequest) -> FinetuneRequest:
-        """The same name and folder, with this dialog's budget now."""
+        """The same name, folder, tool and subject, with this dialog's budget now."""
         return FinetuneRequest(
             data=request.data,
             name=request.name,
             minutes=self.minutes.value(),
             device=self._device,
             command=request.command,
+            tool=request.tool,
+            subject=request.subject,
             **self.extra,
         )
 
@@ -252,7 +295,17 @@ class TrainDialog(QDialog):
         name, data = item
         self.name.setText(name)
         self.folder.setText(data)
+        self._adopt_tool(name)
         self._submit(self.request())
+
+    def _adopt_tool(self, name: str) -> None:
+        """Show (and so train) `name` as the tool and subject it started as, if it has started."""
+        try:
+            found = user_models.trained_as(name)
+        except LatentStudioError:
+            found = None  # an unreadable list: the run itself says so
+        if found is not None:
+            self.set_tool(*found)
 
     def refresh_unfinished(self) -> None:
         self.unfinished.clear()
@@ -261,8 +314,10 @@ class TrainDialog(QDialog):
         except LatentStudioError:
             found = []
         for name, facts in found:
+            tool = tool_label(*user_models.tool_of_base(facts.get("base", "colorizer")))
             self.unfinished.addItem(
-                f"{name}: step {facts.get('step', '?')}, {facts.get('data', '')}", (name, facts.get("data", ""))
+                f"{name} ({tool}): step {facts.get('step', '?')}, {facts.get('data', '')}",
+                (name, facts.get("data", "")),
             )
         self._form.setRowVisible(self.unfinished_row, bool(found))
 
@@ -280,7 +335,10 @@ class TrainDialog(QDialog):
         self.state = "running"
         self.chart.hide()
         self.summary.setText("")
-        self.eta.setText("Reading the photos and measuring the shipped colorizer on the held-out ones…")
+        sketch = request.tool == "sketch"
+        self.strip_titles[0].setText("Lines" if sketch else COLUMNS[0])
+        shipped = f"{SUBJECTS[request.subject or 'scene'].label.lower()} sketch model" if sketch else "colorizer"
+        self.eta.setText(f"Reading the photos and measuring the shipped {shipped} on the held-out ones…")
         self.pause_button.setText("Pause")
         self.runner.submit(
             Job(KIND, train_job(request, self._relay), f"Training {request.name}"),
@@ -335,7 +393,13 @@ class TrainDialog(QDialog):
         self.chart.show()
         if result.strip:
             self.show_strip(result.strip)
-        self._say(describe(result) + "\nIt is now in the Colorize panel's and the Batch dialog's model choice.")
+        tool, subject = (self._request.tool, self._request.subject) if self._request else ("colorizer", None)
+        where = (
+            f"the Sketch panel's Model choice (subject {SUBJECTS[subject or 'scene'].label})"
+            if tool == "sketch"
+            else "the Colorize panel's and the Batch dialog's model choice"
+        )
+        self._say(describe(result) + f"\nIt is now in {where}.")
         self.refresh_unfinished()
         self._update_enabled()
         models_changed()
@@ -384,6 +448,7 @@ class TrainDialog(QDialog):
     def _update_enabled(self) -> None:
         running = self.state == "running"
         for widget in (
+            self.tool,
             self.folder,
             self.browse_button,
             self.name,
