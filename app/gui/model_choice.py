@@ -1,8 +1,9 @@
-"""Which colorizer to run: the shipped one or one of the user's fine-tuned models (Tools ▸ Train on My Photos…).
+"""Which model to run: a shipped one or one of the user's fine-tuned copies of it (Tools ▸ Train on My Photos…).
 
 `ModelChoice` is a combo plus a "Manage…" button (rename / delete, with confirmation) used by the Colorize panel
-and the Batch dialog. Every ModelChoice refreshes when `models_changed` fires (a training finished, a model
-renamed or deleted, anywhere in the app); a choice whose model disappeared falls back to the shipped colorizer.
+and the Batch dialog (the colorizer's) and the Sketch panel (its `base` the chosen subject's generator: only that
+subject's models are offered). Every ModelChoice refreshes when `models_changed` fires (a training finished, a
+model renamed or deleted, anywhere in the app); a choice whose model disappeared falls back to the shipped model.
 Reading the list touches only the user models' manifest (JSON), never torch.
 """
 
@@ -46,12 +47,17 @@ def models_changed() -> None:
     notifier().changed.emit()
 
 
-def colorizer_names() -> list[str]:
-    """The shipped colorizer first, then the user's finished colorizers (an unreadable list: only the shipped)."""
+def model_names(base: str = SHIPPED) -> list[str]:
+    """The shipped `base` first, then the user's finished models fine-tuned from it (an unreadable list: only the
+    shipped one)."""
     try:
-        return [SHIPPED, *user_models.list_models(SHIPPED)]
+        return [base, *user_models.list_models(base)]
     except LatentStudioError:
-        return [SHIPPED]
+        return [base]
+
+
+def colorizer_names() -> list[str]:
+    return model_names(SHIPPED)
 
 
 def rename_model(old: str, new: str) -> str:
@@ -74,16 +80,24 @@ def delete_model(name: str) -> str:
 
 
 class ModelChoice(QWidget):
-    """A combo of colorizers and a Manage… button; `name` is the chosen model's name."""
+    """A combo of the shipped `base` and the user's models of it, and a Manage… button; `name` is the chosen
+    model's name (`base` for the shipped one)."""
 
     chosen = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        base: str = SHIPPED,
+        shipped_label: str = SHIPPED_LABEL,
+        tooltip: str = "The colorizer to run: the shipped one, or one you trained on your photos "
+        "(Tools ▸ Train on My Photos…)",
+    ) -> None:
         super().__init__(parent)
+        self.base, self.shipped_label = base, shipped_label
         self.combo = QComboBox()
-        self.combo.setToolTip(
-            "The colorizer to run: the shipped one, or one you trained on your photos (Tools ▸ Train on My Photos…)"
-        )
+        self.combo.setToolTip(tooltip)
         self.manage_button = QPushButton("Manage…")
         self.manage_button.setToolTip("Rename or delete the chosen model of yours")
         layout = QHBoxLayout(self)
@@ -97,19 +111,32 @@ class ModelChoice(QWidget):
 
     @property
     def name(self) -> str:
-        return str(self.combo.currentData() or SHIPPED)
+        return str(self.combo.currentData() or self.base)
+
+    @property
+    def is_shipped(self) -> bool:
+        return self.name == self.base
+
+    def set_base(self, base: str, shipped_label: str) -> None:
+        """Offer the models of another shipped `base`, the shipped one chosen (without `chosen`: the caller, which
+        changed the base, re-runs its model itself)."""
+        self.base, self.shipped_label = base, shipped_label
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self.combo.blockSignals(False)
+        self.refresh()
 
     def set_name(self, name: str) -> None:
         index = self.combo.findData(name)
         self.combo.setCurrentIndex(max(index, 0))
 
     def refresh(self) -> None:
-        """Re-read the list, keeping the choice (the shipped colorizer if the chosen model is gone)."""
-        current = self.name if self.combo.count() else SHIPPED
+        """Re-read the list, keeping the choice (the shipped model if the chosen model is gone)."""
+        current = self.name if self.combo.count() else self.base
         self.combo.blockSignals(True)
         self.combo.clear()
-        for name in colorizer_names():
-            self.combo.addItem(SHIPPED_LABEL if name == SHIPPED else name, name)
+        for name in model_names(self.base):
+            self.combo.addItem(self.shipped_label if name == self.base else name, name)
         self.combo.setCurrentIndex(max(self.combo.findData(current), 0))
         self.combo.blockSignals(False)
         self.manage_button.setEnabled(self.combo.count() > 1)
@@ -124,7 +151,7 @@ class ModelChoice(QWidget):
     def _on_manage(self) -> None:
         menu = QMenu(self)
         name = self.name
-        mine = name != SHIPPED
+        mine = name != self.base
         rename = menu.addAction(f"Rename '{name}'…")
         delete = menu.addAction(f"Delete '{name}'…")
         rename.setEnabled(mine)

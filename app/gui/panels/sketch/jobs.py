@@ -5,7 +5,9 @@ without loading torch and the GUI package never imports it (an import-linter con
 copies of the buffers it reads, so the user can keep drawing while it runs. Drawings keep their shape: the
 network runs with its long side at most WORKING_SIDE (live updates stay fast on 512 px paper) and the core
 scales its picture back to the paper. Each job names the sketch subject (`app.core.sketch_flow.SUBJECTS`): its
-generator, never run above its own short side, and, for extraction, its line style.
+generator, never run above its own short side, and, for extraction, its line style; a generate job may name the
+user's fine-tuned model of that subject instead (`train sketch`), which the core resolves and verifies
+(`sketch_flow.user_model_options`).
 """
 
 from __future__ import annotations
@@ -37,20 +39,29 @@ def working_resolution(shape: tuple[int, int], working_side: int = WORKING_SIDE)
 
 
 def generate_job(
-    lines: np.ndarray, colour: np.ndarray | None, settings: ComputeSettings, subject_name: str = DEFAULT_SUBJECT
+    lines: np.ndarray,
+    colour: np.ndarray | None,
+    settings: ComputeSettings,
+    subject_name: str = DEFAULT_SUBJECT,
+    model: str | None = None,
 ) -> Callable[[Progress], np.ndarray]:
     """`run(progress) -> HxWx3 uint8` at the paper's size: the subject's model's picture of this sketch (and
     colour strokes), drawn at a working size whose long side is at most WORKING_SIDE and whose short side is at
-    most the subject's own (face: 128)."""
+    most the subject's own (face: 128). `model`: the user's sketch model of that subject to draw with instead
+    (None: the shipped one; a missing model or one of another subject is the job's one-line error)."""
     lines = lines.copy()
     colour = None if colour is None else colour.copy()
     chosen = subject(subject_name)
     resolution = min(chosen.resolution, working_resolution(lines.shape))
 
     def run(progress: Progress) -> np.ndarray:
-        from latent_studio.app.core.sketch_flow import SketchOptions, run_one  # the one sketch flow
+        from latent_studio.app.core.sketch_flow import SketchOptions, run_one, user_model_options  # the one flow
 
-        return run_one(lines, colour, SketchOptions(resolution, chosen.name), settings, progress)
+        if model is None:
+            options = SketchOptions(resolution, chosen.name)
+        else:
+            options = user_model_options(model, chosen.name, resolution)
+        return run_one(lines, colour, options, settings, progress)
 
     return run
 

@@ -11,7 +11,9 @@ result as a new untitled, unsaved document (in a new window when a picture is op
 Ctrl+S once wrote the 256x256 result over the user's photo). A sketch can be
 loaded from a file or extracted from the open photo ("sketch-load" / "sketch-extract" jobs). The Subject choice
 (scene, face, clothing: `app.core.sketch_flow.SUBJECTS`) picks the generator every job runs, and the line style
-a photo is traced in; changing it re-draws the picture.
+a photo is traced in; changing it re-draws the picture. The Model choice below it offers the shipped generator of
+that subject and the user's own fine-tunes of it (Tools ▸ Train on My Photos…, `train sketch`), renamed or
+deleted with Manage… (`model_choice.ModelChoice`); the job names the chosen one and the core loads it.
 
 No torch here: the work is `app.core.sketch` run by the worker through `sketch.jobs`.
 """
@@ -47,6 +49,7 @@ from latent_studio.app.core.sketch_flow import subject as sketch_subject
 from latent_studio.app.gui.context import EditorContext
 from latent_studio.app.gui.files import SAVE_FILTERS, ask_open_file, ask_save_file
 from latent_studio.app.gui.image_convert import to_qimage
+from latent_studio.app.gui.model_choice import ModelChoice
 from latent_studio.app.gui.panels.base_panel import ToolPanel
 from latent_studio.app.gui.panels.sketch.canvas import SketchCanvas
 from latent_studio.app.gui.panels.sketch.jobs import extract_job, generate_job, load_job
@@ -67,6 +70,11 @@ from latent_studio.models.errors import LatentStudioError
 GENERATE, EXTRACT, LOAD = "sketch-generate", "sketch-extract", "sketch-load"
 KINDS = (GENERATE, EXTRACT, LOAD)
 LABEL = "Sketch to image"
+
+
+def shipped_label(subject_name: str) -> str:
+    """The Model choice's name for a subject's shipped generator."""
+    return f"Shipped {SUBJECTS[subject_name].label.lower()} model"
 
 
 class SketchPanel(ToolPanel):
@@ -138,6 +146,14 @@ class SketchPanel(ToolPanel):
         self.subject_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.subject_box.currentIndexChanged.connect(self._on_subject)
         self._row(layout, QLabel("Subject:"), self.subject_box)
+        self.model_choice = ModelChoice(
+            base=SUBJECTS[DEFAULT_SUBJECT].model,
+            shipped_label=shipped_label(DEFAULT_SUBJECT),
+            tooltip="The generator that draws: the subject's shipped one, or one you fine-tuned on your photos "
+            "for this subject (Tools ▸ Train on My Photos…)",
+        )
+        self.model_choice.chosen.connect(self._on_model)
+        self._row(layout, QLabel("Model:"), self.model_choice)
         tools = (
             (PEN, "Pen", "Black lines"),
             (ERASER, "Eraser", "Erase lines and colour"),
@@ -221,8 +237,21 @@ class SketchPanel(ToolPanel):
         """Choose a subject by name (the combo follows; the picture is re-drawn with its model)."""
         self.subject_box.setCurrentIndex(self.subject_box.findData(sketch_subject(name).name))
 
+    @property
+    def model(self) -> str | None:
+        """The user's sketch model chosen for this subject, or None for the subject's shipped generator."""
+        return None if self.model_choice.is_shipped else self.model_choice.name
+
+    def set_model(self, name: str) -> None:
+        """Choose one of the user's models of the current subject by name (or the shipped one: its registry name)."""
+        self.model_choice.set_name(name)
+
     def _on_subject(self, _index: int) -> None:
         self.subject_box.setToolTip(SUBJECTS[self.subject].description)
+        self.model_choice.set_base(SUBJECTS[self.subject].model, shipped_label(self.subject))
+        self._on_model()
+
+    def _on_model(self, _name: str = "") -> None:
         self._revision += 1  # the picture shown is another model's: stale like after a stroke
         self.generate()
 
@@ -308,7 +337,9 @@ class SketchPanel(ToolPanel):
         self.state_label.setText("Drawing the picture…")
         job = Job(
             GENERATE,
-            generate_job(self.buffers.lines, self.buffers.colour_strokes(), self.context.settings, self.subject),
+            generate_job(
+                self.buffers.lines, self.buffers.colour_strokes(), self.context.settings, self.subject, self.model
+            ),
             LABEL,
         )
         return self.context.runner.submit(job, on_result=partial(self._on_generated, revision), on_error=self._on_error)
