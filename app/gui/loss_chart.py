@@ -1,8 +1,9 @@
 """Two small charts for the training dialog, painted with QPainter (no plotting library):
 
 - `LossChart`: the training loss against the step, as a polyline (the whole curve, resumes included);
-- `BeforeAfterChart`: held-out PSNR and colourfulness, before (the shipped colorizer) and after fine-tuning,
-  as bars (colourfulness also shows the originals' own, the level real photos have).
+- `BeforeAfterChart`: held-out PSNR and colourfulness, before (the shipped model: the colorizer or a sketch
+  subject's generator) and after fine-tuning, as bars (colourfulness also shows the originals' own, the level
+  real photos have).
 """
 
 from __future__ import annotations
