@@ -88,8 +88,39 @@ def direction_effect(
     }
 
 
-def evaluate(vae, judge, directions: DirectionSet, images: torch.Tensor, seed: int = 0, pca_faces: int = 256) -> dict:
-    """The full report (see the module docstring) for faces (N,3,S,S) uint8 on the nets' device.
+def attribute_effects(
+    vae, judge, directions: DirectionSet, codes: torch.Tensor, base: torch.Tensor, base_judged: dict, seed: int = 0
+) -> dict:
+    """Flip rate / other kept / image change of each judged attribute direction and of a random direction of
+    the same length (drawn from `seed` in a fixed order, so two direction sets meet the same random ones)."""
+    generator = torch.Generator().manual_seed(seed)
+    out = {}
+    for name, (judged, other) in JUDGED.items():
+        if name not in directions.names:
+            continue
+        i = directions.index(name)
+        vector, sigma = directions.vectors[i].float().to(codes.device), float(directions.sigmas[i])
+        random = torch.randn(vector.shape, generator=generator).to(codes.device)
+        random = random / random.norm()
+        out[name] = {
+            "sigma": round(sigma, 4),
+            "direction": direction_effect(vae, judge, codes, base, base_judged, vector, sigma, judged, other),
+            "random": direction_effect(vae, judge, codes, base, base_judged, random, sigma, judged, other),
+        }
+    return out
+
+
+def evaluate(
+    vae,
+    judge,
+    directions: DirectionSet,
+    images: torch.Tensor,
+    seed: int = 0,
+    pca_faces: int = 256,
+    compare: dict[str, DirectionSet] | None = None,
+) -> dict:
+    """The full report (see the module docstring) for faces (N,3,S,S) uint8 on the nets' device; `compare`
+    direction sets are measured beside `directions` on the same faces with the same random directions.
 
     PCA directions are described on the first `pca_faces` faces only (8 more passes over all faces would
     triple the CPU time for a descriptive number)."""
@@ -98,19 +129,11 @@ def evaluate(vae, judge, directions: DirectionSet, images: torch.Tensor, seed: i
         codes = torch.cat([vae.encode(images[i : i + 512].float() / 255).float() for i in range(0, len(images), 512)])
     base = decode_all(vae, codes)
     base_judged = judge_outputs(judge, base)
-    generator = torch.Generator().manual_seed(seed)
-    report["attributes"] = {}
-    for name, (judged, other) in JUDGED.items():
-        if name not in directions.names:
-            continue
-        i = directions.index(name)
-        vector, sigma = directions.vectors[i].float().to(codes.device), float(directions.sigmas[i])
-        random = torch.randn(vector.shape, generator=generator).to(codes.device)
-        random = random / random.norm()
-        report["attributes"][name] = {
-            "sigma": round(sigma, 4),
-            "direction": direction_effect(vae, judge, codes, base, base_judged, vector, sigma, judged, other),
-            "random": direction_effect(vae, judge, codes, base, base_judged, random, sigma, judged, other),
+    report["attributes"] = attribute_effects(vae, judge, directions, codes, base, base_judged, seed)
+    if compare:
+        report["compare"] = {
+            label: attribute_effects(vae, judge, other, codes, base, base_judged, seed)
+            for label, other in compare.items()
         }
     report["pca"] = {}
     few = slice(0, pca_faces)
@@ -166,7 +189,9 @@ def markdown(report: dict) -> str:
         "| image change L1 | random: change |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, r in report["attributes"].items():
+    rows = [(name, r) for name, r in report["attributes"].items()]
+    rows += [(f"{name} ({label})", r) for label, c in report.get("compare", {}).items() for name, r in c.items()]
+    for name, r in rows:
         d, b = r["direction"], r["random"]
         lines.append(
             f"| {name} | {d['flip_rate']:.3f} | {b['flip_rate']:.3f} | {d['other_kept']:.3f} | {b['other_kept']:.3f} | "
@@ -197,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vae-run", type=Path, help="a training run folder instead of the shipped VAE")
     parser.add_argument("--classifier-run", type=Path, help="a face-attributes run folder instead of the shipped one")
     parser.add_argument("--directions", type=Path, help="a directions file instead of the shipped asset")
+    parser.add_argument(
+        "--compare", type=Path, nargs="+", default=[], help="other directions files, measured beside in the same run"
+    )
     parser.add_argument("--baseline", type=Path, help="run folder of the pixel-loss VAE to compare in the same run")
     parser.add_argument("--limit", type=int, default=0, help="only the first N faces (smoke tests)")
     parser.add_argument("--seed", type=int, default=0)
@@ -210,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.split == "all":
         train = load_faces(args.data, size, device, want_val=False, limit=args.limit)
         faces.images = torch.cat([faces.images, train.images])
-    report = evaluate(vae, judge, directions, faces.images, args.seed)
+    compare = {str(path): DirectionSet.load(path) for path in args.compare}
+    report = evaluate(vae, judge, directions, faces.images, args.seed, compare=compare)
     if baseline is not None:
         report["reconstruction"]["pixel-loss baseline"] = validate_vae(baseline, faces.images)
     report["cpu_decode"] = decode_latency_ms(vae)
