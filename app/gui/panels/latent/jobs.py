@@ -32,6 +32,7 @@ class DirectionInfo:
     name: str
     kind: str  # "attribute", "pca" or "user"
     description: str
+    label: str = ""  # the slider's shipped name ("pc2 · light from the left"); empty: the name
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,8 @@ class LatentModel:
         if directions is None:
             return ()
         return tuple(
-            DirectionInfo(*entry)
-            for entry in zip(directions.names, directions.kinds, directions.descriptions, strict=True)
+            DirectionInfo(name, kind, description, directions.label(name))
+            for name, kind, description in zip(directions.names, directions.kinds, directions.descriptions, strict=True)
         )
 
 

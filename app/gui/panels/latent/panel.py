@@ -52,6 +52,7 @@ from latent_studio.app.gui.panels.latent.jobs import (
     strip_job,
 )
 from latent_studio.app.gui.panels.latent.layout import LatentControls
+from latent_studio.app.gui.panels.latent.names import SliderNames
 from latent_studio.app.gui.panels.latent.session import LatentSession, Mode, PasteKey
 from latent_studio.app.gui.panels.latent.state import BoxTuple
 from latent_studio.app.gui.panels.latent.widgets import NewDirectionDialog
@@ -85,6 +86,7 @@ class LatentPanel(ToolPanel):
         self._loading = False
         self._closing = False
         self.ui = LatentControls(self)
+        self.ui.directions.names = SliderNames(context.preferences.qsettings)  # the user's slider names
         self.cropper = CropTool(context.canvas, self.ui, self._takes_clicks, self._encoded_box, self)
         self._throttled_preview = qthrottled(self.request_preview, timeout=30, leading=True, parent=self)
         self._debounced_paste = qdebounced(self.request_paste, timeout=180, parent=self)

@@ -5,16 +5,18 @@ the "New direction" dialog. They show state and emit what the user did; the pane
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QRegularExpression, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QRegularExpressionValidator
+from PySide6.QtCore import QPoint, QRectF, QRegularExpression, Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QPixmap, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -26,6 +28,7 @@ from superqt import QLabeledDoubleSlider
 from latent_studio.app.gui.files import ask_folder
 from latent_studio.app.gui.image_convert import to_qimage
 from latent_studio.app.gui.panels.latent.jobs import DirectionInfo
+from latent_studio.app.gui.panels.latent.names import SliderNames
 from latent_studio.app.gui.panels.latent.state import SIGMA_RANGE, BoxTuple
 from latent_studio.app.gui.preferences import Preferences
 
@@ -69,14 +72,39 @@ class FaceView(QLabel):
             self.setPixmap(face_pixmap(pixels, self.side))
 
 
+class SliderLabel(QLabel):
+    """A slider's name: double-click renames it, the context menu renames it or resets every name."""
+
+    def __init__(self, sliders: DirectionSliders, name: str) -> None:
+        super().__init__()
+        self.sliders, self.name = sliders, name
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_menu)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        self.sliders.ask_rename(self.name)
+        event.accept()
+
+    def _on_menu(self, position: QPoint) -> None:
+        menu = QMenu(self)
+        menu.addAction("Rename…", lambda: self.sliders.ask_rename(self.name))
+        menu.addAction("Reset Names", self.sliders.reset_names)
+        menu.exec(self.mapToGlobal(position))
+
+
 class DirectionSliders(QWidget):
-    """One labelled slider per direction (attributes, then the user's, then principal components), in sigmas."""
+    """One labelled slider per direction (attributes, then the user's, then principal components), in sigmas.
+    Each label shows the user's name for the slider, else the shipped one; double-click or the context menu
+    renames it (kept in the settings), Reset Names restores the shipped names."""
 
     moved = Signal(str, float)  # name, value in sigma units
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sliders: dict[str, QLabeledDoubleSlider] = {}
+        self.labels: dict[str, SliderLabel] = {}
+        self.names = SliderNames()  # the panel hands over the one kept in the settings
+        self._directions: dict[str, DirectionInfo] = {}
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setHorizontalSpacing(8)
@@ -89,13 +117,13 @@ class DirectionSliders(QWidget):
             widget = self._grid.takeAt(0).widget()
             if widget is not None:
                 widget.deleteLater()
-        self.sliders = {}
+        self.sliders, self.labels = {}, {}
+        self._directions = {d.name: d for d in directions}
         ordered = sorted(directions, key=lambda d: (KIND_ORDER.get(d.kind, 3), directions.index(d)))
         for row, direction in enumerate(ordered):
-            label = QLabel(direction.name)
-            label.setToolTip(
-                f"{direction.description} ({direction.kind} direction; in standard deviations of the training faces)"
-            )
+            label = SliderLabel(self, direction.name)
+            self.labels[direction.name] = label
+            self._show_name(direction.name)
             slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
             slider.setRange(-SIGMA_RANGE, SIGMA_RANGE)
             # superqt annotates its proxied setSingleStep as QSlider's int, but the double slider takes floats
@@ -107,6 +135,46 @@ class DirectionSliders(QWidget):
             self._grid.addWidget(label, row, 0)
             self._grid.addWidget(slider, row, 1)
             self.sliders[direction.name] = slider
+
+    def shown_name(self, name: str) -> str:
+        """What the slider of direction `name` is called now."""
+        direction = self._directions.get(name)
+        return self.names.shown(name, direction.label if direction is not None else "")
+
+    def _show_name(self, name: str) -> None:
+        label, direction = self.labels[name], self._directions[name]
+        shown = self.shown_name(name)
+        label.setText(shown)
+        shipped = direction.label or direction.name
+        renamed = f" You named it; shipped name: {shipped}." if shown != shipped else ""
+        label.setToolTip(
+            f"{shown} ({direction.name}): {direction.description} ({direction.kind} direction; in standard "
+            f"deviations of the training faces).{renamed} Double-click to rename."
+        )
+        if name in self.sliders:
+            self.sliders[name].setToolTip(label.toolTip())
+
+    def rename(self, name: str, text: str) -> None:
+        """Call the slider of `name` `text` (empty: its shipped name again), kept in the settings."""
+        self.names.rename(name, text)
+        if name in self.labels:
+            self._show_name(name)
+
+    def reset_names(self) -> None:
+        """Every slider back to its shipped name."""
+        self.names.reset()
+        for name in self.labels:
+            self._show_name(name)
+
+    def ask_rename(self, name: str) -> None:
+        text, ok = QInputDialog.getText(
+            self,
+            "Rename Slider",
+            f"Name for the slider '{name}' (empty: the shipped name):",
+            text=self.shown_name(name),
+        )
+        if ok:
+            self.rename(name, text)
 
     def set_values(self, values: dict[str, float]) -> None:
         """Show `values` without emitting `moved` (a reset)."""
