@@ -38,7 +38,8 @@ def test_rename_a_slider_persists_across_windows_and_reset_restores(qtbot, monke
         shipped = {name: _label(panel, name) for name in sliders.labels}
         pca = [n for n, d in sliders._directions.items() if d.kind == "pca"]
         assert pca and all(shipped[n] == (sliders._directions[n].label or n) for n in shipped)
-        assert all(shipped[n].startswith(n) for n in pca)
+        assert all(shipped[n].startswith(f"{n} · ") for n in pca)  # the shipped asset names every component
+        assert "correlation" in sliders.labels[pca[0]].toolTip()
         switch_mode(qtbot, panel, "random")  # the sliders (and their labels) take input once a face is shown
         with wait_for(qtbot, window, "latent-sample", "latent-preview"):
             qtbot.mouseClick(panel.ui.sample_button, Qt.MouseButton.LeftButton)

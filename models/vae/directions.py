@@ -1,9 +1,12 @@
 """Editing directions in the VAE's code space: attribute directions from labels, principal components, user sets.
 
-Attribute directions are mean-code differences between labelled groups of *training* faces (never val):
-young = 18-30 vs 50+, female = female vs male, child = 0-10 vs 18-60. Each is made orthogonal to the
-other attribute directions (InterFaceGAN's conditional editing), so moving along "young" changes gender
-less. PCA directions are the top eigenvectors of the training codes' covariance (GANSpace). Every
+Attribute directions come from labelled *training* faces (never val): young = 30 or less vs 50+, female =
+female vs male, child = 0-10 vs 18-60. Each is the mean of its mean-code differences within strata of the
+other factor (young among men and among women, female within age bands), minus its projection on the other
+factor's logistic-regression normal (InterFaceGAN's conditional editing), so moving along "young" keeps the
+gender score (`--method mean`: the plain mean differences made orthogonal to each other, the asset before
+issue #14). PCA directions are the top eigenvectors of the training codes' covariance (GANSpace), each
+named after the label or image statistic it correlates with most (`facts["labels"]`). Every
 direction carries its sigma, the standard deviation of training codes along it, so sliders move in sigma
 units; the asset also keeps the codes' mean and covariance, so a user direction gets a sigma too.
 

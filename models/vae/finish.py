@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         fields={
             **common,
             "model": "vae",
-            "training_command": f"python -m latent_studio.models.vae.directions --data {args.data} (train split)",
+            "training_command": f"python -m latent_studio.models.vae.directions --data {args.data} --method "
+            "conditional (train split)",
             "metrics": metrics["evaluation"].get("attributes", {}),
         },
     )
