@@ -206,7 +206,8 @@ def _subject(args: argparse.Namespace, chosen: Subject, threads: int) -> int:
         "protocol": (
             f"held-out photos at short side {chosen.resolution} (aspect kept; padded with paper to the network's "
             f"stride and cropped back), lines by sketch_like(sigma {chosen.line_sigma}, density "
-            f"{chosen.line_density}), no hints; models/sketch/subject_eval.py"
+            f"{chosen.line_density}, areas darker than luma {chosen.fill_below} filled solid), no hints; "
+            "models/sketch/subject_eval.py"
         ),
         "weights": str(args.weights) if args.weights else "shipped",
         "baseline_weights": str(args.baseline_weights) if args.baseline_weights else None,
