@@ -129,3 +129,16 @@ def test_training_moves_the_weights_not_only_the_batch_statistics(tmp_path: Path
     weights = [k for k, v in tuned.items() if v.ndim == 4]  # conv kernels
     assert weights and all(k in shipped for k in weights)
     assert any(not (tuned[k] == shipped[k].float()).all() for k in weights)
+
+
+def test_the_strip_shows_from_the_first_step_before_any_held_out_check(tmp_path: Path) -> None:
+    """The window's before/after strip is filled by the first update (the "before" pictures), not only after the
+    first periodic check a minute later (it stayed empty for short runs)."""
+    from latent_studio.app.core import finetune
+
+    data = colour_folder(tmp_path / "photos", count=12, size=(40, 32))
+    updates: list = []
+    request = finetune.FinetuneRequest(data, "first", steps=2, crop=32, batch_size=2, device="cpu", eval_seconds=1e9)
+    finetune.run(request, on_update=updates.append)
+    assert updates[0].step == 1 and updates[0].held_out is None and updates[0].strip
+    assert all(len(row) == 4 for row in updates[0].strip)

@@ -244,7 +244,8 @@ def run(
                 with COMPUTE_LOCK:
                     after, strip_rows = tool.evaluate(model, held_out[:QUICK_EVAL], before_rows)
                 measured, last_eval = {"before": before_quick, "after": after}, time.monotonic()
-            if now - last_update >= request.update_seconds or measured or facts["step"] == step0 + 1:
+            first = facts["step"] == step0 + 1
+            if now - last_update >= request.update_seconds or measured or first:
                 facts["losses"].append((facts["step"], window_loss / window_steps))
                 window_loss, window_steps, last_update = 0.0, 0, now
                 done = fraction()
@@ -259,7 +260,7 @@ def run(
                             list(facts["losses"]),
                             rate,
                             measured,
-                            strip_rows if measured else None,
+                            strip_rows if measured or first else None,  # the strip shows from the first step on
                         )
                     )
             if now - last_save >= request.checkpoint_seconds:
