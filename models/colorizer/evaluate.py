@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -27,7 +28,13 @@ from latent_studio.models.colorizer.network import Colorizer
 from latent_studio.models.colorizer.validate import photo_tensor, true_hints
 from latent_studio.models.errors import WeightsError
 
-COLUMNS = (("psnr", "PSNR (dB)"), ("ssim", "SSIM"), ("colourfulness", "CF"), ("delta_colourfulness", "ΔCF"))
+COLUMNS = (
+    ("psnr", "PSNR (dB)"),
+    ("ssim", "SSIM"),
+    ("colourfulness", "CF"),
+    ("delta_colourfulness", "ΔCF"),
+    ("neutral_chroma", "neutral chroma"),
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -120,7 +127,10 @@ def evaluate(photos: list, models: dict[str, Colorizer], size: int, hint_count: 
 def markdown(report: dict) -> str:
     lines = ["| method | " + " | ".join(title for _, title in COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
     for name, values in report.items():
-        cells = [f"{values[key]:.4f}" if key == "ssim" else f"{values[key]:.2f}" for key, _ in COLUMNS]
+        cells = [
+            f"{values.get(key, math.nan):.4f}" if key == "ssim" else f"{values.get(key, math.nan):.2f}"
+            for key, _ in COLUMNS
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     original = next(iter(report.values()))["colourfulness_original"]
     lines.append(f"\nOriginals' mean colourfulness: {original:.2f} (ΔCF = results - originals; closer to 0 is better).")
