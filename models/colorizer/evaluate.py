@@ -154,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         if model is not None
     }
+    if args.weights is not None:  # a candidate file: the shipped model is its baseline in the same run
+        shipped = load("colorizer", None, device)
+        if shipped is not None:
+            models["previous shipped colorizer"] = shipped
     if args.temperature is not None and "colorizer" in models:
         models["colorizer"].temperature = args.temperature
     if "colorizer" in models:
