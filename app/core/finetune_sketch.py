@@ -90,29 +90,18 @@ class SketchTuning:
         """Mean PSNR / colourfulness of sketch -> picture on held-out photos (their own lines, at their size after
         the shrink to the subject's short side), and strip rows (lines, before, after, photo) as uint8 arrays; with
         `before_rows` the "before" column is taken from them, else this model is the "before"."""
-        from latent_studio.app.core.finetune_state import STRIP, _uint8
-        from latent_studio.models.colorizer.metrics import image_scores, summarize
+        from latent_studio.app.core.finetune_state import score_held_out
         from latent_studio.models.sketch.inference import network_picture
 
-        was_training = model.training
-        model.eval()
         device = next(model.parameters()).device
-        rows, strip = [], []
-        for index, photo in enumerate(photos):
+
+        def draw(photo: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
             rgb = torch.from_numpy(np.array(photo, copy=True)).permute(2, 0, 1)[None].float() / 255.0
             with torch.no_grad():
                 ink = self.lines(rgb.to(device)).cpu()
             size = tuple(ink.shape[-2:])
             zeros = torch.zeros(1, 1, *size)
             result = network_picture(model, ink, zeros.expand(1, 3, *size), zeros, device)
-            scores = image_scores(result, rgb)
-            rows.append({k: scores[k] for k in ("psnr", "colourfulness", "colourfulness_original")})
-            if index < STRIP:
-                paper = _uint8((1.0 - ink).expand(1, 3, *size))
-                pixels = [paper, _uint8(result), _uint8(result), photo]
-                if before_rows is not None and index < len(before_rows):
-                    pixels[1] = before_rows[index][1]
-                strip.append(pixels)
-        model.train(was_training)
-        means = summarize(rows)
-        return {k: round(v, 3) for k, v in means.items()} | {"photos": len(rows)}, strip
+            return rgb, result, (1.0 - ink).expand(1, 3, *size)
+
+        return score_held_out(model, photos, draw, before_rows)

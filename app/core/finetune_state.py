@@ -146,21 +146,35 @@ def evaluate(model, photos: list[np.ndarray], before_rows: list | None = None):
     the "before" column is taken from them, else this model is the "before"."""
     from latent_studio.models.color import lab_to_rgb, rgb_to_lab
     from latent_studio.models.colorizer.inference import colorize_lightness
+
+    device = next(model.parameters()).device
+
+    def colorize(photo: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        rgb = torch.from_numpy(np.array(photo, copy=True)).to(device).permute(2, 0, 1)[None].float() / 255.0
+        lab = rgb_to_lab(rgb)
+        result = colorize_lightness(model, lab[:, :1], (), min(photo.shape[:2]))
+        gray = lab_to_rgb(torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], dim=1))
+        return rgb, result, gray
+
+    return score_held_out(model, photos, colorize, before_rows)
+
+
+def score_held_out(model, photos: list[np.ndarray], draw, before_rows: list | None = None):
+    """The held-out measure every tool's fine-tune shares: `draw(photo)` -> (photo, result, input) as (1,3,H,W)
+    tensors in [0, 1], with the model in eval mode; returns the rounded mean scores (PSNR, colourfulness) and
+    the strip rows (input, before, after, photo) of the first STRIP photos, "before" taken from `before_rows`
+    when given (else this model is the "before")."""
     from latent_studio.models.colorizer.metrics import image_scores, summarize
 
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
     rows, strip = [], []
     for index, photo in enumerate(photos):
-        rgb = torch.from_numpy(np.array(photo, copy=True)).to(device).permute(2, 0, 1)[None].float() / 255.0
-        lab = rgb_to_lab(rgb)
-        result = colorize_lightness(model, lab[:, :1], (), min(photo.shape[:2]))
+        rgb, result, shown_input = draw(photo)
         scores = image_scores(result, rgb)
         rows.append({k: scores[k] for k in ("psnr", "colourfulness", "colourfulness_original")})
         if index < STRIP:
-            gray = lab_to_rgb(torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], dim=1))
-            pixels = [_uint8(gray), _uint8(result), _uint8(result), photo]
+            pixels = [_uint8(shown_input), _uint8(result), _uint8(result), photo]
             if before_rows is not None and index < len(before_rows):
                 pixels[1] = before_rows[index][1]
             strip.append(pixels)
