@@ -16,6 +16,7 @@ RECIPES = {
     "colorizer-l2": ("latent_studio.models.colorizer.train", ["--loss", "l2"]),
     "sketch": ("latent_studio.models.sketch.train", []),
     "vae": ("latent_studio.models.vae.train", []),
+    "vae-head": ("latent_studio.models.vae.train_head", []),
     "face-attributes": ("latent_studio.models.vae.classifier_train", []),
 }
 

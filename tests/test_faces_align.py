@@ -63,6 +63,11 @@ def test_an_aligned_crop_puts_the_landmarks_on_the_template_and_a_box_restricts_
     assert not empty.detected and empty.box == Box(0, 0, 200) and "given crop box" in empty.note
     # the size is a parameter (the face model will move to 128)
     assert crop_face(picture, 128).pixels.shape == (128, 128, 3)
+    # an exact box (`edit --box`) is the framing as it is, even around a detectable face
+    exact = crop_face(picture, 120, Box(300, 150, 240), exact=True)
+    assert not exact.detected and exact.box == Box(300, 150, 240) and "given crop box" in exact.note
+    resized = np.asarray(Image.fromarray(picture[150:390, 300:540]).resize((120, 120), Image.Resampling.BILINEAR))
+    assert np.abs(exact.pixels.astype(int) - resized.astype(int)).mean() < 6
 
 
 def test_similarity_recovers_a_known_transform():

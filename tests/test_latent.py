@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from latent_studio.app.core.faces import Box, crop_face, detector_available, feather_mask, paste_back
 from latent_studio.app.core.latent import DIRECTIONS_FILE, LatentEditor, UnknownDirectionError
@@ -78,11 +78,62 @@ def test_encode_decode_shapes_and_determinism(editor):
     assert not editor.vae.training
     first = editor.encode(_photo(), Box(4, 4, 32))
     second = editor.encode(_photo(), Box(4, 4, 32))
-    assert first.code.shape == (8,) and first.crop.pixels.shape == (16, 16, 3)
-    assert torch.equal(first.code, second.code)  # the posterior mean, no sampling
+    # the latent code, then the face's fitted detail map (4 channels at 16x16)
+    assert first.code.shape == (8 + 4 * 16 * 16,) and first.crop.pixels.shape == (16, 16, 3)
+    assert torch.equal(first.code, second.code)  # the posterior mean refined by fixed steps, no sampling
     face = editor.decode(first.code)
     assert face.shape == (16, 16, 3) and face.dtype == np.uint8
     assert editor.decode(torch.stack([first.code, first.code])).shape == (2, 16, 16, 3)
+    plain = editor.encode(_photo(), Box(4, 4, 32), refine=False)
+    assert plain.code.shape == (8,)
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255.0**2 / np.mean((a.astype(float) - b.astype(float)) ** 2)))
+
+
+def test_refined_face_is_closer_to_its_photo_and_edits_move_only_the_code(editor):
+    photo = _photo(3)
+    plain = editor.encode(photo, Box(4, 4, 32), refine=False)
+    calls = []
+
+    class Recorder:
+        def report(self, fraction, message=""):
+            calls.append(fraction)
+
+    flags = [p.requires_grad for p in editor.vae.parameters()]
+    weights = {k: v.clone() for k, v in editor.vae.state_dict().items()}
+    fitted = editor.encode(photo, Box(4, 4, 32), progress=Recorder())
+    crop = fitted.crop.pixels
+    assert _psnr(editor.decode(fitted.code), crop) > _psnr(editor.decode(plain.code), crop) + 1
+    assert len(calls) == editor.refine_steps and calls[-1] == 1.0
+    assert [p.requires_grad for p in editor.vae.parameters()] == flags  # the network is left as it was
+    assert all(torch.equal(v, weights[k]) for k, v in editor.vae.state_dict().items())
+    moved = editor.edit(fitted.code, {"young": 1.0})
+    assert torch.equal(moved[8:], fitted.code[8:]) and not torch.equal(moved[:8], fitted.code[:8])
+    # a refined face blends with a random one (no detail): the detail map fades out along the way
+    halfway = editor.blend(fitted.code, editor.sample(1), 0.5)
+    assert halfway.shape == fitted.code.shape and torch.allclose(halfway[8:], fitted.code[8:] / 2)
+    with pytest.raises(LatentStudioError, match="does not fit this face model"):
+        editor.decode(torch.zeros(9))
+
+
+def test_growing_the_64_px_model_starts_as_its_bilinear_enlargement():
+    from latent_studio.models.vae.network import FaceVAE
+
+    torch.manual_seed(0)
+    small = FaceVAE(**TINY_VAE).eval()
+    big = FaceVAE(**{**TINY_VAE, "image_size": 32, "core_size": 16}).eval()
+    assert big.load_state_dict(small.state_dict(), strict=False).missing_keys == [
+        f"head.{i}.{p}" for i in (1, 3, 5) for p in ("weight", "bias")
+    ]
+    faces = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        codes = big.encode(faces)
+        assert torch.allclose(codes, small.encode(torch.nn.functional.interpolate(faces, size=16, mode="area")))
+        expected = torch.nn.functional.interpolate(small.decode(codes) * 2 - 1, scale_factor=2, mode="bilinear")
+        assert torch.allclose(big.decode(codes), expected * 0.5 + 0.5, atol=1e-6)
+    assert big.detail_shape() == (4, 16, 16)
 
 
 def test_encode_accepts_16_bit_and_alpha(editor):
@@ -377,3 +428,35 @@ def test_shipped_vae_reconstructs_held_out_faces_and_samples_faces():
         assert psnr(editor.vae(x), x).mean() > 22.0  # measured with the first weights: 24.4 on all 930 val faces
     samples = editor.decode(torch.stack([editor.sample(seed) for seed in range(4)]))
     assert samples.shape == (4, editor.size, editor.size, 3) and samples.std() > 20
+
+
+def test_head_recipe_grows_a_shipped_vae_and_resumes(tmp_path):
+    from latent_studio.models.train import main
+    from latent_studio.models.vae.network import FaceVAE
+
+    torch.manual_seed(0)
+    shipped = tmp_path / "weights"
+    shipped.mkdir()
+    _ship(shipped, "vae-v1.safetensors", FaceVAE(**TINY_VAE).state_dict(), TINY_VAE)
+    pack, out = _tiny_pack(tmp_path / "faces.npz"), tmp_path / "run"
+    argv = ["vae-head", "--init", str(shipped / "vae-v1.safetensors"), "--data", str(pack), "--out", str(out)]
+    argv += ["--size", "32", "--batch-size", "4", "--device", "cpu", "--minutes", "5"]
+    assert main([*argv, "--max-steps", "2"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert (config["image_size"], config["core_size"]) == (32, 16)
+    FaceVAE(**config).load_state_dict(load_file(str(out / "model.safetensors")))  # strict: every key fits
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["steps"] == 2 and "before" in metrics and metrics["val_psnr"] > 0
+    assert main([*argv, "--max-steps", "4"]) == 0  # resumes from the checkpoint: 2 more steps
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 4
+
+
+def test_evaluation_of_fitted_faces_on_tiny_nets(tiny_registry):
+    from latent_studio.models.vae.evaluate import refined_report
+
+    vae, judge = tiny_registry.load_model("vae"), tiny_registry.load_model("face-attributes")
+    directions = DirectionSet.from_tensors(tiny_registry.load_tensors(DIRECTIONS_FILE))
+    images = torch.randint(0, 256, (5, 3, 16, 16), dtype=torch.uint8)
+    report = refined_report(vae, judge, directions, images, steps=10)
+    assert report["psnr_median_after"] > report["psnr_median_before"]
+    assert set(report["attributes"]) == {"young", "female"}

@@ -197,7 +197,8 @@ class EditTool:
         sliders = ",".join(f"{name}={amount:g}" for name, amount in sorted(self.sliders.items()))
         from latent_studio.app.core.face_edit import FLOW_VERSION
 
-        return f"edit:{_weights_key('vae')}:{sliders}:offset={digest}:paste=delta:{FLOW_VERSION}"
+        refine = self.editor.refine_steps
+        return f"edit:{_weights_key('vae')}:{sliders}:offset={digest}:paste=delta:refine={refine}:{FLOW_VERSION}"
 
     def process(self, pictures: list[Picture], progress: Progress) -> list[Picture]:
         from latent_studio.app.core.face_edit import edit_pictures

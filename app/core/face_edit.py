@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 PASTE_MODES = ("delta", "face")
 #: Part of the batch settings key: outputs written by an older paste-back are redone, not kept.
-FLOW_VERSION = "aligned5-v1"
+FLOW_VERSION = "aligned5-refined-v2"
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,10 @@ def edit_pictures(
     boxes: Sequence[Box | None] | None = None,
     paste: str = "delta",
     progress: Progress | None = None,
+    exact_boxes: bool = False,
 ) -> list[FaceEdit]:
-    """Edit the face of every picture by the same sliders (one decode pass per chunk)."""
+    """Edit the face of every picture by the same sliders (one decode pass per chunk); `exact_boxes`: each
+    given box is the face's framing as it is, no detection inside it (`edit --box`)."""
     import torch
 
     check_paste(paste)
@@ -94,12 +96,13 @@ def edit_pictures(
     # 1. find and encode each face (detection runs per picture)
     encoded = []
     for i, (picture, box) in enumerate(zip(pictures, boxes, strict=True)):
-        progress.report(0.5 * i / max(1, len(pictures)), "finding faces")
-        encoded.append(editor.encode(picture.pixels, box))
+        share = progress.sub(0.9 * i / max(1, len(pictures)), 0.9 * (i + 1) / max(1, len(pictures)))
+        share.report(0.0, "finding and fitting faces")
+        encoded.append(editor.encode(picture.pixels, box, share, exact_box=exact_boxes))
     progress.check()
     # 2-3. decode the edited and the unedited codes of the whole chunk in one pass each
     codes = torch.stack([face.code for face in encoded])
-    edited = editor.decode(codes + offset)
+    edited = editor.decode(editor.move(codes, offset))
     reference = editor.decode(codes) if paste == "delta" else [None] * len(pictures)
     progress.report(0.9, "pasting back")
     # 4. paste back (gray stays gray; size, detail, bit depth and alpha kept)
@@ -111,7 +114,12 @@ def edit_pictures(
 
 
 def edit_picture(
-    editor: LatentEditor, picture: Picture, sliders: Mapping[str, float], box: Box | None = None, paste: str = "delta"
+    editor: LatentEditor,
+    picture: Picture,
+    sliders: Mapping[str, float],
+    box: Box | None = None,
+    paste: str = "delta",
+    exact_box: bool = False,
 ) -> FaceEdit:
     """One picture's face edited by the sliders (see `edit_pictures`)."""
-    return edit_pictures(editor, [picture], sliders, [box], paste)[0]
+    return edit_pictures(editor, [picture], sliders, [box], paste, exact_boxes=exact_box)[0]

@@ -160,10 +160,15 @@ def framing_from_detection(x: int, y: int, w: int, h: int) -> Box:
     return Box.around(x + w / 2, y + h / 2 + CENTRE_SHIFT * side, side)
 
 
-def locate_face(rgb: np.ndarray, size: int, box: Box | None = None) -> Located:
+def locate_face(rgb: np.ndarray, size: int, box: Box | None = None, exact: bool = False) -> Located:
     """The face to edit: the largest MTCNN face (inside `box` if given), aligned by its landmarks; else the
-    user's box; else (no MTCNN weights) the Haar cascade's framing; else a centred square."""
+    user's box; else (no MTCNN weights) the Haar cascade's framing; else a centred square.
+
+    `exact` takes the box as the face's framing, with no detection (`edit --box`: the user says where the
+    face is, e.g. a face photo already cropped like the training faces)."""
     height, width = rgb.shape[:2]
+    if box is not None and exact:
+        return Located(face_align.box_matrix(box.x, box.y, box.size, size), box, False, "Using the given crop box.")
     # 1. MTCNN on the photo, or on the box (and a margin) when the user gave one
     if box is not None:
         margin = box.size // 4
@@ -236,10 +241,10 @@ def crop_box(rgb: np.ndarray, box: Box, size: int) -> np.ndarray:
     return np.ascontiguousarray(cv2.resize(np.ascontiguousarray(region), (size, size), interpolation=interpolation))
 
 
-def crop_face(rgb: np.ndarray, size: int, box: Box | None = None) -> FaceCrop:
-    """Find (or take) the face and warp it into the model's frame at size x size."""
+def crop_face(rgb: np.ndarray, size: int, box: Box | None = None, exact: bool = False) -> FaceCrop:
+    """Find (or take: `exact`) the face and warp it into the model's frame at size x size."""
     rgb = rgb[..., :3]
-    located = locate_face(rgb, size, box)
+    located = locate_face(rgb, size, box, exact)
     pixels = face_align.warp_in(rgb, located.matrix, size)
     return FaceCrop(pixels, located.box, located.detected, located.note, located.matrix, located.landmarks)
 

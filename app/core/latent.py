@@ -1,8 +1,11 @@
 """Latent editing with the face VAE, headless: encode, decode, edit with sliders, interpolate, sample, define
 directions from the user's own pictures, and paste an edited face back into its photo.
 
-Codes are (D,) float32 tensors on the CPU (cheap to keep, compare and blend whatever device the model runs
-on). Encoding is deterministic: the posterior mean, never a sample. Sliders are in sigma units: moving
+Codes are float32 tensors on the CPU (cheap to keep, compare and blend whatever device the model runs on):
+the D latent values, and for a face refined on its photo (see `encode`) the face's flattened detail map
+after them. Sliders move only the first D values; blends mix both parts linearly (a code without detail has
+zero detail); decoding splits them again. Encoding is deterministic: the encoder's posterior mean refined
+by a fixed number of optimiser steps from it, never a sample. Sliders are in sigma units: moving
 "young" by +1 adds one standard deviation of the training codes along the young direction. Directions come
 from the shipped asset (attribute and PCA directions) plus the user's own, saved as small safetensors files
 in `user_directions_dir()`. Every user-caused failure is a LatentStudioError with a full sentence.
@@ -94,14 +97,28 @@ class EncodedFace:
 
 
 class LatentEditor:
-    """The VAE plus its directions on one device; every method is a plain synchronous call."""
+    """The VAE plus its directions on one device; every method is a plain synchronous call.
 
-    def __init__(self, vae: FaceVAE, directions: DirectionSet | None = None, user_dir: Path | None = None) -> None:
+    `refine_steps` (default `models.vae.refine.STEPS`, ~1-2 s on a CPU) is how many optimiser steps `encode`
+    spends fitting each photo's face; 0 keeps the encoder's guess (faster, less like the person).
+    """
+
+    def __init__(
+        self,
+        vae: FaceVAE,
+        directions: DirectionSet | None = None,
+        user_dir: Path | None = None,
+        refine_steps: int | None = None,
+    ) -> None:
+        from latent_studio.models.vae.refine import STEPS
+
         self.vae = vae
         parameter = next(vae.parameters())
         self.device, self.dtype = parameter.device, parameter.dtype
         self.size = int(vae.image_size)
         self.latent_dim = int(vae.latent_dim)
+        self.detail_shape = tuple(vae.detail_shape())
+        self.refine_steps = STEPS if refine_steps is None else int(refine_steps)
         self.user_dir = Path(user_dir) if user_dir is not None else user_directions_dir()
         self.directions = directions
         self._sampling_factor: torch.Tensor | None = None
@@ -138,10 +155,43 @@ class LatentEditor:
             codes = self.vae.encode(batch.to(self.device, self.dtype) / 255).float().cpu()
         return codes[0] if single else codes
 
-    def encode(self, pixels: np.ndarray, box: Box | None = None) -> EncodedFace:
-        """A photo (any size, uint8/16, RGB/RGBA) -> its face's code; `box` overrides face detection."""
-        crop = crop_face(rgb8(pixels), self.size, box)
-        return EncodedFace(self.encode_faces(crop.pixels), crop)
+    def encode(
+        self,
+        pixels: np.ndarray,
+        box: Box | None = None,
+        progress: Progress | None = None,
+        refine: bool = True,
+        exact_box: bool = False,
+    ) -> EncodedFace:
+        """A photo (any size, uint8/16, RGB/RGBA) -> its face's code; the face is looked for in `box`, or,
+        with `exact_box`, the box is the face's framing as it is (see `faces.locate_face`).
+
+        With `refine` (and `refine_steps` > 0) the code and a detail map are fitted to this face, so what
+        comes back is this person rather than the encoder's guess; `progress` follows the steps and can
+        cancel them.
+        """
+        crop = crop_face(rgb8(pixels), self.size, box, exact_box)
+        if not refine or self.refine_steps <= 0:
+            return EncodedFace(self.encode_faces(crop.pixels), crop)
+        return EncodedFace(self.refine_faces(crop.pixels, progress)[0], crop)
+
+    def refine_faces(self, faces: np.ndarray, progress: Progress | None = None) -> torch.Tensor:
+        """(N,S,S,3) or (S,S,3) uint8 faces in the model's framing -> (N, D + detail) refined codes."""
+        from latent_studio.models.vae.refine import refine
+
+        batch = torch.from_numpy(np.ascontiguousarray(faces[None] if faces.ndim == 3 else faces)).permute(0, 3, 1, 2)
+        report = (lambda fraction: progress.report(fraction, "fitting the face")) if progress is not None else None
+        with self._few_threads(batch.shape[0]):
+            fitted = refine(self.vae, batch.to(self.device, torch.float32) / 255, self.refine_steps, progress=report)
+        return torch.cat([fitted.codes.float().cpu(), fitted.details.flatten(1).float().cpu()], dim=1)
+
+    def split(self, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(N, D[+detail]) codes -> the latent part (N, D) and the detail maps (N, C, H, W) or None."""
+        if codes.shape[1] == self.latent_dim:
+            return codes, None
+        if codes.shape[1] != self.latent_dim + math.prod(self.detail_shape):
+            raise LatentStudioError(f"A face code of {codes.shape[1]} values does not fit this face model.")
+        return codes[:, : self.latent_dim], codes[:, self.latent_dim :].reshape(-1, *self.detail_shape)
 
     @contextlib.contextmanager
     def _few_threads(self, count: int) -> Iterator[None]:
@@ -169,10 +219,12 @@ class LatentEditor:
 
     @torch.no_grad()
     def decode(self, code: torch.Tensor) -> np.ndarray:
-        """(D,) -> (S,S,3) uint8, or (N,D) -> (N,S,S,3) uint8."""
+        """(D[+detail],) -> (S,S,3) uint8, or (N, D[+detail]) -> (N,S,S,3) uint8."""
         single = code.dim() == 1
+        latent, detail = self.split(code[None] if single else code)
         with self._few_threads(1 if single else code.shape[0]):
-            images = self.vae.decode((code[None] if single else code).to(self.device, self.dtype)).float()
+            detail = detail.to(self.device, self.dtype) if detail is not None else None
+            images = self.vae.decode(latent.to(self.device, self.dtype), detail).float()
         pixels = images.clamp(0, 1).mul(255).add(0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
         return pixels[0] if single else pixels
 
@@ -197,13 +249,22 @@ class LatentEditor:
         return total
 
     def edit(self, code: torch.Tensor, sliders: Mapping[str, float]) -> torch.Tensor:
-        """`code` moved by the sliders (in sigma units)."""
-        return code.float() + self.offset(sliders)
+        """`code` moved by the sliders (in sigma units); a detail map rides along unchanged."""
+        return self.move(code, self.offset(sliders))
+
+    @staticmethod
+    def move(codes: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        """(..., D[+detail]) codes plus a (D,) offset on their latent part."""
+        return codes.float() + torch.nn.functional.pad(offset, (0, codes.shape[-1] - offset.shape[-1]))
 
     @staticmethod
     def blend(code_a: torch.Tensor, code_b: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
-        """The code `t` of the way from a to b (linear: the prior is Gaussian, codes are means)."""
-        return code_a.float() * (1 - t) + code_b.float() * t
+        """The code `t` of the way from a to b (linear: the prior is Gaussian, codes are means; detail maps
+        cross-fade, a code without one counting as zero detail)."""
+        length = max(code_a.shape[-1], code_b.shape[-1])
+        a = torch.nn.functional.pad(code_a.float(), (0, length - code_a.shape[-1]))
+        b = torch.nn.functional.pad(code_b.float(), (0, length - code_b.shape[-1]))
+        return a * (1 - t) + b * t
 
     @classmethod
     def interpolate(cls, code_a: torch.Tensor, code_b: torch.Tensor, steps: int) -> torch.Tensor:
@@ -287,7 +348,7 @@ class LatentEditor:
         codes = []
         for i, file in enumerate(files):
             progress.report(i / len(files), f"encoding {file.name}")
-            codes.append(self.encode(load_image(file).pixels).code)
+            codes.append(self.encode(load_image(file).pixels, refine=False).code)
         return torch.stack(codes)
 
     def _shipped_names(self) -> set[str]:
@@ -365,9 +426,15 @@ def check_steps(steps: int) -> None:
 
 
 def model_fingerprint(vae: torch.nn.Module) -> str:
-    """A short hash of the weights: a user direction only means something for the model that made it."""
+    """A short hash of the weights: a user direction only means something for the model that made it.
+
+    The 128 px head is left out: it only adds detail to what the code already means, so directions made
+    with the 64 px model it grew from keep working.
+    """
     digest = hashlib.sha1()
-    for tensor in vae.state_dict().values():
+    for key, tensor in vae.state_dict().items():
+        if key.startswith("head."):
+            continue
         digest.update(tensor.detach().float().cpu().numpy().tobytes()[:4096])
     return digest.hexdigest()[:16]
 

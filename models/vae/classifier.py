@@ -43,6 +43,8 @@ class FaceAttributeNet(nn.Module):
 
     @torch.no_grad()
     def attributes(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Probabilities of female and young, and the age in years, per image."""
+        """Probabilities of female and young, and the age in years, per image (resized to the judge's size)."""
+        if images.shape[-1] != self.image_size:
+            images = torch.nn.functional.interpolate(images, size=(self.image_size, self.image_size), mode="area")
         out = self(images).float()
         return {"female": out[:, 0].sigmoid(), "young": out[:, 1].sigmoid(), "age": out[:, 2] * 50}

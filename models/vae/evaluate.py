@@ -9,6 +9,9 @@ faces.
    the other attribute stays, and how far the image moves (mean absolute change of the decode), and do the
    same with a random direction of the same length, in the same run, as the baseline.
 3. PCA directions: how the judged attributes shift at +2 sigma (what each component seems to mean).
+4. With --refine-steps N: the first --refine-faces faces fitted one by one as the app fits a photo's face
+   (models.vae.refine): median PSNR and sharpness before and after, seconds per face, and the attribute
+   directions measured again from the fitted faces (what a user sees after encoding a photo).
 Prints markdown tables and writes the JSON report.
 """
 
@@ -59,8 +62,14 @@ def judge_outputs(judge, images: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 @torch.no_grad()
-def decode_all(vae, codes: torch.Tensor) -> torch.Tensor:
-    return torch.cat([vae.decode(codes[i : i + 512]).float().clamp(0, 1) for i in range(0, len(codes), 512)])
+def decode_all(vae, codes: torch.Tensor, details: torch.Tensor | None = None) -> torch.Tensor:
+    """Decodes in chunks of 512; `details`: each code's detail map (fitted faces), else none."""
+    return torch.cat(
+        [
+            vae.decode(codes[i : i + 512], None if details is None else details[i : i + 512]).float().clamp(0, 1)
+            for i in range(0, len(codes), 512)
+        ]
+    )
 
 
 @torch.no_grad()
@@ -75,11 +84,12 @@ def direction_effect(
     judged: str,
     other: str,
     amount: float = 2.0,
+    details: torch.Tensor | None = None,
 ) -> dict:
     """Move each code by `amount` sigma towards the opposite of its judged label; measure flips and change."""
     is_on = base_judged[judged] > 0.5
     sign = torch.where(is_on, -1.0, 1.0)[:, None]
-    moved = decode_all(vae, codes + sign * amount * sigma * vector[None])
+    moved = decode_all(vae, codes + sign * amount * sigma * vector[None], details)
     after = judge_outputs(judge, moved)
     return {
         "flip_rate": round(((after[judged] > 0.5) != is_on).float().mean().item(), 4),
@@ -89,7 +99,14 @@ def direction_effect(
 
 
 def attribute_effects(
-    vae, judge, directions: DirectionSet, codes: torch.Tensor, base: torch.Tensor, base_judged: dict, seed: int = 0
+    vae,
+    judge,
+    directions: DirectionSet,
+    codes: torch.Tensor,
+    base: torch.Tensor,
+    base_judged: dict,
+    seed: int = 0,
+    details: torch.Tensor | None = None,
 ) -> dict:
     """Flip rate / other kept / image change of each judged attribute direction and of a random direction of
     the same length (drawn from `seed` in a fixed order, so two direction sets meet the same random ones)."""
@@ -104,8 +121,12 @@ def attribute_effects(
         random = random / random.norm()
         out[name] = {
             "sigma": round(sigma, 4),
-            "direction": direction_effect(vae, judge, codes, base, base_judged, vector, sigma, judged, other),
-            "random": direction_effect(vae, judge, codes, base, base_judged, random, sigma, judged, other),
+            "direction": direction_effect(
+                vae, judge, codes, base, base_judged, vector, sigma, judged, other, details=details
+            ),
+            "random": direction_effect(
+                vae, judge, codes, base, base_judged, random, sigma, judged, other, details=details
+            ),
         }
     return out
 
@@ -146,6 +167,44 @@ def evaluate(
             k: round((after[k] - base_judged[k][few]).mean().item(), 4) for k in ("female", "young", "age")
         }
     return report
+
+
+def refined_report(vae, judge, directions: DirectionSet, images: torch.Tensor, steps: int, seed: int = 0) -> dict:
+    """Section 4 of the report: faces (N,3,S,S) uint8 fitted in chunks of 16 (same result as one by one:
+    the loss is a sum of per-face terms and Adam is per-value), timed per face on this device."""
+    import time
+
+    from latent_studio.models.metrics import gradient_magnitude
+    from latent_studio.models.vae.refine import refine
+
+    codes, details, before, after, seconds = [], [], [], [], 0.0
+    for start in range(0, len(images), 16):
+        x = images[start : start + 16].float() / 255
+        began = time.perf_counter()
+        fitted = refine(vae, x, steps)
+        seconds += time.perf_counter() - began
+        codes.append(fitted.codes)
+        details.append(fitted.details)
+        before.append(fitted.psnr_before)
+        after.append(fitted.psnr_after)
+    code, detail = torch.cat(codes), torch.cat(details)
+    x = images.float() / 255
+    with torch.no_grad():
+        plain = decode_all(vae, torch.cat([vae.encode(x[i : i + 256]) for i in range(0, len(x), 256)]))
+    fitted_faces = decode_all(vae, code, detail)
+    original_gradient = gradient_magnitude(x).mean().item()
+    judged = judge_outputs(judge, fitted_faces)
+    return {
+        "faces": len(images),
+        "steps": steps,
+        "seconds_per_face": round(seconds / len(images), 3),
+        "psnr_median_before": round(torch.cat(before).median().item(), 3),
+        "psnr_median_after": round(torch.cat(after).median().item(), 3),
+        "psnr_mean_after": round(torch.cat(after).mean().item(), 3),
+        "sharpness_grad_ratio_before": round(gradient_magnitude(plain).mean().item() / original_gradient, 4),
+        "sharpness_grad_ratio_after": round(gradient_magnitude(fitted_faces).mean().item() / original_gradient, 4),
+        "attributes": attribute_effects(vae, judge, directions, code, fitted_faces, judged, seed, detail),
+    }
 
 
 @torch.no_grad()
@@ -201,6 +260,21 @@ def markdown(report: dict) -> str:
         lines += ["", "| PCA direction (+2 sigma) | d P(female) | d P(young) | d age (years) |", "|---|---|---|---|"]
         for name, r in report["pca"].items():
             lines.append(f"| {name} | {r['female']:+.3f} | {r['young']:+.3f} | {r['age']:+.1f} |")
+    if "refined" in report:
+        r = report["refined"]
+        lines += [
+            "",
+            f"Fitted faces ({r['faces']} faces, {r['steps']} steps, {r['seconds_per_face']} s per face in chunks): "
+            f"median PSNR {r['psnr_median_before']} -> {r['psnr_median_after']} dB, gradient ratio "
+            f"{r['sharpness_grad_ratio_before']} -> {r['sharpness_grad_ratio_after']}",
+            "",
+            "| direction on fitted faces (2 sigma) | flip rate | random: flip | other kept | random: kept |",
+            "|---|---|---|---|---|",
+        ]
+        for name, e in r["attributes"].items():
+            d, b = e["direction"], e["random"]
+            cells = [d["flip_rate"], b["flip_rate"], d["other_kept"], b["other_kept"]]
+            lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in cells) + " |")
     for key in ("cpu_decode",):
         if key in report:
             t = report[key]
@@ -227,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--baseline", type=Path, help="run folder of the pixel-loss VAE to compare in the same run")
     parser.add_argument("--limit", type=int, default=0, help="only the first N faces (smoke tests)")
+    parser.add_argument("--refine-steps", type=int, default=0, help="also measure faces fitted in N steps (app: 40)")
+    parser.add_argument("--refine-faces", type=int, default=200, help="how many faces to fit (the first N)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
@@ -242,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     report = evaluate(vae, judge, directions, faces.images, args.seed, compare=compare)
     if baseline is not None:
         report["reconstruction"]["pixel-loss baseline"] = validate_vae(baseline, faces.images)
+    if args.refine_steps:
+        few = faces.images[: args.refine_faces]
+        report["refined"] = refined_report(vae, judge, directions, few, args.refine_steps, args.seed)
     report["cpu_decode"] = decode_latency_ms(vae)
     report["data"] = {"sources": [str(d) for d in args.data], "split": args.split}
     print(markdown(report))

@@ -120,7 +120,7 @@ def encode_job(
     def run(progress: Progress) -> Encoded:
         editor = model.editor(settings)
         progress.check()
-        encoded = editor.encode(picture.pixels, _box(box))
+        encoded = editor.encode(picture.pixels, _box(box), progress)
         crop = encoded.crop
         return Encoded(
             encoded.code,

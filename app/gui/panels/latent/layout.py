@@ -135,7 +135,7 @@ class LatentControls:
         row = QHBoxLayout()
         row.setSpacing(8)
         self.face_view = FaceView()
-        self.face_view.setToolTip("The edited face as the model decodes it (64x64, shown at 3x)")
+        self.face_view.setToolTip("The edited face as the model decodes it (at the model's size, enlarged)")
         row.addWidget(self.face_view, 0, Qt.AlignmentFlag.AlignTop)
         column = QVBoxLayout()
         column.setSpacing(6)
@@ -150,8 +150,7 @@ class LatentControls:
         self.keep_detail = QCheckBox("Keep detail")
         self.keep_detail.setChecked(True)
         self.keep_detail.setToolTip(
-            "Add only what the edit changes to the photo, keeping its own detail; "
-            "off: paste the decoded 64x64 face itself"
+            "Add only what the edit changes to the photo, keeping its own detail; off: paste the decoded face itself"
         )
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Every slider (in every mode) back to 0, t back to 0, no random face")
@@ -237,9 +236,9 @@ class LatentControls:
         self.random_box.setVisible(mode is Mode.RANDOM)
         self.interpolate_box.setVisible(mode is Mode.INTERPOLATE)
         tips = {
-            Mode.EDIT: "The edited face as the model decodes it (64x64, shown at 3x)",
-            Mode.INTERPOLATE: "The blend of A and B at t, as the model decodes it (64x64, shown at 3x)",
-            Mode.RANDOM: "The random face as the model decodes it (64x64, shown at 3x)",
+            Mode.EDIT: "The edited face as the model decodes it (at the model's size, enlarged)",
+            Mode.INTERPOLATE: "The blend of A and B at t, as the model decodes it (at the model's size, enlarged)",
+            Mode.RANDOM: "The random face as the model decodes it (at the model's size, enlarged)",
         }
         self.face_view.setToolTip(tips[mode])
 

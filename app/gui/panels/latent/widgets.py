@@ -32,7 +32,7 @@ from latent_studio.app.gui.panels.latent.names import SliderNames
 from latent_studio.app.gui.panels.latent.state import SIGMA_RANGE, BoxTuple
 from latent_studio.app.gui.preferences import Preferences
 
-FACE_VIEW = 192  # the preview shows the 64x64 decode at 3x, crisp
+FACE_VIEW = 192  # the preview shows the decode enlarged (a 128 px face at 1.5x)
 THUMB = 40  # the morph strip's faces (six of them fit the narrowest dock)
 KIND_ORDER = {"attribute": 0, "user": 1, "pca": 2}
 BOX_COLOUR, STALE_COLOUR = QColor(255, 196, 64), QColor(230, 230, 230)

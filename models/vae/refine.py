@@ -1,0 +1,129 @@
+"""Per-face refinement: fit a face's code and detail map to the face itself, as GAN-inversion tools do.
+
+The encoder's code is an amortised guess: the same network for every face, so a moustache or a squint that
+few training faces have is lost before any slider moves. A few dozen Adam steps on the reconstruction error
+move the code (and fit the decoder's per-face detail map, see `FaceVAE.decode`) until the decoded face is
+that face. Two penalties keep the result editable: the code stays near the encoder's guess (sliders were
+fitted around encoder codes) and the detail map stays small (it carries what the code cannot, not the whole
+picture), so a slider still changes the face under it.
+
+Torch only; no app imports. The caller gives a time budget and a progress callback (the window's bar).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from latent_studio.models.vae.network import FaceVAE
+
+#: Defaults chosen on *training* faces (see models.vae.evaluate --refine): ~2 s on a 2-core CPU at 128 px.
+STEPS = 40
+CODE_LR = 0.03
+DETAIL_LR = 0.08
+CODE_PENALTY = 1e-4  # per code dimension, on (code - encoder code)**2
+DETAIL_PENALTY = 1e-3  # per detail value, on detail**2
+LOW_PENALTY = 0.0  # per value of the detail map averaged over POOL x POOL cells: keeps coarse looks in the code
+POOL = 4
+
+
+@dataclass(frozen=True)
+class Refined:
+    """The fitted codes (N, D), detail maps (N, C, H, W) and the PSNR before/after at the model's size."""
+
+    codes: torch.Tensor
+    details: torch.Tensor
+    psnr_before: torch.Tensor
+    psnr_after: torch.Tensor
+    steps: int
+
+
+def _psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    mse = (a.clamp(0, 1) - b).pow(2).flatten(1).mean(1).clamp_min(1e-10)
+    return -10 * torch.log10(mse)
+
+
+def refine(
+    vae: FaceVAE,
+    faces: torch.Tensor,
+    steps: int = STEPS,
+    seconds: float | None = None,
+    progress: Callable[[float], None] | None = None,
+    code_lr: float = CODE_LR,
+    detail_lr: float = DETAIL_LR,
+    code_penalty: float = CODE_PENALTY,
+    detail_penalty: float = DETAIL_PENALTY,
+    low_penalty: float = LOW_PENALTY,
+    use_detail: bool = True,
+) -> Refined:
+    """Fit codes and detail maps to `faces` ((N,3,S,S) in [0,1], S = vae.image_size) in `steps` Adam steps.
+
+    `seconds` stops early when the time is spent (the result so far is returned; it never gets worse than
+    the encoder's guess because every step lowers the loss it starts from, and the best codes are kept).
+    `progress(fraction)` is called after every step. The network's weights are not changed.
+    """
+    vae.eval()
+    target = faces.float()
+    dtype = next(vae.parameters()).dtype
+    with torch.no_grad():
+        start_codes = vae.encode(target.to(dtype)).float()
+        first = vae.decode(start_codes.to(dtype)).float()
+    codes = start_codes.clone().requires_grad_(True)
+    detail = torch.zeros((target.shape[0], *vae.detail_shape()), device=target.device, requires_grad=use_detail)
+    groups = [{"params": [codes], "lr": code_lr}]
+    if use_detail:
+        groups.append({"params": [detail], "lr": detail_lr})
+    optimiser = torch.optim.Adam(groups, betas=(0.9, 0.99))
+    before = _psnr(first, target)
+    best_codes, best_detail, best = start_codes.clone(), detail.detach().clone(), before.clone()
+    began = time.monotonic()
+    done = 0
+    grads = [p.requires_grad for p in vae.parameters()]
+    vae.requires_grad_(False)
+    try:
+        with torch.enable_grad():
+            for done in range(1, steps + 1):
+                out = vae.decode(codes.to(dtype), detail.to(dtype) if use_detail else None).float()
+                per_face = (out - target).pow(2).flatten(1).mean(1)
+                loss = per_face.sum()
+                loss = loss + code_penalty * (codes - start_codes).pow(2).mean(1).sum()
+                if use_detail:
+                    loss = loss + detail_penalty * detail.pow(2).flatten(1).mean(1).sum()
+                    if low_penalty:
+                        coarse = F.avg_pool2d(detail, POOL)
+                        loss = loss + low_penalty * coarse.pow(2).flatten(1).mean(1).sum()
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                with torch.no_grad():  # keep each face's best state (the step before this update)
+                    now = _psnr(out.detach(), target)
+                    better = now > best
+                    best = torch.where(better, now, best)
+                    best_codes[better] = codes.detach()[better]
+                    best_detail[better] = detail.detach()[better]
+                optimiser.step()
+                if progress is not None:
+                    progress(done / steps)
+                if seconds is not None and time.monotonic() - began > seconds:
+                    break
+    finally:
+        for parameter, flag in zip(vae.parameters(), grads, strict=True):
+            parameter.requires_grad_(flag)
+    return Refined(best_codes, best_detail, before, best, done)
+
+
+def decode_psnr(vae: FaceVAE, faces: torch.Tensor, codes: torch.Tensor, details: torch.Tensor | None) -> torch.Tensor:
+    """PSNR of decode(codes, details) against `faces` (a check the evaluation and tests share)."""
+    with torch.no_grad():
+        return _psnr(vae.decode(codes, details).float(), faces.float())
+
+
+def resize_faces(faces: torch.Tensor, size: int) -> torch.Tensor:
+    """(N,3,H,W) -> (N,3,size,size) by area averaging (down) or bilinear (up)."""
+    if faces.shape[-1] == size:
+        return faces
+    mode = "area" if faces.shape[-1] > size else "bilinear"
+    return F.interpolate(faces, size=(size, size), mode=mode)

@@ -1,0 +1,149 @@
+"""`python -m latent_studio.models.train vae-head --init weights/vae-v1.safetensors --data FACES --out DIR`:
+grow the 64 px face VAE into a 128 px one.
+
+The code space stays the shipped model's: the encoder is frozen, so the attribute and PCA directions (fitted
+on encoder codes) keep their meaning and no direction needs re-fitting. What trains is the new upsampling
+head (a residual over the trunk's bilinear enlargement, zero at start, so step 0 *is* the 64 px model) and,
+with `--trunk-lr`, the decoder trunk at a small learning rate. Codes are drawn like the VAE's own training
+(posterior mean + its noise), so random faces and slider moves decode as well as reconstructions.
+
+Loss at 128 px: L1 + MSE + L1 between image gradients (the last keeps edges from averaging out). Resumes
+from <out>/checkpoint.safetensors, so CPU runs of a few minutes add up across sessions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from latent_studio.models.training import SIGTERM_EXIT, Budget, Checkpoint, JsonLog, SigtermFlag, save_inference
+from latent_studio.models.vae.network import FaceVAE
+from latent_studio.models.vae.trainkit import augment, common_arguments, load_faces, save_grid, setup
+from latent_studio.models.vae.validate import validate_vae
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m latent_studio.models.train vae-head", description=__doc__.splitlines()[0]
+    )
+    common_arguments(parser, batch_size=16)
+    parser.add_argument("--init", type=Path, required=True, help="the 64 px VAE to grow (weights/vae-v1.safetensors)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate of the head")
+    parser.add_argument("--trunk-lr", type=float, default=0.0, help="learning rate of the decoder trunk (0: frozen)")
+    parser.add_argument("--grad-weight", type=float, default=0.5, help="weight of the image-gradient L1")
+    parser.add_argument("--head-width", type=int, default=16)
+    parser.set_defaults(size=128)
+    return parser.parse_args(argv)
+
+
+def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
+
+
+def head_loss(out: torch.Tensor, x: torch.Tensor, grad_weight: float) -> tuple[torch.Tensor, dict]:
+    """L1 + MSE + grad_weight * L1 of the finite differences; (loss, its parts)."""
+    l1 = (out - x).abs().mean()
+    mse = (out - x).pow(2).mean()
+    (odx, ody), (xdx, xdy) = _gradients(out), _gradients(x)
+    grad = (odx - xdx).abs().mean() + (ody - xdy).abs().mean()
+    return l1 + mse + grad_weight * grad, {"l1": l1.detach(), "mse": mse.detach(), "grad": grad.detach()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    start = time.monotonic()
+    args = parse(argv)
+    with SigtermFlag() as stopper:
+        return _train(args, stopper, start)
+
+
+def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
+    from safetensors.torch import load_file
+
+    budget = Budget(args.minutes, reserve_s=min(60.0, 10 + 0.05 * args.minutes * 60), max_steps=args.max_steps)
+    device = setup(args)
+    train = load_faces(args.data, args.size, device, want_val=False, limit=args.limit)
+    val = load_faces(args.val_data or args.data, args.size, device, want_val=True, limit=args.limit)
+    print(f"vae-head: {len(train)} train, {len(val)} val faces at {args.size}px on {device}", flush=True)
+    base = json.loads((args.init.parent / "manifest.json").read_text())["files"][args.init.name]["config"]
+    config = {**base, "image_size": args.size, "core_size": base["image_size"], "head_width": args.head_width}
+    vae = FaceVAE(**config).to(device)
+    missing = vae.load_state_dict(load_file(args.init), strict=False).missing_keys
+    if any(not key.startswith("head.") for key in missing):
+        raise SystemExit(f"{args.init} does not fit: missing {missing}")
+    assert vae.head is not None
+    vae.requires_grad_(False)
+    vae.head.requires_grad_(True)
+    groups = [{"params": list(vae.head.parameters()), "lr": args.lr, "base": args.lr}]
+    trunk = [*vae.from_code.parameters(), *vae.decoder.parameters()]
+    if args.trunk_lr > 0:
+        for p in trunk:
+            p.requires_grad_(True)
+        groups.append({"params": trunk, "lr": args.trunk_lr, "base": args.trunk_lr})
+    optimiser = torch.optim.Adam(groups, betas=(0.9, 0.99))
+    checkpoint = Checkpoint(args.out, {"vae": vae}, args.max_steps, args.checkpoint_minutes)
+    meta = checkpoint.load()
+    step, seen = int(meta.get("step", 0)), int(meta.get("images_seen", 0))
+    budget.begin()
+    log = JsonLog(args.out, start, fresh=not meta)
+    generator = torch.Generator(device=device).manual_seed(args.seed * 1000003 + step)
+    before = validate_vae(vae.eval(), val.images, batch_size=64, prior_samples=64) if not meta else None
+    losses: dict = {}
+    while not stopper.requested and not budget.over(step):
+        progress = budget.fraction()
+        for group in optimiser.param_groups:
+            group["lr"] = group["base"] * (1.0 if progress < 0.8 else 0.3)
+        vae.encoder.eval()
+        vae.decoder.train(args.trunk_lr > 0)
+        vae.head.train()
+        index = torch.randint(len(train), (args.batch_size,), device=device, generator=generator)
+        x = augment(train.floats(index), generator)
+        with torch.no_grad():
+            mean, logvar = vae.encode(x, with_logvar=True)
+            z = mean + torch.randn(mean.shape, device=device, generator=generator) * (0.5 * logvar).exp()
+        loss, parts = head_loss(vae.decode(z), x, args.grad_weight)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        losses = {"loss": loss.detach(), **parts}
+        step, seen = step + 1, seen + args.batch_size
+        log.step(step, args.batch_size, losses)
+        if checkpoint.due():
+            checkpoint.save({"step": step, "images_seen": seen})
+    log.step(step, 0, losses, force=True)
+    checkpoint.save({"step": step, "images_seen": seen})
+    if stopper.requested:
+        print("SIGTERM: checkpoint written, exiting", flush=True)
+        return SIGTERM_EXIT
+    vae.eval()
+    save_inference(args.out, vae, config)
+    metrics = validate_vae(vae, val.images, batch_size=64)
+    metrics.update(
+        recipe="vae-head",
+        init=str(args.init),
+        steps=step,
+        images_seen=seen,
+        minutes_this_run=round((time.monotonic() - budget.train_start) / 60, 2),
+        trunk_lr=args.trunk_lr,
+        final_losses={k: round(float(v), 5) for k, v in losses.items()},
+        train_faces=len(train),
+        val_faces=len(val),
+        data="UTKFace crop_part1 (non-commercial research licence), val = sha1(file name) % 100 < 10",
+    )
+    if before is not None:
+        metrics["before"] = before
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    with torch.no_grad():
+        originals = val.floats(torch.arange(min(8, len(val)), device=device))
+        low = F.interpolate(F.interpolate(originals, size=vae.core_size, mode="area"), size=args.size, mode="bilinear")
+        save_grid([originals, vae(originals), low], args.out / "samples.png")
+    print(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, dict)}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
