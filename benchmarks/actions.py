@@ -20,7 +20,8 @@ ACTIONS = {
     "colorize_4000x3000": ("colorize a 4000x3000 photo (full-resolution output)", (3000, 4000), (480, 640), 2.0),
     "sketch_256": ("one live sketch update (256x256, colour strokes)", (256, 256), (64, 64), 0.1),
     "hint_update_256": ("one colour-hint update (256x256, 3 hints + a scribble)", (256, 256), (64, 64), 0.15),
-    "slider": ("one slider update (edit + decode + QImage)", (64, 64), (64, 64), 0.03),
+    "slider": ("one slider update of a fitted face (edit + decode + QImage)", (128, 128), (128, 128), 0.03),
+    "face_fit": ("encode a photo's face (find, align, fit in 40 steps)", (480, 640), (240, 320), 2.0),
 }
 
 
@@ -117,11 +118,16 @@ def _sketch(size, settings, repeats):
 
 
 def _slider(size, settings, repeats):
+    import math
+
+    import torch
+
     from latent_studio.app.core.latent import LatentEditor
     from latent_studio.app.gui.image_convert import to_qimage
 
     editor = LatentEditor.load(settings)
-    code = editor.sample(0)
+    # a fitted photo's code: the latent values and its detail map (decoded with every slider move)
+    code = torch.cat([editor.sample(0), 0.01 * torch.ones(math.prod(editor.detail_shape))])
     name = editor.direction_names()[0]
     values = iter(range(10**6))
     return _measure(
@@ -129,6 +135,17 @@ def _slider(size, settings, repeats):
         settings.torch_device,
         repeats,
     )
+
+
+def _face_fit(size, settings, repeats):
+    import numpy as np
+
+    from latent_studio.app.core.latent import LatentEditor
+
+    editor = LatentEditor.load(settings)
+    h, w = size
+    photo = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)  # no face: the centred square
+    return _measure(lambda: editor.encode(photo), settings.torch_device, repeats)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,9 +173,11 @@ def measure_action(name: str, device: str, quick: bool, repeats: int | None = No
         "sketch_256": _sketch,
         "hint_update_256": _hint_update,
         "slider": _slider,
+        "face_fit": _face_fit,
     }[name]
     if repeats is None:
-        repeats = 2 if quick else {"colorize_4000x3000": 5}.get(name, 9 if name.startswith("col") else 21)
+        fixed = {"colorize_4000x3000": 5, "face_fit": 5}
+        repeats = 2 if quick else fixed.get(name, 9 if name.startswith("col") else 21)
     row = run(size, settings, repeats)
     row["peak_rss_mib"] = peak_rss_mib()
     return row

@@ -17,11 +17,11 @@ from safetensors.torch import save_file
 
 from latent_studio.models.manifest import WEIGHTS_ENV, read_manifest, sha256_of, weights_dir, write_manifest
 from latent_studio.models.registry import Registry
+from latent_studio.models.vae.spec import DIRECTIONS_FILE
 
 #: Models the benchmark measures, in table order.
 MODEL_NAMES = ("colorizer", "colorizer-l2", "sketch", "vae", "face-attributes")
 FINETUNE_BASES = ("sketch-face", "sketch-clothing")  # the sketch subjects' generators (the finetune section)
-DIRECTIONS_FILE = "vae-directions-v1.safetensors"
 SHIPPED, RANDOM = "shipped", "random init"
 
 

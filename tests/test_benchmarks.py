@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 MODEL_FIELDS = ("model", "workload", "weights", "dtype", "params_m", "gflops", "latency_ms", "floor_ms", "floor_ratio")
 ACTION_FIELDS = ("action", "what", "size", "median_ms", "first_ms", "peak_rss_mib", "target_ms")
-ACTIONS = ("colorize_1024", "colorize_4000x3000", "sketch_256", "hint_update_256", "slider")
+ACTIONS = ("colorize_1024", "colorize_4000x3000", "sketch_256", "hint_update_256", "slider", "face_fit")
 BATCH_FIELDS = (
     "images",
     "naive_images_per_s",

@@ -370,7 +370,7 @@ def test_recipes_run_end_to_end_on_a_tiny_pack(tmp_path, recipe, extra):
 
 def _shipped() -> bool:
     files = read_manifest(weights_dir())["files"]
-    return all(f in files for f in ("vae-v1.safetensors", "face-attributes-v1.safetensors", DIRECTIONS_FILE))
+    return all(f in files for f in ("vae-v2.safetensors", "face-attributes-v1.safetensors", DIRECTIONS_FILE))
 
 
 @pytest.mark.skipif(
@@ -460,3 +460,49 @@ def test_evaluation_of_fitted_faces_on_tiny_nets(tiny_registry):
     report = refined_report(vae, judge, directions, images, steps=10)
     assert report["psnr_median_after"] > report["psnr_median_before"]
     assert set(report["attributes"]) == {"young", "female"}
+
+
+def test_smile_direction_is_found_within_age_bands_and_placed_with_the_attributes():
+    from latent_studio.models.vae.smile import mouth_ratio, smile_direction, with_smile
+
+    landmarks = np.array([[30, 40], [70, 40], [50, 60], [35, 80], [65, 80]], float)
+    assert mouth_ratio(landmarks) == pytest.approx(30 / 40)
+    rng = np.random.default_rng(0)
+    n, dim = 600, 8
+    age = torch.from_numpy(rng.choice([2, 25, 70], n))
+    gender = torch.from_numpy(rng.integers(0, 2, n))
+    smile = rng.normal(size=n)
+    # the ratio grows with age (babies' small mouths) and with the planted smile axis (code dimension 3)
+    ratios = 0.6 + 0.003 * age.numpy() + 0.05 * smile
+    codes = torch.from_numpy(rng.normal(size=(n, dim))).float()
+    codes[:, 3] += torch.from_numpy(smile).float()
+    codes[:, 0] += age.float() / 30  # age lives on dimension 0: comparing across ages would pick it up
+    vector = smile_direction(codes, ratios, age, gender)
+    assert abs(float(vector[3])) > 0.9 and vector[3] > 0
+    base = DirectionSet.from_tensors(build_directions(codes, age, gender, pcs=2).to_tensors()[0])
+    added = with_smile(base, vector, {"band_medians": {}})
+    assert added.names == ["young", "female", "child", "smile", "pc1", "pc2"]
+    assert added.kinds[3] == "attribute" and added.sigmas[3] > 0
+
+
+@pytest.mark.skipif(not _shipped(), reason="the VAE and its directions are not shipped yet")
+def test_shipped_smile_direction_widens_the_mouth():
+    from latent_studio.models.registry import load_model, load_tensors
+    from latent_studio.models.vae.smile import mouth_ratios
+    from latent_studio.models.vae.trainkit import load_faces
+
+    pack = REPO / ".gpu" / "faces128_val.npz"
+    source = pack if pack.exists() else UTKFACE
+    if not source.exists():
+        pytest.skip("no held-out faces here")
+    vae, detector = load_model("vae"), load_model("face-detector")
+    directions = DirectionSet.from_tensors(load_tensors(DIRECTIONS_FILE))
+    faces = load_faces([str(source)], vae.image_size, torch.device("cpu"), want_val=True, limit=24)
+    i = directions.index("smile")
+    step = 2 * directions.sigmas[i] * directions.vectors[i]
+    with torch.no_grad():
+        codes = vae.encode(faces.images.float() / 255)
+        wide = mouth_ratios(detector, vae.decode(codes + step))
+        narrow = mouth_ratios(detector, vae.decode(codes - step))
+    both = np.isfinite(wide) & np.isfinite(narrow)
+    assert both.sum() >= 20 and (wide[both] > narrow[both]).mean() > 0.9  # measured: 24 of 24

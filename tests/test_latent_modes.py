@@ -146,7 +146,7 @@ def test_interpolation_shows_the_face_at_t_large_and_the_strip_navigates(qtbot, 
         panel.load_b(str(write(tmp_path / "b.png", face_like(seed=3))))
     a, b = panel.session.encoded, panel.session.other
     strip = panel.ui.strip.faces
-    assert strip.shape == (6, 64, 64, 3) and close(strip[0], a.decoded) and close(strip[-1], b.decoded)
+    assert strip.shape == (6, 128, 128, 3) and close(strip[0], a.decoded) and close(strip[-1], b.decoded)
     assert panel.ui.face_view.pixmap().width() == 192  # the big view, not a thumbnail
 
     # 1. dragging t: the big view follows (throttled) and ends on the face at the final t

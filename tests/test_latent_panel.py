@@ -18,6 +18,7 @@ from latent_studio.app.gui.image_convert import from_qimage
 from latent_studio.app.gui.panels.latent.state import MIN_BOX, CropBox, SliderState
 from latent_studio.app.gui.panels.latent.widgets import NewDirectionDialog
 from latent_studio.models.manifest import read_manifest, weights_dir
+from latent_studio.models.vae.spec import VAE
 from tests.conftest import running_window
 
 TIMEOUT = 20_000
@@ -113,7 +114,7 @@ def test_new_direction_dialog_needs_a_valid_name_and_two_folders(qtbot):
 
 # --- the real window with the shipped VAE -------------------------------------------------------------------
 
-shipped = "vae-v1.safetensors" in read_manifest(weights_dir()).get("files", {})
+shipped = VAE.weights_file in read_manifest(weights_dir()).get("files", {})
 needs_vae = pytest.mark.skipif(not shipped, reason="the face VAE is not shipped in weights/ yet")
 
 
@@ -229,7 +230,7 @@ def test_encode_slide_apply_undo_in_the_real_window(qtbot, window, tmp_path):
         qtbot.mouseClick(panel.ui.encode_button, Qt.MouseButton.LeftButton)
     assert panel.session.encoded.box == (x + 3, y + 2, side)
     unedited = panel.ui.face_view.pixels.copy()
-    assert unedited.shape == (64, 64, 3) and panel.ui.face_view.pixmap().width() == 192
+    assert unedited.shape == (128, 128, 3) and panel.ui.face_view.pixmap().width() == 192
     assert np.array_equal(unedited, panel.session.encoded.decoded)
 
     # 2. drag a slider: decodes follow in the panel (the newest request wins), then the pasted photo on the

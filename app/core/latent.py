@@ -36,8 +36,8 @@ from latent_studio.models.datapack import list_images
 from latent_studio.models.errors import LatentStudioError
 from latent_studio.models.vae.directions import DirectionSet, mean_difference
 from latent_studio.models.vae.network import FaceVAE
+from latent_studio.models.vae.spec import DIRECTIONS_FILE
 
-DIRECTIONS_FILE = "vae-directions-v1.safetensors"
 USER_DIRECTIONS_ENV = "LATENT_STUDIO_DIRECTIONS"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 MAX_SLIDER = 10.0  # sigmas either way (the window's sliders stop at 3; far beyond, the decoder draws no face)

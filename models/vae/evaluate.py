@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 from latent_studio.models.vae.directions import DirectionSet
+from latent_studio.models.vae.spec import DIRECTIONS_FILE
 from latent_studio.models.vae.trainkit import load_faces
 from latent_studio.models.vae.validate import validate_vae
 
@@ -50,7 +51,7 @@ def load_networks(args: argparse.Namespace, device: torch.device):
     if args.directions:
         directions = DirectionSet.load(args.directions)
     else:
-        directions = DirectionSet.from_tensors(registry.load_tensors("vae-directions-v1.safetensors"))
+        directions = DirectionSet.from_tensors(registry.load_tensors(DIRECTIONS_FILE))
     baseline = _from_run(args.baseline, "vae", device) if args.baseline else None
     return vae, judge, directions, baseline
 
@@ -169,7 +170,53 @@ def evaluate(
     return report
 
 
-def refined_report(vae, judge, directions: DirectionSet, images: torch.Tensor, steps: int, seed: int = 0) -> dict:
+def smile_effects(
+    vae,
+    judge,
+    directions: DirectionSet,
+    codes: torch.Tensor,
+    age: torch.Tensor,
+    details: torch.Tensor | None = None,
+    seed: int = 0,
+    amount: float = 2.0,
+) -> dict:
+    """The smile direction judged by mouth landmarks (models.vae.smile.SmileJudge), the young and female
+    labels judged by the classifier; beside a random direction of the same length (same rule as the others)."""
+    from latent_studio.models.registry import default_registry
+    from latent_studio.models.vae.smile import SmileJudge
+
+    medians = {int(k): float(v) for k, v in directions.facts["smile"]["band_medians"].items()}
+    smiles = SmileJudge(default_registry().load_model("face-detector", "cpu"), medians)
+    base = decode_all(vae, codes, details)
+    on, labels = smiles.smiling(base, age), judge_outputs(judge, base)
+    i = directions.index("smile")
+    vector, sigma = directions.vectors[i].float().to(codes.device), float(directions.sigmas[i])
+    random = torch.randn(vector.shape, generator=torch.Generator().manual_seed(seed + 7)).to(codes.device)
+    out: dict = {"sigma": round(sigma, 4), "faces": len(codes)}
+    for label, v in (("direction", vector), ("random", random / random.norm())):
+        sign = torch.where(on > 0.5, -1.0, 1.0)[:, None]
+        moved = decode_all(vae, codes + sign * amount * sigma * v[None], details)
+        after, judged = smiles.smiling(moved, age), judge_outputs(judge, moved)
+        both = torch.isfinite(on) & torch.isfinite(after)
+        out[label] = {
+            "flip_rate": round(float((after[both] != on[both]).float().mean()), 4),
+            "judged_faces": int(both.sum()),
+            "young_kept": round(float(((judged["young"] > 0.5) == (labels["young"] > 0.5)).float().mean()), 4),
+            "female_kept": round(float(((judged["female"] > 0.5) == (labels["female"] > 0.5)).float().mean()), 4),
+            "image_change_l1": round(float((moved - base).abs().mean()), 4),
+        }
+    return out
+
+
+def refined_report(
+    vae,
+    judge,
+    directions: DirectionSet,
+    images: torch.Tensor,
+    steps: int,
+    seed: int = 0,
+    age: torch.Tensor | None = None,
+) -> dict:
     """Section 4 of the report: faces (N,3,S,S) uint8 fitted in chunks of 16 (same result as one by one:
     the loss is a sum of per-face terms and Adam is per-value), timed per face on this device."""
     import time
@@ -194,7 +241,7 @@ def refined_report(vae, judge, directions: DirectionSet, images: torch.Tensor, s
     fitted_faces = decode_all(vae, code, detail)
     original_gradient = gradient_magnitude(x).mean().item()
     judged = judge_outputs(judge, fitted_faces)
-    return {
+    report = {
         "faces": len(images),
         "steps": steps,
         "seconds_per_face": round(seconds / len(images), 3),
@@ -205,6 +252,9 @@ def refined_report(vae, judge, directions: DirectionSet, images: torch.Tensor, s
         "sharpness_grad_ratio_after": round(gradient_magnitude(fitted_faces).mean().item() / original_gradient, 4),
         "attributes": attribute_effects(vae, judge, directions, code, fitted_faces, judged, seed, detail),
     }
+    if age is not None and "smile" in directions.names:
+        report["smile"] = smile_effects(vae, judge, directions, code, age, detail, seed)
+    return report
 
 
 @torch.no_grad()
@@ -275,6 +325,15 @@ def markdown(report: dict) -> str:
             d, b = e["direction"], e["random"]
             cells = [d["flip_rate"], b["flip_rate"], d["other_kept"], b["other_kept"]]
             lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in cells) + " |")
+    for where, r in (("encoded", report.get("smile")), ("fitted", report.get("refined", {}).get("smile"))):
+        if r:
+            d, b = r["direction"], r["random"]
+            lines += [
+                "",
+                f"smile on {where} faces ({r['faces']}; judged by mouth landmarks): flip {d['flip_rate']:.3f} "
+                f"(random {b['flip_rate']:.3f}), young kept {d['young_kept']:.3f} (random {b['young_kept']:.3f}), "
+                f"female kept {d['female_kept']:.3f} (random {b['female_kept']:.3f})",
+            ]
     for key in ("cpu_decode",):
         if key in report:
             t = report[key]
@@ -320,7 +379,14 @@ def main(argv: list[str] | None = None) -> int:
         report["reconstruction"]["pixel-loss baseline"] = validate_vae(baseline, faces.images)
     if args.refine_steps:
         few = faces.images[: args.refine_faces]
-        report["refined"] = refined_report(vae, judge, directions, few, args.refine_steps, args.seed)
+        age = faces.age[: args.refine_faces]
+        report["refined"] = refined_report(vae, judge, directions, few, args.refine_steps, args.seed, age)
+    if "smile" in directions.names:  # landmarks on every decode: the first --refine-faces faces only
+        from latent_studio.models.vae.directions import encode_all
+
+        first = slice(0, args.refine_faces)
+        codes = encode_all(vae, faces.images[first])
+        report["smile"] = smile_effects(vae, judge, directions, codes, faces.age[first], seed=args.seed)
     report["cpu_decode"] = decode_latency_ms(vae)
     report["data"] = {"sources": [str(d) for d in args.data], "split": args.split}
     print(markdown(report))

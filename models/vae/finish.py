@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from latent_studio.models.vae.spec import DIRECTIONS_FILE, LICENSE_NOTE
+from latent_studio.models.vae.spec import DIRECTIONS_FILE, LICENSE_NOTE, VAE
 
 DATA_NOTE = "UTKFace crop_part1 (9,289 faces at 64x64; val = sha1(file name) % 100 < 10, never trained on)"
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics["evaluation"] = json.loads(report.read_text())
     common = {"training_data": DATA_NOTE, "license_note": LICENSE_NOTE}
     ship(
-        "vae-v1.safetensors",
+        VAE.weights_file,
         vae_run / "model.safetensors",
         kind="model",
         fields={
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             "metrics": metrics["evaluation"].get("attributes", {}),
         },
     )
-    print("shipped vae-v1, face-attributes-v1 and the directions into weights/")
+    print(f"shipped {VAE.weights_file}, face-attributes-v1 and the directions into weights/")
     return 0
 
 

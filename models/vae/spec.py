@@ -7,17 +7,25 @@ only; the manifest entries must carry that note (`python -m latent_studio.models
 from latent_studio.models.registry import ModelSpec, register
 
 LICENSE_NOTE = "Trained on UTKFace (Zhang, Song, Qi, CVPR 2017): non-commercial research use only."
-DIRECTIONS_FILE = "vae-directions-v1.safetensors"
+DIRECTIONS_FILE = "vae-directions-v2.safetensors"
 
 VAE = register(
     ModelSpec(
         name="vae",
         architecture="latent_studio.models.vae.network:FaceVAE",
-        weights_file="vae-v1.safetensors",
-        input_size=64,
-        version="1",
-        description="Face VAE-GAN (64x64, 128-d code) for latent editing: encode/decode, attribute and PCA directions.",
-        default_config={"latent_dim": 128, "widths": [32, 64, 128, 128], "image_size": 64, "code_channels": 32},
+        weights_file="vae-v2.safetensors",
+        input_size=128,
+        version="2",
+        description="Face VAE-GAN (128x128 faces, 64 px trunk, 128-d code + a per-face detail map) for latent "
+        "editing: encode, fit, decode, attribute and PCA directions.",
+        default_config={
+            "latent_dim": 128,
+            "widths": [32, 64, 128, 128],
+            "image_size": 128,
+            "code_channels": 32,
+            "core_size": 64,
+            "head_width": 16,
+        },
         half_precision=False,  # tiny: fp32 costs nothing and keeps codes exact for sliders
         channels_last=True,  # CPU encode+decode 4.0 -> 3.1 ms, decode 2.9 -> 2.0 ms (same outputs within 4e-6)
     )
