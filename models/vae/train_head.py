@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
 def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
     from safetensors.torch import load_file
 
-    budget = Budget(args.minutes, reserve_s=min(60.0, 10 + 0.05 * args.minutes * 60), max_steps=args.max_steps)
+    reserve = min(60.0, 10 + 0.05 * args.minutes * 60)  # validation and outputs
+    budget = Budget(args.minutes, reserve_s=reserve, max_steps=args.max_steps, start=start)
     device = setup(args)
     train = load_faces(args.data, args.size, device, want_val=False, limit=args.limit)
     val = load_faces(args.val_data or args.data, args.size, device, want_val=True, limit=args.limit)

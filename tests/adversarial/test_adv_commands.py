@@ -257,7 +257,8 @@ def test_numbers_argparse_cannot_read_are_one_line_too(folder, no_models, capsys
 def test_interpolate_checks_the_total_size_before_decoding(folder, capsys):
     refused(
         ["interpolate", "in.png", "b.png", "s.png", "--steps", "256", "--scale", "16", "--device", "cpu"],
-        "256 faces of 1024 x 1024 pixels are 268 megapixels; the limit is 50 (use fewer --steps or a smaller --scale).",
+        "256 faces of 2048 x 2048 pixels are 1074 megapixels; the limit is 50 "
+        "(use fewer --steps or a smaller --scale).",
         folder,
         capsys,
     )
