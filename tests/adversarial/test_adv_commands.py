@@ -223,6 +223,11 @@ BAD_NUMBERS = [
         "Interpolation takes 2 to 256 steps, not 100000.",
     ),
     (["interpolate", "in.png", "b.png", "s.png", "--steps", "1"], "Interpolation takes 2 to 256 steps, not 1."),
+    (["edit", "in.png", "o.png", "--refine-steps", "501"], "--refine-steps must be from 0 to 500, not 501."),
+    (
+        ["interpolate", "in.png", "b.png", "s.png", "--refine-steps", "-1"],
+        "--refine-steps must be from 0 to 500, not -1.",
+    ),
     (["interpolate", "in.png", "b.png", "s.png", "--scale", "100000"], "--scale must be from 1 to 16, not 100000."),
     (["interpolate", "in.png", "b.png", "s.png", "--scale", "0"], "--scale must be from 1 to 16, not 0."),
 ]
