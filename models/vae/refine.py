@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from latent_studio.models.metrics import psnr
 from latent_studio.models.vae.network import FaceVAE
 
 #: Defaults chosen on 120 *training* faces at 128 px (issue #14 note): the detail penalties trade likeness
@@ -44,11 +45,6 @@ class Refined:
     steps: int
 
 
-def _psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    mse = (a.clamp(0, 1) - b).pow(2).flatten(1).mean(1).clamp_min(1e-10)
-    return -10 * torch.log10(mse)
-
-
 def refine(
     vae: FaceVAE,
     faces: torch.Tensor,
@@ -64,8 +60,8 @@ def refine(
 ) -> Refined:
     """Fit codes and detail maps to `faces` ((N,3,S,S) in [0,1], S = vae.image_size) in `steps` Adam steps.
 
-    `seconds` stops early when the time is spent (the result so far is returned; it never gets worse than
-    the encoder's guess because every step lowers the loss it starts from, and the best codes are kept).
+    `seconds` stops early when the time is spent (the result so far is returned). Each face keeps the state
+    with its best PSNR seen, starting from the encoder's guess, so fitting never makes a face less like itself.
     `progress(fraction)` is called after every step. The network's weights are not changed.
     """
     vae.eval()
@@ -80,7 +76,7 @@ def refine(
     if use_detail:
         groups.append({"params": [detail], "lr": detail_lr})
     optimiser = torch.optim.Adam(groups, betas=(0.9, 0.99))
-    before = _psnr(first, target)
+    before = psnr(first.clamp(0, 1), target)
     best_codes, best_detail, best = start_codes.clone(), detail.detach().clone(), before.clone()
     began = time.monotonic()
     done = 0
@@ -101,7 +97,7 @@ def refine(
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 with torch.no_grad():  # keep each face's best state (the step before this update)
-                    now = _psnr(out.detach(), target)
+                    now = psnr(out.detach().clamp(0, 1), target)
                     better = now > best
                     best = torch.where(better, now, best)
                     best_codes[better] = codes.detach()[better]
@@ -115,17 +111,3 @@ def refine(
         for parameter, flag in zip(vae.parameters(), grads, strict=True):
             parameter.requires_grad_(flag)
     return Refined(best_codes, best_detail, before, best, done)
-
-
-def decode_psnr(vae: FaceVAE, faces: torch.Tensor, codes: torch.Tensor, details: torch.Tensor | None) -> torch.Tensor:
-    """PSNR of decode(codes, details) against `faces` (a check the evaluation and tests share)."""
-    with torch.no_grad():
-        return _psnr(vae.decode(codes, details).float(), faces.float())
-
-
-def resize_faces(faces: torch.Tensor, size: int) -> torch.Tensor:
-    """(N,3,H,W) -> (N,3,size,size) by area averaging (down) or bilinear (up)."""
-    if faces.shape[-1] == size:
-        return faces
-    mode = "area" if faces.shape[-1] > size else "bilinear"
-    return F.interpolate(faces, size=(size, size), mode=mode)
