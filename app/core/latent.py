@@ -150,7 +150,7 @@ class LatentEditor:
     def encode_faces(self, faces: np.ndarray) -> torch.Tensor:
         """(N,S,S,3) or (S,S,3) uint8 faces already in the model's framing -> (N,D) or (D,) codes."""
         single = faces.ndim == 3
-        batch = torch.from_numpy(np.ascontiguousarray(faces[None] if single else faces)).permute(0, 3, 1, 2)
+        batch = _face_batch(faces)
         with self._few_threads(batch.shape[0]):
             codes = self.vae.encode(batch.to(self.device, self.dtype) / 255).float().cpu()
         return codes[0] if single else codes
@@ -179,7 +179,7 @@ class LatentEditor:
         """(N,S,S,3) or (S,S,3) uint8 faces in the model's framing -> (N, D + detail) refined codes."""
         from latent_studio.models.vae.refine import refine
 
-        batch = torch.from_numpy(np.ascontiguousarray(faces[None] if faces.ndim == 3 else faces)).permute(0, 3, 1, 2)
+        batch = _face_batch(faces)
         report = (lambda fraction: progress.report(fraction, "fitting the face")) if progress is not None else None
         with self._few_threads(batch.shape[0]):
             fitted = refine(self.vae, batch.to(self.device, torch.float32) / 255, self.refine_steps, progress=report)
@@ -417,6 +417,11 @@ class LatentEditor:
     ) -> np.ndarray:
         """The photo with the edited face feathered back where `crop` came from (see app.core.faces.paste_back)."""
         return _paste_back(photo, face, crop, reference)
+
+
+def _face_batch(faces: np.ndarray) -> torch.Tensor:
+    """(N,S,S,3) or (S,S,3) uint8 faces -> (N,3,S,S) uint8, what the network takes (after / 255)."""
+    return torch.from_numpy(np.ascontiguousarray(faces[None] if faces.ndim == 3 else faces)).permute(0, 3, 1, 2)
 
 
 def check_steps(steps: int) -> None:
