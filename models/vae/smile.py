@@ -65,14 +65,6 @@ def mouth_ratios(detector, images: torch.Tensor) -> np.ndarray:
     return out
 
 
-def at_size(images: torch.Tensor, size: int) -> torch.Tensor:
-    """(N,3,S,S) uint8 -> (N,3,size,size) uint8 by area averaging (the encoder's own reduction)."""
-    if images.shape[-1] == size:
-        return images
-    small = torch.nn.functional.interpolate(images.float(), size=(size, size), mode="area")
-    return small.round().clamp(0, 255).to(torch.uint8)
-
-
 def age_band(age: torch.Tensor) -> torch.Tensor:
     return torch.bucketize(age, torch.tensor(AGE_BANDS[1:-1]), right=True)
 
@@ -156,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"the registry's 'vae' is a {type(vae).__name__}, not a FaceVAE")
     faces = load_faces(args.data, LANDMARK_SIZE, torch.device("cpu"), want_val=False, limit=args.limit)
     ratios = mouth_ratios(detector, faces.images)
-    codes = encode_all(vae, at_size(faces.images, vae.image_size))
+    codes = encode_all(vae, faces.images)  # the encoder area-averages them to its own size
     vector = smile_direction(codes, ratios, faces.age, faces.gender)
     facts = {
         "train_faces": len(faces),
