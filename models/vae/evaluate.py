@@ -193,16 +193,19 @@ def smile_effects(
     vector, sigma = directions.vectors[i].float().to(codes.device), float(directions.sigmas[i])
     random = torch.randn(vector.shape, generator=torch.Generator().manual_seed(seed + 7)).to(codes.device)
     out: dict = {"sigma": round(sigma, 4), "faces": len(codes)}
+    sign = torch.where(on > 0.5, -1.0, 1.0)[:, None]  # towards the opposite of what each face shows
     for label, v in (("direction", vector), ("random", random / random.norm())):
-        sign = torch.where(on > 0.5, -1.0, 1.0)[:, None]
         moved = decode_all(vae, codes + sign * amount * sigma * v[None], details)
         after, judged = smiles.smiling(moved, age), judge_outputs(judge, moved)
         both = torch.isfinite(on) & torch.isfinite(after)
+        kept = {
+            f"{k}_kept": round(float(((judged[k] > 0.5) == (labels[k] > 0.5)).float().mean()), 4)
+            for k in ("young", "female")
+        }
         out[label] = {
             "flip_rate": round(float((after[both] != on[both]).float().mean()), 4),
             "judged_faces": int(both.sum()),
-            "young_kept": round(float(((judged["young"] > 0.5) == (labels["young"] > 0.5)).float().mean()), 4),
-            "female_kept": round(float(((judged["female"] > 0.5) == (labels["female"] > 0.5)).float().mean()), 4),
+            **kept,
             "image_change_l1": round(float((moved - base).abs().mean()), 4),
         }
     return out
