@@ -368,6 +368,17 @@ def test_recipes_run_end_to_end_on_a_tiny_pack(tmp_path, recipe, extra):
     assert json.loads((out / "metrics.json").read_text())["steps"] == 3
 
 
+def _held_out_faces(pack_name: str, size: int, limit: int):
+    """The val split of .gpu/<pack_name> (else of the shared UTKFace folder) at `size`; skips where neither is."""
+    from latent_studio.models.vae.trainkit import load_faces
+
+    pack = REPO / ".gpu" / pack_name
+    source = pack if pack.exists() else UTKFACE
+    if not source.exists():
+        pytest.skip("no held-out faces here")
+    return load_faces([str(source)], size, torch.device("cpu"), want_val=True, limit=limit)
+
+
 def _shipped() -> bool:
     files = read_manifest(weights_dir())["files"]
     return all(f in files for f in ("vae-v2.safetensors", "face-attributes-v1.safetensors", DIRECTIONS_FILE))
@@ -379,15 +390,10 @@ def _shipped() -> bool:
 @pytest.mark.parametrize("direction, output", [("young", "young"), ("female", "female")])
 def test_shipped_direction_moves_the_judged_attribute(direction, output):
     from latent_studio.models.registry import load_model, load_tensors
-    from latent_studio.models.vae.trainkit import load_faces
 
-    pack = REPO / ".gpu" / "faces.npz"
-    source = pack if pack.exists() else UTKFACE
-    if not source.exists():
-        pytest.skip("no held-out faces here")
     vae, judge = load_model("vae"), load_model("face-attributes")
     directions = DirectionSet.from_tensors(load_tensors(DIRECTIONS_FILE))
-    faces = load_faces([str(source)], vae.image_size, torch.device("cpu"), want_val=True, limit=64)
+    faces = _held_out_faces("faces.npz", vae.image_size, limit=64)
     with torch.no_grad():
         codes = vae.encode(faces.images.float() / 255)
         i = directions.index(direction)
@@ -415,14 +421,9 @@ def test_metrics_psnr_ssim_and_sharpness_behave():
 def test_shipped_vae_reconstructs_held_out_faces_and_samples_faces():
     from latent_studio.models.metrics import psnr
     from latent_studio.models.registry import default_registry
-    from latent_studio.models.vae.trainkit import load_faces
 
-    pack = REPO / ".gpu" / "faces.npz"
-    source = pack if pack.exists() else UTKFACE
-    if not source.exists():
-        pytest.skip("no held-out faces here")
     editor = LatentEditor.load(registry=default_registry(), user_dir=REPO / "no-user-directions")
-    faces = load_faces([str(source)], editor.size, torch.device("cpu"), want_val=True, limit=32)
+    faces = _held_out_faces("faces.npz", editor.size, limit=32)
     with torch.no_grad():
         x = faces.images.float() / 255
         assert psnr(editor.vae(x), x).mean() > 22.0  # measured with the first weights: 24.4 on all 930 val faces
@@ -489,15 +490,10 @@ def test_smile_direction_is_found_within_age_bands_and_placed_with_the_attribute
 def test_shipped_smile_direction_widens_the_mouth():
     from latent_studio.models.registry import load_model, load_tensors
     from latent_studio.models.vae.smile import mouth_ratios
-    from latent_studio.models.vae.trainkit import load_faces
 
-    pack = REPO / ".gpu" / "faces128_val.npz"
-    source = pack if pack.exists() else UTKFACE
-    if not source.exists():
-        pytest.skip("no held-out faces here")
     vae, detector = load_model("vae"), load_model("face-detector")
     directions = DirectionSet.from_tensors(load_tensors(DIRECTIONS_FILE))
-    faces = load_faces([str(source)], vae.image_size, torch.device("cpu"), want_val=True, limit=24)
+    faces = _held_out_faces("faces128_val.npz", vae.image_size, limit=24)
     i = directions.index("smile")
     step = 2 * directions.sigmas[i] * directions.vectors[i]
     with torch.no_grad():
