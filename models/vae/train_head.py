@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from latent_studio.models.manifest import read_manifest
 from latent_studio.models.training import SIGTERM_EXIT, Budget, Checkpoint, JsonLog, SigtermFlag, save_inference
 from latent_studio.models.vae.network import FaceVAE
 from latent_studio.models.vae.trainkit import augment, common_arguments, load_faces, save_grid, setup
@@ -79,7 +80,10 @@ def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
     train = load_faces(args.data, args.size, device, want_val=False, limit=args.limit)
     val = load_faces(args.val_data or args.data, args.size, device, want_val=True, limit=args.limit)
     print(f"vae-head: {len(train)} train, {len(val)} val faces at {args.size}px on {device}", flush=True)
-    base = json.loads((args.init.parent / "manifest.json").read_text())["files"][args.init.name]["config"]
+    entry = read_manifest(args.init.parent)["files"].get(args.init.name)
+    if entry is None:
+        raise SystemExit(f"{args.init} has no entry in {args.init.parent / 'manifest.json'} to read its config from")
+    base = entry["config"]
     core = base.get("core_size", base["image_size"])  # --init may be a grown model already (vae-v2)
     config = {**base, "image_size": args.size, "core_size": core, "head_width": args.head_width}
     vae = FaceVAE(**config).to(device)
