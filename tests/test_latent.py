@@ -307,6 +307,9 @@ def test_evaluation_report_on_tiny_nets(tiny_registry):
     report = evaluate(vae, judge, directions, images)
     assert set(report["attributes"]) == {"young", "female"}
     assert 0 <= report["attributes"]["young"]["direction"]["flip_rate"] <= 1
+    random = report["attributes"]["young"]["random"]  # the mean of 8 random directions, with their range
+    assert random["directions"] == 8
+    assert random["flip_rate_min"] <= random["flip_rate"] <= random["flip_rate_max"]
     assert "| young |" in markdown(report)
 
 

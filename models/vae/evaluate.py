@@ -7,7 +7,9 @@ faces.
    by 2 sigma along the direction *towards the opposite of what the classifier sees in its reconstruction*
    (old faces towards young, young towards old). We count how often the judged attribute flips, how often
    the other attribute stays, and how far the image moves (mean absolute change of the decode), and do the
-   same with a random direction of the same length, in the same run, as the baseline.
+   same with random directions of the same length, in the same run, as the baseline: the mean over
+   --random-directions of them (8), with the least and most flips, because one random direction's flip rate
+   swings by several points from one draw to the next.
 3. PCA directions: how the judged attributes shift at +2 sigma (what each component seems to mean).
 4. With --refine-steps N: the first --refine-faces faces fitted one by one as the app fits a photo's face
    (models.vae.refine): median PSNR and sharpness before and after, seconds per face, and the attribute
@@ -99,6 +101,22 @@ def direction_effect(
     }
 
 
+RANDOM_DIRECTIONS = 8  # random baselines averaged per direction (one draw's flip rate has a spread of ~0.07)
+
+
+def random_units(count: int, dim: int, generator: torch.Generator) -> torch.Tensor:
+    """(count, dim) random unit vectors, uniform on the sphere."""
+    vectors = torch.randn(count, dim, generator=generator)
+    return vectors / vectors.norm(dim=1, keepdim=True)
+
+
+def mean_of(effects: list[dict]) -> dict:
+    """The mean of each number over several random directions' effects, with the least and most flips."""
+    out = {key: round(sum(e[key] for e in effects) / len(effects), 4) for key in effects[0]}
+    flips = [e["flip_rate"] for e in effects]
+    return {**out, "flip_rate_min": min(flips), "flip_rate_max": max(flips), "directions": len(effects)}
+
+
 def attribute_effects(
     vae,
     judge,
@@ -108,9 +126,11 @@ def attribute_effects(
     base_judged: dict,
     seed: int = 0,
     details: torch.Tensor | None = None,
+    randoms: int = RANDOM_DIRECTIONS,
 ) -> dict:
-    """Flip rate / other kept / image change of each judged attribute direction and of a random direction of
-    the same length (drawn from `seed` in a fixed order, so two direction sets meet the same random ones)."""
+    """Flip rate / other kept / image change of each judged attribute direction and, averaged, of `randoms`
+    random directions of the same length (drawn from `seed` in a fixed order, so two direction sets meet the
+    same random ones)."""
     generator = torch.Generator().manual_seed(seed)
     out = {}
     for name, (judged, other) in JUDGED.items():
@@ -118,17 +138,12 @@ def attribute_effects(
             continue
         i = directions.index(name)
         vector, sigma = directions.vectors[i].float().to(codes.device), float(directions.sigmas[i])
-        random = torch.randn(vector.shape, generator=generator).to(codes.device)
-        random = random / random.norm()
-        out[name] = {
-            "sigma": round(sigma, 4),
-            "direction": direction_effect(
-                vae, judge, codes, base, base_judged, vector, sigma, judged, other, details=details
-            ),
-            "random": direction_effect(
-                vae, judge, codes, base, base_judged, random, sigma, judged, other, details=details
-            ),
-        }
+        moves = [vector, *random_units(randoms, vector.numel(), generator).to(codes.device)]
+        effects = [
+            direction_effect(vae, judge, codes, base, base_judged, v, sigma, judged, other, details=details)
+            for v in moves
+        ]
+        out[name] = {"sigma": round(sigma, 4), "direction": effects[0], "random": mean_of(effects[1:])}
     return out
 
 
@@ -140,6 +155,7 @@ def evaluate(
     seed: int = 0,
     pca_faces: int = 256,
     compare: dict[str, DirectionSet] | None = None,
+    randoms: int = RANDOM_DIRECTIONS,
 ) -> dict:
     """The full report (see the module docstring) for faces (N,3,S,S) uint8 on the nets' device; `compare`
     direction sets are measured beside `directions` on the same faces with the same random directions.
@@ -151,10 +167,10 @@ def evaluate(
         codes = torch.cat([vae.encode(images[i : i + 512].float() / 255).float() for i in range(0, len(images), 512)])
     base = decode_all(vae, codes)
     base_judged = judge_outputs(judge, base)
-    report["attributes"] = attribute_effects(vae, judge, directions, codes, base, base_judged, seed)
+    report["attributes"] = attribute_effects(vae, judge, directions, codes, base, base_judged, seed, randoms=randoms)
     if compare:
         report["compare"] = {
-            label: attribute_effects(vae, judge, other, codes, base, base_judged, seed)
+            label: attribute_effects(vae, judge, other, codes, base, base_judged, seed, randoms=randoms)
             for label, other in compare.items()
         }
     report["pca"] = {}
@@ -179,9 +195,11 @@ def smile_effects(
     details: torch.Tensor | None = None,
     seed: int = 0,
     amount: float = 2.0,
+    randoms: int = RANDOM_DIRECTIONS,
 ) -> dict:
     """The smile direction judged by mouth landmarks (models.vae.smile.SmileJudge), the young and female
-    labels judged by the classifier; beside a random direction of the same length (same rule as the others)."""
+    labels judged by the classifier; beside `randoms` random directions of the same length, averaged (same
+    rule as the others)."""
     from latent_studio.models.registry import default_registry
     from latent_studio.models.vae.smile import SmileJudge
 
@@ -191,10 +209,9 @@ def smile_effects(
     on, labels = smiles.smiling(base, age), judge_outputs(judge, base)
     i = directions.index("smile")
     vector, sigma = directions.vectors[i].float().to(codes.device), float(directions.sigmas[i])
-    random = torch.randn(vector.shape, generator=torch.Generator().manual_seed(seed + 7)).to(codes.device)
-    out: dict = {"sigma": round(sigma, 4), "faces": len(codes)}
     sign = torch.where(on > 0.5, -1.0, 1.0)[:, None]  # towards the opposite of what each face shows
-    for label, v in (("direction", vector), ("random", random / random.norm())):
+
+    def effect(v: torch.Tensor) -> dict:
         moved = decode_all(vae, codes + sign * amount * sigma * v[None], details)
         after, judged = smiles.smiling(moved, age), judge_outputs(judge, moved)
         both = torch.isfinite(on) & torch.isfinite(after)
@@ -202,13 +219,20 @@ def smile_effects(
             f"{k}_kept": round(float(((judged[k] > 0.5) == (labels[k] > 0.5)).float().mean()), 4)
             for k in ("young", "female")
         }
-        out[label] = {
+        return {
             "flip_rate": round(float((after[both] != on[both]).float().mean()), 4),
             "judged_faces": int(both.sum()),
             **kept,
             "image_change_l1": round(float((moved - base).abs().mean()), 4),
         }
-    return out
+
+    units = random_units(randoms, vector.numel(), torch.Generator().manual_seed(seed + 7)).to(codes.device)
+    return {
+        "sigma": round(sigma, 4),
+        "faces": len(codes),
+        "direction": effect(vector),
+        "random": mean_of([effect(unit) for unit in units]),
+    }
 
 
 def refined_report(
@@ -219,6 +243,7 @@ def refined_report(
     steps: int,
     seed: int = 0,
     age: torch.Tensor | None = None,
+    randoms: int = RANDOM_DIRECTIONS,
 ) -> dict:
     """Section 4 of the report: faces (N,3,S,S) uint8 fitted in chunks of 16 (same result as one by one:
     the loss is a sum of per-face terms and Adam is per-value), timed per face on this device."""
@@ -253,10 +278,10 @@ def refined_report(
         "psnr_mean_after": round(torch.cat(after).mean().item(), 3),
         "sharpness_grad_ratio_before": round(gradient_magnitude(plain).mean().item() / original_gradient, 4),
         "sharpness_grad_ratio_after": round(gradient_magnitude(fitted_faces).mean().item() / original_gradient, 4),
-        "attributes": attribute_effects(vae, judge, directions, code, fitted_faces, judged, seed, detail),
+        "attributes": attribute_effects(vae, judge, directions, code, fitted_faces, judged, seed, detail, randoms),
     }
     if age is not None and "smile" in directions.names:
-        report["smile"] = smile_effects(vae, judge, directions, code, age, detail, seed)
+        report["smile"] = smile_effects(vae, judge, directions, code, age, detail, seed, randoms=randoms)
     return report
 
 
@@ -288,6 +313,13 @@ def decode_latency_ms(vae, repeats: int = 50, threads: int = 1) -> dict:
     }
 
 
+def _random_flips(effect: dict) -> str:
+    """A random baseline's mean flip rate, with the least and most of its directions when there are several."""
+    if "flip_rate_min" not in effect:
+        return f"{effect['flip_rate']:.3f}"
+    return f"{effect['flip_rate']:.3f} ({effect['flip_rate_min']:.2f}-{effect['flip_rate_max']:.2f})"
+
+
 def markdown(report: dict) -> str:
     lines = ["| model | PSNR dB | SSIM | gradient ratio | HF energy ratio | KL nats |", "|---|---|---|---|---|---|"]
     for model, r in report["reconstruction"].items():
@@ -297,7 +329,7 @@ def markdown(report: dict) -> str:
         )
     lines += [
         "",
-        "| direction (2 sigma) | flip rate | random: flip | other attribute kept | random: kept "
+        "| direction (2 sigma) | flip rate | random: flip (range) | other attribute kept | random: kept "
         "| image change L1 | random: change |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -306,7 +338,7 @@ def markdown(report: dict) -> str:
     for name, r in rows:
         d, b = r["direction"], r["random"]
         lines.append(
-            f"| {name} | {d['flip_rate']:.3f} | {b['flip_rate']:.3f} | {d['other_kept']:.3f} | {b['other_kept']:.3f} | "
+            f"| {name} | {d['flip_rate']:.3f} | {_random_flips(b)} | {d['other_kept']:.3f} | {b['other_kept']:.3f} | "
             f"{d['image_change_l1']:.4f} | {b['image_change_l1']:.4f} |"
         )
     if report["pca"]:
@@ -326,15 +358,15 @@ def markdown(report: dict) -> str:
         ]
         for name, e in r["attributes"].items():
             d, b = e["direction"], e["random"]
-            cells = [d["flip_rate"], b["flip_rate"], d["other_kept"], b["other_kept"]]
-            lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in cells) + " |")
+            kept = f"{d['other_kept']:.3f} | {b['other_kept']:.3f}"
+            lines.append(f"| {name} | {d['flip_rate']:.3f} | {_random_flips(b)} | {kept} |")
     for where, r in (("encoded", report.get("smile")), ("fitted", report.get("refined", {}).get("smile"))):
         if r:
             d, b = r["direction"], r["random"]
             lines += [
                 "",
                 f"smile on {where} faces ({r['faces']}; judged by mouth landmarks): flip {d['flip_rate']:.3f} "
-                f"(random {b['flip_rate']:.3f}), young kept {d['young_kept']:.3f} (random {b['young_kept']:.3f}), "
+                f"(random {_random_flips(b)}), young kept {d['young_kept']:.3f} (random {b['young_kept']:.3f}), "
                 f"female kept {d['female_kept']:.3f} (random {b['female_kept']:.3f})",
             ]
     for key in ("cpu_decode",):
@@ -366,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refine-steps", type=int, default=0, help="also measure faces fitted in N steps (app: 40)")
     parser.add_argument("--refine-faces", type=int, default=200, help="how many faces to fit (the first N)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--random-directions", type=int, default=RANDOM_DIRECTIONS, help="random baselines averaged per direction"
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
     torch.manual_seed(args.seed)
@@ -377,19 +412,23 @@ def main(argv: list[str] | None = None) -> int:
         train = load_faces(args.data, size, device, want_val=False, limit=args.limit)
         faces.images = torch.cat([faces.images, train.images])
     compare = {str(path): DirectionSet.load(path) for path in args.compare}
-    report = evaluate(vae, judge, directions, faces.images, args.seed, compare=compare)
+    report = evaluate(vae, judge, directions, faces.images, args.seed, compare=compare, randoms=args.random_directions)
     if baseline is not None:
         report["reconstruction"]["pixel-loss baseline"] = validate_vae(baseline, faces.images)
     if args.refine_steps:
         few = faces.images[: args.refine_faces]
         age = faces.age[: args.refine_faces]
-        report["refined"] = refined_report(vae, judge, directions, few, args.refine_steps, args.seed, age)
+        report["refined"] = refined_report(
+            vae, judge, directions, few, args.refine_steps, args.seed, age, args.random_directions
+        )
     if "smile" in directions.names:  # landmarks on every decode: the first --refine-faces faces only
         from latent_studio.models.vae.directions import encode_all
 
         first = slice(0, args.refine_faces)
         codes = encode_all(vae, faces.images[first])
-        report["smile"] = smile_effects(vae, judge, directions, codes, faces.age[first], seed=args.seed)
+        report["smile"] = smile_effects(
+            vae, judge, directions, codes, faces.age[first], seed=args.seed, randoms=args.random_directions
+        )
     report["cpu_decode"] = decode_latency_ms(vae)
     report["data"] = {"sources": [str(d) for d in args.data], "split": args.split}
     print(markdown(report))
