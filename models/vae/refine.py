@@ -80,6 +80,16 @@ def refine(
     best_codes, best_detail, best = start_codes.clone(), detail.detach().clone(), before.clone()
     began = time.monotonic()
     done = 0
+
+    @torch.no_grad()
+    def keep_best(decoded: torch.Tensor) -> None:
+        """Each face keeps the codes and detail map of its best PSNR so far (`decoded`: the current state's)."""
+        now = psnr(decoded.clamp(0, 1), target)
+        better = now > best
+        best.copy_(torch.where(better, now, best))
+        best_codes[better] = codes.detach()[better]
+        best_detail[better] = detail.detach()[better]
+
     grads = [p.requires_grad for p in vae.parameters()]
     vae.requires_grad_(False)
     try:
@@ -96,17 +106,14 @@ def refine(
                         loss = loss + low_penalty * coarse.pow(2).flatten(1).mean(1).sum()
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
-                with torch.no_grad():  # keep each face's best state (the step before this update)
-                    now = psnr(out.detach().clamp(0, 1), target)
-                    better = now > best
-                    best = torch.where(better, now, best)
-                    best_codes[better] = codes.detach()[better]
-                    best_detail[better] = detail.detach()[better]
+                keep_best(out.detach())  # the state before this update
                 optimiser.step()
                 if progress is not None:
                     progress(done / steps)
                 if seconds is not None and time.monotonic() - began > seconds:
                     break
+        with torch.no_grad():  # the last update's state, which the loop never scored
+            keep_best(vae.decode(codes.to(dtype), detail.to(dtype) if use_detail else None).float())
     finally:
         for parameter, flag in zip(vae.parameters(), grads, strict=True):
             parameter.requires_grad_(flag)
