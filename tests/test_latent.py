@@ -518,3 +518,27 @@ def test_shipped_smile_direction_widens_the_mouth():
         narrow = mouth_ratios(detector, vae.decode(codes - step))
     both = np.isfinite(wide) & np.isfinite(narrow)
     assert both.sum() >= 20 and (wide[both] > narrow[both]).mean() > 0.9  # measured: 24 of 24
+
+
+def test_head_recipe_with_the_detail_critic_trains_both_and_resumes_both(tmp_path):
+    from latent_studio.models.train import main
+    from latent_studio.models.vae.network import FaceVAE
+    from latent_studio.models.vae.train_head import DetailCritic, split_detail
+
+    torch.manual_seed(0)
+    faces = torch.rand(2, 3, 32, 32)
+    coarse, detail = split_detail(faces)
+    assert torch.allclose(coarse + detail, faces) and DetailCritic()(faces).shape == (2, 1, 4, 4)  # 8 px patches
+    shipped = tmp_path / "weights"
+    shipped.mkdir()
+    _ship(shipped, "vae-v1.safetensors", FaceVAE(**TINY_VAE).state_dict(), TINY_VAE)
+    pack, out = _tiny_pack(tmp_path / "faces.npz"), tmp_path / "run"
+    argv = ["vae-head", "--init", str(shipped / "vae-v1.safetensors"), "--data", str(pack), "--out", str(out)]
+    argv += ["--size", "32", "--batch-size", "4", "--device", "cpu", "--minutes", "5", "--adversarial", "0.1"]
+    assert main([*argv, "--max-steps", "2"]) == 0
+    assert any(key.startswith("critic.") for key in load_file(str(out / "checkpoint.safetensors")))
+    head = load_file(str(out / "model.safetensors"))["head.5.weight"]
+    assert head.abs().sum() > 0  # the zero head has moved
+    assert json.loads((out / "metrics.json").read_text())["adversarial"] == 0.1
+    assert main([*argv, "--max-steps", "4"]) == 0  # generator and critic resume together
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 4

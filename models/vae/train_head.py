@@ -7,8 +7,11 @@ head (a residual over the trunk's bilinear enlargement, zero at start, so step 0
 with `--trunk-lr`, the decoder trunk at a small learning rate. Codes are drawn like the VAE's own training
 (posterior mean + its noise), so random faces and slider moves decode as well as reconstructions.
 
-Loss at 128 px: L1 + MSE + L1 between image gradients (the last keeps edges from averaging out). Resumes
-from <out>/checkpoint.safetensors, so CPU runs of a few minutes add up across sessions.
+Loss at 128 px: L1 + MSE + L1 between image gradients (the last keeps edges from averaging out), and with
+`--adversarial W` a hinge GAN term from `DetailCritic`, which judges only the 128 px detail layer (the image
+minus its own 64 px version) beside that 64 px version: the head cannot change the trunk's coarse picture,
+so a critic of whole faces would mostly see what the head can do nothing about. Resumes from
+<out>/checkpoint.safetensors (the critic too), so CPU runs of a few minutes add up across sessions.
 
 Measured (issue #14 note): 45 CPU minutes with these pixel losses raised held-out PSNR by 0.18 dB but made
 faces blurrier (gradient ratio 0.635 -> 0.584) and fitted faces worse (29.15 -> 28.59 dB), so vae-v2 ships
@@ -24,6 +27,8 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import spectral_norm
 
 from latent_studio.models.manifest import read_manifest
 from latent_studio.models.training import SIGTERM_EXIT, Budget, Checkpoint, JsonLog, SigtermFlag, save_inference
@@ -42,6 +47,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--trunk-lr", type=float, default=0.0, help="learning rate of the decoder trunk (0: frozen)")
     parser.add_argument("--grad-weight", type=float, default=0.5, help="weight of the image-gradient L1")
     parser.add_argument("--head-width", type=int, default=16)
+    parser.add_argument("--adversarial", type=float, default=0.0, help="weight of the detail critic's GAN term")
+    parser.add_argument("--critic-lr", type=float, default=2e-4)
     parser.add_argument(
         "--no-train",
         action="store_true",
@@ -53,6 +60,35 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
+
+
+DETAIL_GAIN = 4.0  # the detail layer is small next to the picture: scaled up before the critic sees it
+
+
+def split_detail(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(coarse, detail) of (N,3,S,S) images: the image area-averaged to S/2 and enlarged again, and the rest."""
+    size = images.shape[-1]
+    coarse = F.interpolate(F.interpolate(images, size=size // 2, mode="area"), size=size, mode="bilinear")
+    return coarse, images - coarse
+
+
+class DetailCritic(nn.Module):
+    """Patch critic (spectrally normalised, hinge loss) of an image's detail layer given its coarse version:
+    one logit per ~30 px patch, so it judges texture and edges, not the face as a whole."""
+
+    def __init__(self, width: int = 32) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        cin = 6
+        for cout in (width, 2 * width, 4 * width):
+            layers += [spectral_norm(nn.Conv2d(cin, cout, 4, 2, 1)), nn.LeakyReLU(0.2, True)]
+            cin = cout
+        layers.append(spectral_norm(nn.Conv2d(cin, 1, 3, 1, 1)))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        coarse, detail = split_detail(images)
+        return self.net(torch.cat([coarse * 2 - 1, detail * DETAIL_GAIN], dim=1))
 
 
 def head_loss(out: torch.Tensor, x: torch.Tensor, grad_weight: float) -> tuple[torch.Tensor, dict]:
@@ -100,7 +136,12 @@ def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
             p.requires_grad_(True)
         groups.append({"params": trunk, "lr": args.trunk_lr, "base": args.trunk_lr})
     optimiser = torch.optim.Adam(groups, betas=(0.9, 0.99))
-    checkpoint = Checkpoint(args.out, {"vae": vae}, args.max_steps, args.checkpoint_minutes)
+    modules: dict[str, nn.Module] = {"vae": vae}
+    critic = None
+    if args.adversarial > 0:
+        critic = modules["critic"] = DetailCritic().to(device)
+        critic_optimiser = torch.optim.Adam(critic.parameters(), lr=args.critic_lr, betas=(0.5, 0.99))
+    checkpoint = Checkpoint(args.out, modules, args.max_steps, args.checkpoint_minutes)
     meta = checkpoint.load()
     step, seen = int(meta.get("step", 0)), int(meta.get("images_seen", 0))
     budget.begin()
@@ -120,7 +161,18 @@ def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
         with torch.no_grad():
             mean, logvar = vae.encode(x, with_logvar=True)
             z = mean + torch.randn(mean.shape, device=device, generator=generator) * (0.5 * logvar).exp()
-        loss, parts = head_loss(vae.decode(z), x, args.grad_weight)
+        out = vae.decode(z)
+        loss, parts = head_loss(out, x, args.grad_weight)
+        if critic is not None:
+            critic.requires_grad_(True)
+            critic_loss = F.relu(1 - critic(x)).mean() + F.relu(1 + critic(out.detach())).mean()
+            critic_optimiser.zero_grad(set_to_none=True)
+            critic_loss.backward()
+            critic_optimiser.step()
+            critic.requires_grad_(False)
+            fool = -critic(out).mean()
+            loss = loss + args.adversarial * fool
+            parts |= {"critic": critic_loss.detach(), "fool": fool.detach()}
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -144,6 +196,7 @@ def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
         images_seen=seen,
         minutes_this_run=round((time.monotonic() - budget.train_start) / 60, 2),
         trunk_lr=args.trunk_lr,
+        adversarial=args.adversarial,
         final_losses={k: round(float(v), 5) for k, v in losses.items()},
         train_faces=len(train),
         val_faces=len(val),
