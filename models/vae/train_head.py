@@ -15,7 +15,10 @@ so a critic of whole faces would mostly see what the head can do nothing about. 
 
 Measured (issue #14 note): 45 CPU minutes with these pixel losses raised held-out PSNR by 0.18 dB but made
 faces blurrier (gradient ratio 0.635 -> 0.584) and fitted faces worse (29.15 -> 28.59 dB), so vae-v2 ships
-the zero head (`--no-train`); sharp 128 px detail from the head needs an adversarial term and a GPU.
+the zero head (`--no-train`). 64 CPU minutes with `--adversarial 0.02` (88k faces seen) made faces sharper
+(gradient ratio 0.63 -> 0.79; fitted faces 28.35 -> 30.15 dB median, 0.70 -> 0.86) but drew crack-like lines
+on cheeks and mouths of random faces and slider edits, so it is not shipped either (manifest:
+vae-v2 metrics.head_training_not_shipped_gan); a longer run, a lower weight or a wider head is the next try.
 """
 
 from __future__ import annotations
