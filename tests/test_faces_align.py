@@ -112,8 +112,9 @@ def test_the_shipped_editor_with_sliders_at_zero_leaves_the_photo_and_young_chan
     from latent_studio.app.core.face_edit import edit_picture
     from latent_studio.app.core.imageio import Picture
     from latent_studio.app.core.latent import LatentEditor
+    from latent_studio.models.vae.spec import VAE
 
-    if not (weights_dir() / "vae-v2.safetensors").is_file():
+    if not (weights_dir() / VAE.weights_file).is_file():
         pytest.skip("the VAE is not shipped")
     editor = LatentEditor.load(user_dir=Path("/nonexistent"))
     picture = Picture(_placed(10, 200, 100, 220, size=(480, 640)))

@@ -18,6 +18,7 @@ from latent_studio.models.errors import LatentStudioError
 from latent_studio.models.manifest import read_manifest, sha256_of, weights_dir, write_manifest
 from latent_studio.models.registry import ModelSpec, Registry
 from latent_studio.models.vae.directions import DirectionSet, build_directions
+from latent_studio.models.vae.spec import VAE
 
 REPO = Path(__file__).resolve().parent.parent
 UTKFACE = REPO.parent / "shared" / "datasets" / "utkface" / "images"  # the shared data, beside the repository
@@ -397,7 +398,7 @@ def _held_out_faces(pack_name: str, size: int, limit: int):
 
 def _shipped() -> bool:
     files = read_manifest(weights_dir())["files"]
-    return all(f in files for f in ("vae-v2.safetensors", "face-attributes-v1.safetensors", DIRECTIONS_FILE))
+    return all(f in files for f in (VAE.weights_file, "face-attributes-v1.safetensors", DIRECTIONS_FILE))
 
 
 @pytest.mark.skipif(
