@@ -13,9 +13,9 @@ VAE = register(
     ModelSpec(
         name="vae",
         architecture="latent_studio.models.vae.network:FaceVAE",
-        weights_file="vae-v2.safetensors",
+        weights_file="vae-v3.safetensors",
         input_size=128,
-        version="2",
+        version="3",
         description="Face VAE-GAN (128x128 faces, 64 px trunk, 128-d code + a per-face detail map) for latent "
         "editing: encode, fit, decode, attribute and PCA directions.",
         default_config={
