@@ -121,10 +121,10 @@ def test_the_window_survives_a_long_session_without_losing_references(qtbot, mon
 
         # 3. Vividness dragged back and forth: throttled previews, the last one for the final value
         drag_slider(colorize.ui.vividness_slider, [*range(0, 101, 2), *range(100, -1, -2)])
-        with wait_for(qtbot, window, PREVIEW_KIND):
-            colorize.ui.vividness_slider.setValue(40)
-        qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=TIMEOUT)
-        assert colorize.result is not None and colorize.result_key == colorize.request_key()
+        colorize.ui.vividness_slider.setValue(40)
+        # a preview asked for during the drag may finish first (and is dropped); the throttled one for 40 follows
+        qtbot.waitUntil(lambda: colorize.result_key == colorize.request_key(), timeout=TIMEOUT)
+        assert colorize.result is not None and colorize.vividness == 0.4
 
         # 4. Image-menu round trips through the worker, then undo and redo them all
         for name in ["rotate_left", "flip_horizontal", "rotate_right", "flip_vertical"] * 3:
