@@ -4,6 +4,10 @@ Gender (binary cross-entropy), young/old (cross-entropy on faces aged <= 30 or >
 L1 on age / 50) from the UTKFace file-name labels, at 64x64, with flips, small shifts/scales, brightness and
 contrast jitter and, on half of the batches, a down-and-up resampling blur: the classifier must score VAE
 decodes, which are softer than photos. Validation reports accuracy on sharp and on blurred held-out faces.
+
+`--decodes` also trains on the shipped VAE's reconstructions of the training faces (models.vae.reconstructions)
+and reports accuracy on the held-out faces' reconstructions, the ground the judge is used on; `--init`
+starts from a trained judge (the shipped one) instead of from scratch, so training adds up.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ import json
 import math
 import random
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 
 from latent_studio.models.training import SIGTERM_EXIT, Budget, Checkpoint, JsonLog, SigtermFlag, save_inference
 from latent_studio.models.vae.classifier import FaceAttributeNet
@@ -30,6 +36,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     common_arguments(parser, batch_size=256)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--init", type=Path, help="start from these judge weights (e.g. the shipped file)")
+    parser.add_argument(
+        "--decodes", action="store_true", help="also train on the shipped VAE's reconstructions of the training faces"
+    )
     return parser.parse_args(argv)
 
 
@@ -99,10 +110,26 @@ def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
     device = setup(args)
     train = load_faces(args.data, args.size, device, want_val=False, limit=args.limit)
     val = load_faces(args.val_data or args.data, args.size, device, want_val=True, limit=args.limit)
+    val_decodes = None
+    if args.decodes:
+        from latent_studio.models.vae.reconstructions import joined, reconstructed_faces
+
+        photos = len(train)
+        train = joined(train, reconstructed_faces(args.data, args.size, device, want_val=False, limit=args.limit))
+        held_out = args.val_data or args.data
+        val_decodes = reconstructed_faces(held_out, args.size, device, want_val=True, limit=args.limit)
+        print(f"face-attributes: + {len(train) - photos} reconstructions of them (shipped VAE)", flush=True)
     print(f"face-attributes: {len(train)} train faces, {len(val)} val faces on {device}", flush=True)
     config = {"widths": list(WIDTHS), "image_size": args.size}
     net = FaceAttributeNet(**config).to(device).to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
+    if args.init is not None:
+        try:
+            net.load_state_dict(load_file(str(args.init), device=str(device)), strict=True)
+        except RuntimeError as error:
+            first = str(error).splitlines()[0]
+            raise SystemExit(f"error: --init {args.init} does not fit the face-attributes judge ({first})") from None
+        print(f"face-attributes: starting from {args.init}", flush=True)
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     checkpoint = Checkpoint(args.out, {"net": net}, args.max_steps, args.checkpoint_minutes)
     meta = checkpoint.load()
     step, seen = int(meta.get("step", 0)), int(meta.get("images_seen", 0))
@@ -145,8 +172,12 @@ def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
     net.eval()
     save_inference(args.out, net, config)
     metrics: dict[str, object] = {"val": validate(net, val), "val_blurred": validate(net, val, degrade=True)}
+    if val_decodes is not None:
+        metrics["val_decodes"] = validate(net, val_decodes)
     metrics.update(
         recipe="face-attributes",
+        init=str(args.init) if args.init else None,
+        decodes=bool(args.decodes),
         steps=step,
         images_seen=seen,
         train_faces=len(train),
@@ -160,7 +191,8 @@ def _train(args: argparse.Namespace, stopper: SigtermFlag, start: float) -> int:
         [val.floats(torch.arange(i, min(i + 8, len(val)), device=device)) for i in (0, 8) if i < len(val)],
         args.out / "samples.png",
     )
-    print(json.dumps({"val": metrics["val"], "val_blurred": metrics["val_blurred"], "steps": step}), flush=True)
+    shown = {key: metrics[key] for key in ("val", "val_blurred", "val_decodes") if key in metrics}
+    print(json.dumps({**shown, "steps": step}), flush=True)
     return 0
 
 
