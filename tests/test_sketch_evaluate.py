@@ -15,6 +15,7 @@ from safetensors.torch import save_file
 from latent_studio.models.datapack import encode, save_blobs
 from latent_studio.models.evaluate import main
 from latent_studio.models.sketch.network import SketchUNet
+from latent_studio.models.sketch.scoring import ORACLE
 from latent_studio.models.sketch.subject_eval import means_of, pick
 
 TINY = {"channels": [4, 8], "blocks": [0, 0]}
@@ -136,6 +137,9 @@ def test_scene_adds_the_flat_mean_colour_baseline(tmp_path, capsys):
         "met": gain >= 1.0,
     }
     assert f"ours - flat mean colour: {gain:+.2f} dB" in capsys.readouterr().out
+    # the yardstick row: each photo's own mean colour beats every flat colour on every photo, so on the mean too
+    assert results[ORACLE]["pairs"] == 3 and results[ORACLE]["psnr"] > results["flat mean colour"]["psnr"]
+    assert report["gain_db"][ORACLE] == pytest.approx(results["ours"]["psnr"] - results[ORACLE]["psnr"], abs=1e-3)
 
 
 def test_subjects_montage_has_two_labelled_rows_per_subject(tmp_path, face_packs, capsys):

@@ -70,6 +70,10 @@ def image_scores(pred: torch.Tensor, real: torch.Tensor) -> tuple[float, float, 
     )
 
 
+#: The scene report's reference row: each photo's own mean colour, which no drawing tells (see `score`).
+ORACLE = "own mean colour (oracle)"
+
+
 @torch.inference_mode()
 def score(
     model: SketchUNet,
@@ -82,7 +86,10 @@ def score(
 ) -> tuple[dict, list[tuple[torch.Tensor, ...]]]:
     """({method: {l1, psnr, ssim, pairs}} averaged over pairs, a few (sketch, ours, hints, ours+hints, real) samples).
 
-    `mean` (a mean_image) and `flat` (a flat_colour) add the "mean image" and "flat mean colour" baselines.
+    `mean` (a mean_image) and `flat` (a flat_colour) add the "mean image" and "flat mean colour" baselines. The
+    ORACLE row paints each photo its own mean colour: a line drawing says nothing of how bright or what colour
+    its scene is, so this is about the best a flat-looking guess could do, and it bounds what the scene target
+    (flat mean colour + 1 dB) asks of a generator that sees lines only.
 
     With a `deadline` (time.monotonic() seconds) scoring stops there, after at least two pairs, so a
     training run's budget holds; `pairs` says how many were scored.
@@ -121,6 +128,8 @@ def score(
             )
         if flat is not None:
             rows["flat mean colour"] = flat.to(device).expand_as(real)
+        # not a method: what knowing each photo's own mean colour would score, a yardstick for the flat +1 dB target
+        rows[ORACLE] = real.mean(dim=(2, 3), keepdim=True).expand_as(real)
         for name, pred in rows.items():
             totals[name] = totals.get(name, np.zeros(4)) + np.array([*image_scores(pred, real), 1.0])
         if len(samples) < 6 and position % every == 0:
