@@ -65,6 +65,28 @@ def colour_folder(folder: Path, count: int = 12, size: tuple[int, int] = (64, 48
     return folder
 
 
+def utkface_pack(path: Path, repeats: int = 2, side: int = 16) -> Path:
+    """A tiny faces .npz like `models.vae.pack` writes: random JPEG faces with UTKFace names (age_gender_race_date)
+    and labels, every fourth one held out; 8 ages (children, young and old) `repeats` times."""
+    from PIL import Image
+
+    from latent_studio.models.datapack import encode, save_blobs
+
+    rng = np.random.default_rng(0)
+    ages = [5, 25, 60, 70, 20, 55, 28, 65] * repeats
+    names = [f"{age}_{k % 2}_0_2017010{k:03d}.jpg" for k, age in enumerate(ages)]
+    blobs = [encode(Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)), "JPEG", 90) for _ in names]
+    return save_blobs(
+        path,
+        names,
+        blobs,
+        age=np.array(ages),
+        gender=np.arange(len(names)) % 2,
+        race=np.zeros(len(names), np.int8),
+        is_val=np.arange(len(names)) % 4 == 0,
+    )
+
+
 @pytest.fixture
 def tiny_rgb(tmp_path: Path) -> Callable[..., Path]:
     """Factory: `tiny_rgb(name=None, width=8, height=6, dtype=np.uint8, seed=0)` writes a random RGB PNG."""

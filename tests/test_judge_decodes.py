@@ -8,14 +8,13 @@ import json
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 from safetensors.torch import load_file
 
-from latent_studio.models.datapack import encode, save_blobs
 from latent_studio.models.registry import default_registry
 from latent_studio.models.vae.reconstructions import joined, reconstruct
-from latent_studio.models.vae.spec import VAE
+from latent_studio.models.vae.spec import FACE_ATTRIBUTES, VAE
 from latent_studio.models.vae.trainkit import Faces
+from tests.conftest import utkface_pack
 
 WEIGHTS = default_registry().folder
 
@@ -51,26 +50,14 @@ def test_joined_keeps_each_face_with_its_labels():
 
 @pytest.fixture
 def faces_pack(tmp_path):
-    rng = np.random.default_rng(0)
-    ages = [5, 25, 60, 70, 20, 55, 28, 65] * 2
-    names = [f"{age}_{k % 2}_0_2017010{k:03d}.jpg" for k, age in enumerate(ages)]
-    blobs = [encode(Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)), "JPEG", 90) for _ in names]
-    return save_blobs(
-        tmp_path / "faces.npz",
-        names,
-        blobs,
-        age=np.array(ages),
-        gender=np.arange(len(names)) % 2,
-        race=np.zeros(len(names), np.int8),
-        is_val=np.arange(len(names)) % 4 == 0,
-    )
+    return utkface_pack(tmp_path / "faces.npz", side=32)
 
 
 def test_judge_recipe_trains_on_decodes_from_the_shipped_judge_and_reports_them(faces_pack, tmp_path, capsys):
     from latent_studio.models.train import main
 
     out = tmp_path / "run"
-    shipped = WEIGHTS / "face-attributes-v1.safetensors"
+    shipped = WEIGHTS / FACE_ATTRIBUTES.weights_file
     argv = ["face-attributes", "--data", str(faces_pack), "--out", str(out), "--max-steps", "2", "--device", "cpu"]
     assert main([*argv, "--batch-size", "4", "--size", "64", "--decodes", "--init", str(shipped), "--lr", "0"]) == 0
     printed = capsys.readouterr().out

@@ -18,7 +18,8 @@ from latent_studio.models.errors import LatentStudioError
 from latent_studio.models.manifest import read_manifest, sha256_of, weights_dir, write_manifest
 from latent_studio.models.registry import ModelSpec, Registry
 from latent_studio.models.vae.directions import DirectionSet, build_directions
-from latent_studio.models.vae.spec import VAE
+from latent_studio.models.vae.spec import FACE_ATTRIBUTES, VAE
+from tests.conftest import utkface_pack
 
 REPO = Path(__file__).resolve().parent.parent
 UTKFACE = REPO.parent / "shared" / "datasets" / "utkface" / "images"  # the shared data, beside the repository
@@ -327,30 +328,11 @@ def test_evaluation_report_on_tiny_nets(tiny_registry):
     assert "| young |" in markdown(report)
 
 
-def _tiny_pack(path):
-    from latent_studio.models.datapack import encode, save_blobs
-
-    rng = np.random.default_rng(0)
-    names = [f"{age}_{k % 2}_0_2017010{k:03d}.jpg" for k, age in enumerate([5, 25, 60, 70, 20, 55, 28, 65] * 3)]
-    blobs = [encode(Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)), "JPEG", 90) for _ in names]
-    labels = [n.split("_") for n in names]
-    save_blobs(
-        path,
-        names,
-        blobs,
-        age=np.array([int(label[0]) for label in labels]),
-        gender=np.array([int(label[1]) for label in labels]),
-        race=np.zeros(len(names), np.int8),
-        is_val=np.arange(len(names)) % 4 == 0,
-    )
-    return path
-
-
 @pytest.mark.parametrize("recipe, extra", [("vae", []), ("vae", ["--loss", "pixel"]), ("face-attributes", [])])
 def test_recipes_run_end_to_end_on_a_tiny_pack(tmp_path, recipe, extra):
     from latent_studio.models.train import main
 
-    pack = _tiny_pack(tmp_path / "faces.npz")
+    pack = utkface_pack(tmp_path / "faces.npz", repeats=3)
     out = tmp_path / "run"
     argv = [
         recipe,
@@ -398,7 +380,7 @@ def _held_out_faces(pack_name: str, size: int, limit: int):
 
 def _shipped() -> bool:
     files = read_manifest(weights_dir())["files"]
-    return all(f in files for f in (VAE.weights_file, "face-attributes-v1.safetensors", DIRECTIONS_FILE))
+    return all(f in files for f in (VAE.weights_file, FACE_ATTRIBUTES.weights_file, DIRECTIONS_FILE))
 
 
 @pytest.mark.skipif(
@@ -456,7 +438,7 @@ def test_head_recipe_grows_a_shipped_vae_and_resumes(tmp_path):
     shipped = tmp_path / "weights"
     shipped.mkdir()
     _ship(shipped, "vae-v1.safetensors", FaceVAE(**TINY_VAE).state_dict(), TINY_VAE)
-    pack, out = _tiny_pack(tmp_path / "faces.npz"), tmp_path / "run"
+    pack, out = utkface_pack(tmp_path / "faces.npz", repeats=3), tmp_path / "run"
     argv = ["vae-head", "--init", str(shipped / "vae-v1.safetensors"), "--data", str(pack), "--out", str(out)]
     argv += ["--size", "32", "--batch-size", "4", "--device", "cpu", "--minutes", "5"]
     assert main([*argv, "--max-steps", "2"]) == 0
@@ -533,7 +515,7 @@ def test_head_recipe_with_the_detail_critic_trains_both_and_resumes_both(tmp_pat
     shipped = tmp_path / "weights"
     shipped.mkdir()
     _ship(shipped, "vae-v1.safetensors", FaceVAE(**TINY_VAE).state_dict(), TINY_VAE)
-    pack, out = _tiny_pack(tmp_path / "faces.npz"), tmp_path / "run"
+    pack, out = utkface_pack(tmp_path / "faces.npz", repeats=3), tmp_path / "run"
     argv = ["vae-head", "--init", str(shipped / "vae-v1.safetensors"), "--data", str(pack), "--out", str(out)]
     argv += ["--size", "32", "--batch-size", "4", "--device", "cpu", "--minutes", "5", "--adversarial", "0.1"]
     assert main([*argv, "--max-steps", "2"]) == 0

@@ -19,6 +19,7 @@ from safetensors.torch import load_file
 from latent_studio.models.checkpoint import read_metadata, save_weights
 from latent_studio.models.datapack import encode, save_blobs
 from latent_studio.models.training import SIGTERM_EXIT, Budget, Checkpoint, JsonLog, SigtermFlag
+from tests.conftest import utkface_pack
 
 BASE = {"step", "seconds", "images_per_s"}
 # The fields each recipe's log.jsonl lines had before the kit (their first line: step 1).
@@ -51,22 +52,6 @@ def _sketch_pack(path: Path) -> Path:
         kinds += [0, 1]
         owners += [i, i]
     return save_blobs(path, names, blobs, kind=np.array(kinds, np.uint8), photo_index=np.array(owners, np.int32))
-
-
-def _faces_pack(path: Path) -> Path:
-    rng = np.random.default_rng(0)
-    ages = [5, 25, 60, 70, 20, 55, 28, 65] * 2
-    names = [f"{age}_{k % 2}_0_2017010{k:03d}.jpg" for k, age in enumerate(ages)]
-    blobs = [encode(Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)), "JPEG", 90) for _ in names]
-    return save_blobs(
-        path,
-        names,
-        blobs,
-        age=np.array(ages),
-        gender=np.arange(len(names)) % 2,
-        race=np.zeros(len(names), np.int8),
-        is_val=np.arange(len(names)) % 4 == 0,
-    )
 
 
 def _recipe(recipe: str, tmp_path: Path) -> list[str]:
@@ -112,7 +97,7 @@ def _recipe(recipe: str, tmp_path: Path) -> list[str]:
             "--config",
             '{"channels": [4, 8], "blocks": [0, 1]}',
         ]
-    pack = str(_faces_pack(tmp_path / "faces.npz"))
+    pack = str(utkface_pack(tmp_path / "faces.npz"))
     extra = ["--loss", "pixel"] if recipe == "vae" else []
     return [recipe, *extra, "--data", pack, *out, "--batch-size", "4", "--size", "16"]
 

@@ -20,12 +20,10 @@ CHUNK = 256
 
 @torch.no_grad()
 def reconstruct(vae, images: torch.Tensor, size: int) -> torch.Tensor:
-    """(N,3,S,S) uint8 faces -> (N,3,size,size) uint8 decodes of their encoder codes (chunked)."""
+    """(N,3,S,S) uint8 faces at the VAE's own size S -> (N,3,size,size) uint8 decodes of their encoder codes."""
     out, dtype = [], next(vae.parameters()).dtype
     for start in range(0, len(images), CHUNK):
         x = images[start : start + CHUNK].float().div(255)
-        if x.shape[-1] != vae.image_size:
-            x = F.interpolate(x, size=(vae.image_size, vae.image_size), mode="area")
         decoded = vae.decode(vae.encode(x.to(dtype))).float().clamp(0, 1)
         if decoded.shape[-1] != size:
             decoded = F.interpolate(decoded, size=(size, size), mode="area")
