@@ -74,6 +74,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=Path("/tmp/reference_montage.png"),
         help="with --reference: the montage PNG (gray | auto | with reference | original)",
     )
+    parser.add_argument(
+        "--retrieval-bank",
+        nargs="+",
+        help="also measure automatic colour by retrieval: references picked by content from these photos "
+        "(folders or .npz packs, never the --data photos; models/colorizer/retrieval.py)",
+    )
+    parser.add_argument(
+        "--retrieval-k",
+        type=int,
+        nargs="+",
+        default=[8, 32],
+        help="with --retrieval-bank: how many bank photos each photo takes as references",
+    )
     return parser.parse_args(argv)
 
 
@@ -179,6 +192,16 @@ def main(argv: list[str] | None = None) -> int:
         reference_rows, montage = evaluate_reference(photos, models["colorizer"], args.size, device)
         report.update({f"reference: {name}": values for name, values in reference_rows.items() if name != "gray"})
         save_grid(montage, args.reference_montage, height=160)
+    if args.retrieval_bank and "colorizer" in models:  # issue #13's design freedom: Auto by retrieved references
+        from latent_studio.models.colorizer.retrieval import build_bank, evaluate_retrieval
+
+        if {str(Path(p).resolve()) for p in args.retrieval_bank} & {str(Path(p).resolve()) for p in args.data}:
+            print("error: the retrieval bank must not hold the photos being evaluated (--data)")
+            return 2
+        bank_photos = read_photos(args.retrieval_bank, short_side=args.size)
+        bank = build_bank(bank_photos, models["colorizer"], args.size, device)
+        retrieved = evaluate_retrieval(photos, bank, models["colorizer"], tuple(args.retrieval_k), device)
+        report.update({f"{name} (bank of {len(bank_photos)})": values for name, values in retrieved.items()})
     print(f"{len(photos)} photos, working size {args.size}, device {device}\n")
     print(markdown(report))
     if args.out:

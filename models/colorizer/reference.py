@@ -80,8 +80,8 @@ def prepare_reference_rgb(
             raise LatentStudioError("The reference picture is gray: it has no colours to give.")
         lightness, ab = lab[:, :1], lab[:, 1:]
         # 2. descriptors and the chroma of each cell as a linear function of lightness
-        features = _describe(model, lightness)
-        mean_ab, slope, level = _cell_chroma(lightness, ab)
+        features = describe(model, lightness)
+        mean_ab, slope, level = cell_chroma(lightness, ab)
     return PreparedReference(features, mean_ab, slope, level, working_size, digest)
 
 
@@ -90,7 +90,7 @@ def match_chroma(reference: PreparedReference, model, small: torch.Tensor) -> tu
     with torch.inference_mode():
         small = small.float()
         h, w = small.shape[-2:]
-        target = _describe(model, small)  # (N, C)
+        target = describe(model, small)  # (N, C)
         similarity = target @ reference.features.T  # (N, M) cosine similarities
         values, index = similarity.topk(min(TOP_K, similarity.shape[1]), dim=1)
         weights = torch.softmax(values / TEMPERATURE, dim=1)  # (N, k)
@@ -162,7 +162,7 @@ def _unit(x: torch.Tensor) -> torch.Tensor:
     return x / x.norm(dim=1, keepdim=True).clamp_min(1e-6)
 
 
-def _describe(model, small: torch.Tensor) -> torch.Tensor:
+def describe(model, small: torch.Tensor) -> torch.Tensor:
     """(1,1,h,w) L at the working shape -> (N, C) unit descriptors of the cells of the 1/8 grid."""
     from latent_studio.models.colorizer.network import make_input
 
@@ -194,7 +194,7 @@ def _describe(model, small: torch.Tensor) -> torch.Tensor:
     return _unit(features).flatten(2)[0].T.contiguous()
 
 
-def _cell_chroma(lightness: torch.Tensor, ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def cell_chroma(lightness: torch.Tensor, ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per cell of the 1/8 grid: mean ab, the least-squares slope of ab over L (damped), mean L."""
     size = _grid(*lightness.shape[-2:])
     mean_l = _pool(lightness, size)
