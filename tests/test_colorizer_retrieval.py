@@ -13,7 +13,8 @@ from PIL import Image
 from latent_studio.models.color import rgb_to_lab
 from latent_studio.models.colorizer.evaluate import main as evaluate_main
 from latent_studio.models.colorizer.inference import resize, working_shape
-from latent_studio.models.colorizer.retrieval import build_bank, retrieval_results, retrieve
+from latent_studio.models.colorizer.retrieval import build_bank, ranked, retrieval_results
+from latent_studio.models.colorizer.validate import photo_tensor
 from latent_studio.models.registry import default_registry
 
 SIZE = 96
@@ -38,8 +39,7 @@ BANK = [
 
 
 def lightness_of(pixels: np.ndarray) -> torch.Tensor:
-    rgb = torch.from_numpy(pixels).permute(2, 0, 1)[None].float() / 255.0
-    return rgb_to_lab(rgb)[:, :1]
+    return rgb_to_lab(photo_tensor(pixels, CPU))[:, :1]
 
 
 def test_a_photo_retrieves_the_bank_photo_of_its_content_and_takes_its_colour():
@@ -48,8 +48,7 @@ def test_a_photo_retrieves_the_bank_photo_of_its_content_and_takes_its_colour():
     target = striped((180, 180, 60), 2, vertical=True)  # the green photo's texture, another colour
     lightness = lightness_of(target)
     small = resize(lightness, working_shape(96, 128, SIZE))
-    _, chosen = retrieve(bank, model, small, 1)
-    assert chosen == [0]
+    assert ranked(bank, model, small)[0] == 0
     result = retrieval_results(bank, model, lightness, (1,))["retrieval, 1 references"]
     pixels = result[0].permute(1, 2, 0).numpy() * 255.0
     assert float(pixels[..., 1].mean() - pixels[..., 0].mean()) > 30  # green, as the retrieved photo

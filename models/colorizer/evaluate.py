@@ -152,6 +152,11 @@ def markdown(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.retrieval_bank and {Path(p).resolve() for p in args.retrieval_bank} & {
+        Path(p).resolve() for p in args.data
+    }:
+        print("error: the retrieval bank must not hold the photos being evaluated (--data)")
+        return 2
     device = torch.device(args.device)
     photos = read_photos(args.data, short_side=0)
     if args.limit:
@@ -195,9 +200,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.retrieval_bank and "colorizer" in models:  # issue #13's design freedom: Auto by retrieved references
         from latent_studio.models.colorizer.retrieval import build_bank, evaluate_retrieval
 
-        if {str(Path(p).resolve()) for p in args.retrieval_bank} & {str(Path(p).resolve()) for p in args.data}:
-            print("error: the retrieval bank must not hold the photos being evaluated (--data)")
-            return 2
         bank_photos = read_photos(args.retrieval_bank, short_side=args.size)
         bank = build_bank(bank_photos, models["colorizer"], args.size, device)
         retrieved = evaluate_retrieval(photos, bank, models["colorizer"], tuple(args.retrieval_k), device)

@@ -81,7 +81,7 @@ def prepare_reference_rgb(
         lightness, ab = lab[:, :1], lab[:, 1:]
         # 2. descriptors and the chroma of each cell as a linear function of lightness
         features = describe(model, lightness)
-        mean_ab, slope, level = cell_chroma(lightness, ab)
+        mean_ab, slope, level = _cell_chroma(lightness, ab)
     return PreparedReference(features, mean_ab, slope, level, working_size, digest)
 
 
@@ -194,7 +194,7 @@ def describe(model, small: torch.Tensor) -> torch.Tensor:
     return _unit(features).flatten(2)[0].T.contiguous()
 
 
-def cell_chroma(lightness: torch.Tensor, ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _cell_chroma(lightness: torch.Tensor, ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per cell of the 1/8 grid: mean ab, the least-squares slope of ab over L (damped), mean L."""
     size = _grid(*lightness.shape[-2:])
     mean_l = _pool(lightness, size)

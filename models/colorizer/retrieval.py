@@ -13,17 +13,23 @@ The network's colours take over where no match is sure, as with a user's referen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from latent_studio.models.color import lab_to_rgb, rgb_to_lab
 from latent_studio.models.colorizer.inference import network_output, resize, spatial_shape, working_shape
-from latent_studio.models.colorizer.reference import PreparedReference, cell_chroma, describe, reference_ab
+from latent_studio.models.colorizer.reference import (
+    PreparedReference,
+    describe,
+    prepare_reference_rgb,
+    reference_ab,
+)
 from latent_studio.models.colorizer.validate import photo_tensor
 
 NETWORK_SHARE = 0.5  # the blended row: this share of the network's colours, the rest from retrieval
+_TENSORS = ("features", "ab", "slope", "level")  # PreparedReference's per-cell tensors
 
 
 @dataclass(frozen=True)
@@ -32,32 +38,32 @@ class RetrievalBank:
     working size 256 holds ~1.5 GB of cell descriptors)."""
 
     summaries: torch.Tensor  # (P, C) unit mean descriptor of each photo
-    references: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]  # features, ab, slope, level
+    references: list[PreparedReference]  # each photo prepared as a user's reference is, in half precision
     working_size: int
 
 
 def build_bank(photos: list[np.ndarray], model, working_size: int, device: torch.device) -> RetrievalBank:
-    """Describe each (H,W,3) uint8 colour photo once at `working_size`."""
+    """Describe each (H,W,3) uint8 colour photo (as `read_photos` gives them, gray ones dropped) once at
+    `working_size`, as a user's reference photo is."""
     summaries, references = [], []
-    with torch.inference_mode():
-        for photo in photos:
-            rgb = photo_tensor(photo, device)
-            lab = rgb_to_lab(resize(rgb, working_shape(*spatial_shape(rgb), working_size)))
-            features = describe(model, lab[:, :1])
-            ab, slope, level = cell_chroma(lab[:, :1], lab[:, 1:])
-            summaries.append(_summary(features))
-            references.append((features.half(), ab.half(), slope.half(), level.half()))
+    for photo in photos:
+        prepared = prepare_reference_rgb(photo_tensor(photo, device), model, working_size)
+        summaries.append(_summary(prepared.features))  # from the full-precision descriptors
+        references.append(replace(prepared, **{field: getattr(prepared, field).half() for field in _TENSORS}))
     return RetrievalBank(torch.stack(summaries), references, working_size)
 
 
-def retrieve(bank: RetrievalBank, model, small: torch.Tensor, count: int) -> tuple[PreparedReference, list[int]]:
-    """(1,1,h,w) L at the working shape -> the `count` most similar bank photos pooled as one reference, and
-    their indices (most similar first)."""
+def ranked(bank: RetrievalBank, model, small: torch.Tensor) -> list[int]:
+    """(1,1,h,w) L at the working shape -> the bank's photos, most similar first."""
     with torch.inference_mode():
         similarity = bank.summaries @ _summary(describe(model, small.float()))
-        chosen = similarity.topk(min(count, len(bank.references))).indices.tolist()
-        features, ab, slope, level = (torch.cat([bank.references[i][j] for i in chosen]).float() for j in range(4))
-    return PreparedReference(features, ab, slope, level, bank.working_size, digest=""), chosen
+        return similarity.argsort(descending=True).tolist()
+
+
+def pooled(bank: RetrievalBank, chosen: list[int]) -> PreparedReference:
+    """The `chosen` bank photos as one reference: each cell of a picture matches among all their cells."""
+    tensors = {field: torch.cat([getattr(bank.references[i], field) for i in chosen]).float() for field in _TENSORS}
+    return PreparedReference(**tensors, working_size=bank.working_size, digest="")
 
 
 def retrieval_results(
@@ -71,9 +77,9 @@ def retrieval_results(
         small = resize(lightness.float(), size)
         output, _ = network_output(model, lightness, (), bank.working_size)
         network = resize(model.decode(output), size)
+        order = ranked(bank, model, small)
         for count in counts:
-            reference, _ = retrieve(bank, model, small, count)
-            ab = reference_ab(reference, model, small, network)
+            ab = reference_ab(pooled(bank, order[:count]), model, small, network)
             blended = NETWORK_SHARE * network + (1 - NETWORK_SHARE) * ab
             for name, chroma in ((f"retrieval, {count} references", ab), (f"retrieval {count}, blended", blended)):
                 full = resize(chroma, spatial_shape(lightness))
